@@ -1,0 +1,19 @@
+# The two commands of the README: `make run` and `make test`.
+.PHONY: run test tools openapi
+
+# Lectern on 127.0.0.1:3000 with the embedded store under .lectern/ (needs only cargo).
+run:
+	cargo run -p lectern-local
+
+# The whole suite: installs its tools (moto, cfn-lint) under target/tools on first use, runs every
+# test of the workspace (the DynamoDB adapter against moto's server on loopback), lints the template.
+test: tools
+	cargo test --workspace
+	target/tools/venv/bin/cfn-lint template.yaml
+
+tools:
+	bash infra/scripts/install-tools.sh
+
+# Regenerates docs/openapi.json from the code.
+openapi:
+	cargo run -q -p lectern-local -- openapi > docs/openapi.json

@@ -1,0 +1,321 @@
+//! Handlers of the auth route group.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use lectern_auth::refresh::RefreshToken;
+use lectern_auth::{Jwks, TokenIssuer, password};
+use lectern_domain::FieldErrors;
+use lectern_domain::user::{
+    Email, NewUser, Password, PersonName, SelfServiceRole, StudyTime, User, UserRole, Username, now,
+};
+use lectern_store::sessions::{RefreshError, SessionRepo};
+use lectern_store::users::{UserRepo, UserWriteError};
+use lectern_web::views::{Envelope, UserView};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Tenant};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const TAG: &str = "auth";
+
+/// Seed 002 `POST /api/users/register`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    /// `student` (default) or `instructor`; admins are made by admins.
+    pub role: Option<SelfServiceRole>,
+    pub preferred_study_time: Option<StudyTime>,
+}
+
+impl RegisterRequest {
+    /// The validated registration, or every field's problem at once.
+    fn parse(&self) -> Result<(NewUser, Password), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let email = errors.check("email", Email::parse(&self.email));
+        let password = errors.check("password", Password::parse(&self.password));
+        let first_name = errors.check("firstName", PersonName::parse(&self.first_name));
+        let last_name = errors.check("lastName", PersonName::parse(&self.last_name));
+        let username = errors.check("username", Username::parse(&self.username));
+        match (email, password, first_name, last_name, username) {
+            (Some(email), Some(password), Some(first_name), Some(last_name), Some(username)) => {
+                Ok((
+                    NewUser {
+                        email,
+                        username,
+                        first_name,
+                        last_name,
+                        role: self.role.map(UserRole::from).unwrap_or(UserRole::Student),
+                        preferred_study_time: self.preferred_study_time,
+                    },
+                    password,
+                ))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn taken(error: UserWriteError) -> ApiError {
+    match error {
+        UserWriteError::EmailTaken => {
+            ApiError::conflict("email_taken", "an account with this email already exists")
+        }
+        UserWriteError::UsernameTaken => {
+            ApiError::conflict("username_taken", "this username is already taken")
+        }
+        UserWriteError::Stale => ApiError::conflict(
+            "stale_version",
+            "the account was changed by another request",
+        ),
+        UserWriteError::Store(e) => e.into(),
+    }
+}
+
+/// Creates an account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = TAG,
+    params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = Envelope<UserView>),
+        (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
+        (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Json(body): Json<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<Envelope<UserView>>)> {
+    let (new_user, password) = body.parse()?;
+    let hash = password::hash(&password).await?;
+    let user = User::create(tenant, new_user, hash, now());
+    UserRepo::new(state.table.clone())
+        .create(&user)
+        .await
+        .map_err(taken)?;
+    tracing::info!(user_id = %user.id, role = %user.role, "user registered");
+    Ok((
+        StatusCode::CREATED,
+        Json(Envelope::new(
+            "User registered successfully",
+            UserView::from(&user),
+        )),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SigninRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Tokens for a signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    /// JWT (EdDSA) to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Opaque; exchange it at `/api/v1/auth/refresh`. Each one works once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub user: UserView,
+}
+
+fn issuer(state: &AppState) -> ApiResult<&TokenIssuer> {
+    state
+        .issuer
+        .as_deref()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("this function has no signing key")))
+}
+
+fn tokens(state: &AppState, user: &User, refresh: &RefreshToken) -> ApiResult<TokenResponse> {
+    let (access_token, expires_in) = issuer(state)?
+        .issue(user.id, &user.tenant, user.role)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(TokenResponse {
+        access_token,
+        refresh_token: refresh.expose(),
+        expires_in,
+        token_type: "Bearer",
+        user: UserView::from(user),
+    })
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::Unauthorized("the email or password is incorrect".into())
+}
+
+fn suspended() -> ApiError {
+    ApiError::Forbidden("this account is suspended".into())
+}
+
+/// Signs in with email and password. An unknown email and a wrong password get the same answer, after
+/// the same work.
+#[utoipa::path(post, path = "/api/v1/auth/signin", tag = TAG,
+    params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
+    request_body = SigninRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn signin(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    Json(body): Json<SigninRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let user = match Email::parse(&body.email) {
+        Ok(email) => {
+            UserRepo::new(state.table.clone())
+                .find_by_email(&tenant, &email)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let Some(user) = user else {
+        password::verify_decoy(&body.password).await?;
+        return Err(bad_credentials());
+    };
+    if !password::verify(&body.password, &user.password_hash).await? {
+        return Err(bad_credentials());
+    }
+    if user.is_suspended() {
+        return Err(suspended());
+    }
+    let refresh = SessionRepo::new(state.table.clone())
+        .start(&tenant, user.id, now())
+        .await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok(Json(tokens(&state, &user, &refresh)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn known_refresh_token(state: &AppState, value: &str) -> ApiResult<RefreshToken> {
+    RefreshToken::parse(value)
+        .filter(|t| state.tenants.contains(&t.tenant))
+        .ok_or_else(|| ApiError::Unauthorized("the refresh token is not valid".into()))
+}
+
+fn refresh_error(error: RefreshError) -> ApiError {
+    match error {
+        RefreshError::Invalid => ApiError::Unauthorized("the refresh token is not valid".into()),
+        RefreshError::Reused => {
+            ApiError::Unauthorized("the refresh token was already used; sign in again (all sessions of this sign-in were revoked)".into())
+        }
+        RefreshError::Suspended => suspended(),
+        RefreshError::Store(e) => e.into(),
+    }
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token. The old refresh token
+/// stops working; presenting it again revokes the whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = TAG,
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let presented = known_refresh_token(&state, &body.refresh_token)?;
+    let (user, next) = SessionRepo::new(state.table.clone())
+        .rotate(&presented, now())
+        .await
+        .map_err(refresh_error)?;
+    Ok(Json(tokens(&state, &user, &next)?))
+}
+
+/// Signs out: revokes the session the refresh token belongs to (every token rotated from the same sign
+/// in). Access tokens already issued expire on their own within 15 minutes.
+#[utoipa::path(post, path = "/api/v1/auth/signout", tag = TAG,
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not a refresh token of this deployment", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn signout(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<StatusCode> {
+    let presented = known_refresh_token(&state, &body.refresh_token)?;
+    SessionRepo::new(state.table.clone())
+        .revoke(&presented)
+        .await
+        .map_err(refresh_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResponse {
+    pub authenticated: bool,
+    pub user: UserView,
+}
+
+/// Seed 002 `GET /api/auth/check`: whether the bearer token is valid, and whose it is.
+#[utoipa::path(get, path = "/api/v1/auth/check", tag = TAG,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token is valid", body = CheckResponse),
+        (status = 401, description = "No token, or not a valid one", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn check(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> ApiResult<Json<CheckResponse>> {
+    let user = UserRepo::new(state.table.clone())
+        .get(&caller.tenant, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))?;
+    if user.is_suspended() {
+        return Err(suspended());
+    }
+    Ok(Json(CheckResponse {
+        authenticated: true,
+        user: UserView::from(&user),
+    }))
+}
+
+/// The public keys that verify access tokens (RFC 7517), for API Gateway JWT authorizers and
+/// integrators.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = TAG,
+    responses((status = 200, description = "The JWK set", body = Jwks)))]
+pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.verifier.jwks()),
+    )
+}
+
+/// The committed OpenAPI document (`docs/openapi.json`); a test keeps it equal to what the code
+/// generates.
+const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = TAG,
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_document() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}

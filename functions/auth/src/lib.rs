@@ -1,0 +1,37 @@
+//! The auth route group: accounts come into being here and prove who they are.
+//!
+//! Contract: seed 002 "Authentication & User Management" (`POST /api/users/register`, sign in, check),
+//! under `/api/v1/auth`; the token endpoints follow OAuth conventions (RFC 9700 for refresh rotation).
+//!
+//! # Layout
+//! - [`handlers`]: register, sign in, refresh, sign out, check, and the JWK set.
+//! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
+
+pub mod handlers;
+
+use axum::Router;
+use lectern_web::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The routes of this group, described for OpenAPI.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(handlers::register))
+        .routes(routes!(handlers::signin))
+        .routes(routes!(handlers::refresh))
+        .routes(routes!(handlers::signout))
+        .routes(routes!(handlers::check))
+        .routes(routes!(handlers::jwks))
+        .routes(routes!(handlers::openapi_document))
+}
+
+/// The servable app. Fails when the state cannot sign tokens (no private key configured).
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    anyhow::ensure!(
+        state.issuer.is_some(),
+        "the auth function signs tokens: set LECTERN_JWT_PRIVATE_KEY (or run locally with a data folder)"
+    );
+    let (routes, _api) = routes().split_for_parts();
+    Ok(lectern_web::finish(routes.with_state(state)))
+}

@@ -1,0 +1,351 @@
+//! Profiles: reading one (your own, or anyone's as an admin), updating your own profile and learning
+//! preferences, and checking whether a username is free.
+
+use axum::extract::{Path, State};
+use lectern_auth::password;
+use lectern_domain::user::{
+    Email, Password, PersonName, StudyTime, User, Username, WeeklyGoal, now,
+};
+use lectern_domain::{FieldErrors, UserId};
+use lectern_store::sessions::SessionRepo;
+use lectern_store::users::{UserRepo, UserWriteError};
+use lectern_web::views::UserView;
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tenant,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const TAG: &str = "profiles";
+
+/// A path's user id; a malformed one names no user.
+pub(crate) fn path_user(id: &str) -> ApiResult<UserId> {
+    UserId::parse(id).map_err(|_| ApiError::not_found("user"))
+}
+
+pub(crate) fn write_error(error: UserWriteError) -> ApiError {
+    match error {
+        UserWriteError::EmailTaken => {
+            ApiError::conflict("email_taken", "an account with this email already exists")
+        }
+        UserWriteError::UsernameTaken => {
+            ApiError::conflict("username_taken", "this username is already taken")
+        }
+        UserWriteError::Stale => ApiError::conflict(
+            "stale_version",
+            "the account was changed by another request; read it again and retry",
+        ),
+        UserWriteError::Store(e) => e.into(),
+    }
+}
+
+/// The caller's own user, as stored.
+async fn own_user(state: &AppState, caller: &AuthUser) -> ApiResult<User> {
+    UserRepo::new(state.table.clone())
+        .get(&caller.tenant, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+/// Refuses a body that names another user (seed 002 bodies carry `userId`) or an outdated `version`.
+fn check_target(user: &User, user_id: Option<&str>, version: Option<u64>) -> ApiResult<()> {
+    if user_id.is_some_and(|id| id != user.id.to_string()) {
+        return Err(ApiError::Forbidden(
+            "you can only change your own profile".into(),
+        ));
+    }
+    if version.is_some_and(|v| v != user.version) {
+        return Err(ApiError::conflict(
+            "stale_version",
+            format!(
+                "the profile is at version {}, not the one you read; read it again",
+                user.version
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What the platform knows about the user's learning so far.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileStatistics {
+    pub current_streak: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_learned: Option<String>,
+}
+
+/// Seed 002 `StudentProfile`: the user with their learning statistics.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub statistics: ProfileStatistics,
+}
+
+/// Seed 002 `GET /api/users/[userId]/profile`. Your own profile, or any profile of your tenant as an
+/// admin; anyone else's is a 404, so that existence is not revealed.
+#[utoipa::path(get, path = "/api/v1/users/{userId}/profile", tag = TAG,
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The profile", body = ProfileView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such user visible to the caller", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn get_profile(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<ProfileView>> {
+    let id = path_user(&user_id)?;
+    if id != caller.id && !caller.is_admin() {
+        return Err(ApiError::not_found("user"));
+    }
+    let user = UserRepo::new(state.table.clone())
+        .get(&caller.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let view = UserView::from(&user);
+    Ok(Json(ProfileView {
+        statistics: ProfileStatistics {
+            current_streak: view.current_streak,
+            last_learned: view.last_learned.clone(),
+        },
+        user: view,
+    }))
+}
+
+/// Seed 002 `PUT /api/profile/update`. Every field is optional; `role` and other fields are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateProfileRequest {
+    /// Seed 002 sends it; when present it must be the caller's own id.
+    pub user_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub weekly_learning_goal: Option<i64>,
+    /// Required with `newPassword`.
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+    /// The `version` you read; when sent, a profile changed since is refused with 409.
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileUpdated {
+    pub message: String,
+    pub user: UserView,
+}
+
+/// Applies an update request to a user, validating every field. Returns the new user and whether the
+/// password changed.
+async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(User, bool)> {
+    let mut errors = FieldErrors::new();
+    let mut next = user.clone();
+    if let Some(v) = &body.first_name {
+        next.first_name = errors
+            .check("firstName", PersonName::parse(v))
+            .unwrap_or(next.first_name);
+    }
+    if let Some(v) = &body.last_name {
+        next.last_name = errors
+            .check("lastName", PersonName::parse(v))
+            .unwrap_or(next.last_name);
+    }
+    if let Some(v) = &body.email {
+        next.email = errors.check("email", Email::parse(v)).unwrap_or(next.email);
+    }
+    if let Some(v) = &body.username {
+        next.username = errors
+            .check("username", Username::parse(v))
+            .unwrap_or(next.username);
+    }
+    if let Some(v) = body.weekly_learning_goal {
+        next.weekly_learning_goal = errors
+            .check("weeklyLearningGoal", WeeklyGoal::parse(v))
+            .unwrap_or(next.weekly_learning_goal);
+    }
+    let new_password = match &body.new_password {
+        None => None,
+        Some(v) => errors.check("newPassword", Password::parse(v)),
+    };
+    if body.new_password.is_some() && body.current_password.is_none() {
+        errors.add("currentPassword", "is required to set a new password");
+    }
+    errors.into_result()?;
+    let mut password_changed = false;
+    if let (Some(new_password), Some(current)) = (new_password, &body.current_password) {
+        if !password::verify(current, &user.password_hash).await? {
+            return Err(ApiError::invalid_field("currentPassword", "is incorrect"));
+        }
+        next.password_hash = password::hash(&new_password).await?;
+        password_changed = true;
+    }
+    Ok((next, password_changed))
+}
+
+/// Seed 002 `PUT /api/profile/update`: the caller's own profile. Changing the password signs out every
+/// session (the refresh tokens stop working); access tokens expire on their own.
+#[utoipa::path(put, path = "/api/v1/profile", tag = TAG,
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "Updated", body = ProfileUpdated),
+        (status = 400, description = "Invalid fields, or a wrong current password", body = ErrorBody),
+        (status = 403, description = "`userId` names someone else", body = ErrorBody),
+        (status = 409, description = "Email or username taken, or a stale version", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Json(body): Json<UpdateProfileRequest>,
+) -> ApiResult<Json<ProfileUpdated>> {
+    let user = own_user(&state, &caller).await?;
+    check_target(&user, body.user_id.as_deref(), body.version)?;
+    let (mut next, password_changed) = apply_update(&user, &body).await?;
+    if next != user {
+        next.version = user.version + 1;
+        next.updated_at = now();
+        let revocations = if password_changed {
+            SessionRepo::new(state.table.clone())
+                .revoke_all_actions(&user.tenant, user.id, now())
+                .await?
+        } else {
+            Vec::new()
+        };
+        UserRepo::new(state.table.clone())
+            .update(&user, &next, revocations)
+            .await
+            .map_err(write_error)?;
+    }
+    Ok(Json(ProfileUpdated {
+        message: "Profile updated successfully".into(),
+        user: UserView::from(&next),
+    }))
+}
+
+/// Seed 002 `PUT /api/profile/preferences`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferencesRequest {
+    /// When present, must be the caller's own id.
+    pub user_id: Option<String>,
+    pub notification_preference: Option<bool>,
+    pub preferred_study_time: Option<StudyTime>,
+    pub weekly_learning_goal: Option<i64>,
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreferencesView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub notification_preference: bool,
+    pub preferred_study_time: Option<StudyTime>,
+    pub weekly_learning_goal: u32,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreferencesUpdated {
+    pub message: String,
+    pub user: PreferencesView,
+}
+
+/// Seed 002 `PUT /api/profile/preferences`: the caller's learning preferences.
+#[utoipa::path(put, path = "/api/v1/profile/preferences", tag = TAG,
+    security(("bearer" = [])),
+    request_body = PreferencesRequest,
+    responses(
+        (status = 200, description = "Updated", body = PreferencesUpdated),
+        (status = 400, description = "Invalid fields", body = ErrorBody),
+        (status = 409, description = "A stale version", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn update_preferences(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Json(body): Json<PreferencesRequest>,
+) -> ApiResult<Json<PreferencesUpdated>> {
+    let user = own_user(&state, &caller).await?;
+    check_target(&user, body.user_id.as_deref(), body.version)?;
+    let mut next = user.clone();
+    if let Some(goal) = body.weekly_learning_goal {
+        next.weekly_learning_goal = WeeklyGoal::parse(goal)
+            .map_err(|e| ApiError::invalid_field("weeklyLearningGoal", e.0))?;
+    }
+    if let Some(v) = body.notification_preference {
+        next.notification_preference = v;
+    }
+    if let Some(v) = body.preferred_study_time {
+        next.preferred_study_time = Some(v);
+    }
+    if next != user {
+        next.version = user.version + 1;
+        next.updated_at = now();
+        UserRepo::new(state.table.clone())
+            .update(&user, &next, Vec::new())
+            .await
+            .map_err(write_error)?;
+    }
+    Ok(Json(PreferencesUpdated {
+        message: "Preferences updated successfully".into(),
+        user: PreferencesView {
+            id: next.id.to_string(),
+            notification_preference: next.notification_preference,
+            preferred_study_time: next.preferred_study_time,
+            weekly_learning_goal: next.weekly_learning_goal.minutes(),
+            version: next.version,
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckUsernameRequest {
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsernameAvailability {
+    pub available: bool,
+}
+
+/// Seed 002 `POST /api/profile/check-username`. Anonymous callers (a registration form) ask about
+/// their tenant (`x-tenant-id` or the default); a signed-in caller about theirs, and their own username
+/// counts as available to them.
+#[utoipa::path(post, path = "/api/v1/profile/check-username", tag = TAG,
+    params(("x-tenant-id" = Option<String>, Header, description = "Tenant of an anonymous caller")),
+    request_body = CheckUsernameRequest,
+    responses(
+        (status = 200, description = "Whether the username is free", body = UsernameAvailability),
+        (status = 400, description = "Not a valid username (the rules are in the message)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn check_username(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Tenant(anonymous_tenant): Tenant,
+    Json(body): Json<CheckUsernameRequest>,
+) -> ApiResult<Json<UsernameAvailability>> {
+    let username =
+        Username::parse(&body.username).map_err(|e| ApiError::invalid_field("username", e.0))?;
+    let tenant = caller
+        .as_ref()
+        .map(|c| c.tenant.clone())
+        .unwrap_or(anonymous_tenant);
+    let repo = UserRepo::new(state.table.clone());
+    let holder = repo.username_holder(&tenant, &username).await?;
+    let available = match holder {
+        None => true,
+        Some(holder) => caller.is_some_and(|c| c.id == holder),
+    };
+    Ok(Json(UsernameAvailability { available }))
+}

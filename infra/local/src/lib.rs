@@ -1,0 +1,118 @@
+//! The local server: every route group of Lectern in one process, for laptops and black-box tests.
+//!
+//! It serves exactly the routers the Lambda functions serve, merged, over the same `AppState` (by
+//! default the embedded SQLite store under the local data folder).
+//!
+//! # Layout
+//! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API.
+//! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
+//! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
+//! - `serve`: runs an app on a listener until Ctrl-C.
+
+use axum::Router;
+use lectern_domain::TenantId;
+use lectern_domain::user::{Email, NewUser, Password, PersonName, User, UserRole, Username, now};
+use lectern_store::users::{UserRepo, UserWriteError};
+use lectern_web::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Lectern API",
+        description = "Lectern, a serverless e-learning backend. Errors share one shape: \
+            `{\"error\", \"code\", \"requestId\", \"details\"?}`. Every response carries `x-request-id`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every route group, merged, with the whole API's description.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth_function::routes())
+        .merge(users_function::routes())
+}
+
+/// The servable app of every route group.
+pub fn app(state: AppState) -> Router {
+    let (routes, _api) = routes().split_for_parts();
+    lectern_web::finish(routes.with_state(state))
+}
+
+/// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    let (_, api) = routes().split_for_parts();
+    let mut json = api.to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// Creates the first admin of `tenant` unless an account with that email exists. Returns whether one
+/// was created.
+pub async fn bootstrap_admin(
+    state: &AppState,
+    tenant: &TenantId,
+    email: &str,
+    password: &str,
+    username: &str,
+) -> anyhow::Result<bool> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("LECTERN_ADMIN_EMAIL {e}"))?;
+    let password =
+        Password::parse(password).map_err(|e| anyhow::anyhow!("LECTERN_ADMIN_PASSWORD {e}"))?;
+    let username =
+        Username::parse(username).map_err(|e| anyhow::anyhow!("LECTERN_ADMIN_USERNAME {e}"))?;
+    let repo = UserRepo::new(state.table.clone());
+    if repo.find_by_email(tenant, &email).await?.is_some() {
+        return Ok(false);
+    }
+    let hash = lectern_auth::password::hash(&password).await?;
+    let admin = User::create(
+        tenant.clone(),
+        NewUser {
+            email,
+            username,
+            first_name: PersonName::parse("Lectern").map_err(anyhow::Error::msg)?,
+            last_name: PersonName::parse("Admin").map_err(anyhow::Error::msg)?,
+            role: UserRole::Admin,
+            preferred_study_time: None,
+        },
+        hash,
+        now(),
+    );
+    match repo.create(&admin).await {
+        Ok(()) => Ok(true),
+        // Another process created it first.
+        Err(UserWriteError::EmailTaken) => Ok(false),
+        Err(e) => Err(anyhow::anyhow!("creating the admin: {e}")),
+    }
+}
+
+/// Serves `app` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

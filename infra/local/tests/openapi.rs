@@ -1,0 +1,44 @@
+//! The committed `docs/openapi.json` is what the code generates. When this fails, regenerate it:
+//! `LECTERN_UPDATE_OPENAPI=1 cargo test -p lectern-local --test openapi` (or
+//! `cargo run -p lectern-local -- openapi > docs/openapi.json`).
+
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let generated = lectern_local::openapi_json();
+    if std::env::var("LECTERN_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/openapi.json is stale: run `LECTERN_UPDATE_OPENAPI=1 cargo test -p lectern-local --test openapi`"
+    );
+}
+
+#[test]
+fn every_route_is_described() {
+    let doc: serde_json::Value = serde_json::from_str(&lectern_local::openapi_json()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/signin",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/signout",
+        "/api/v1/auth/check",
+        "/.well-known/jwks.json",
+        "/api/v1/users/{userId}/profile",
+        "/api/v1/profile",
+        "/api/v1/profile/preferences",
+        "/api/v1/profile/check-username",
+        "/api/v1/users",
+        "/api/v1/users/{userId}/role",
+        "/api/v1/users/{userId}/suspend",
+        "/api/v1/users/{userId}/unsuspend",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} is not in the OpenAPI document"
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! Test support shared by Lectern's suites.
+//!
+//! # Layout
+//! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+
+use async_trait::async_trait;
+use lectern_store::{
+    Condition, Item, Key, Page, Query, StoreError, StoreResult, Table, TxAction, Update,
+};
+
+/// Wraps a table: reads pass through, every write fails as if the backend were down.
+pub struct SabotagedTable<T> {
+    inner: T,
+}
+
+impl<T: Table> SabotagedTable<T> {
+    pub fn new(inner: T) -> Self {
+        SabotagedTable { inner }
+    }
+}
+
+fn refused() -> StoreError {
+    StoreError::Unavailable(anyhow::anyhow!("sabotaged: the store refuses writes"))
+}
+
+#[async_trait]
+impl<T: Table> Table for SabotagedTable<T> {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(key).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        self.inner.batch_get(keys).await
+    }
+
+    async fn put(&self, _item: Item, _condition: Option<Condition>) -> StoreResult<()> {
+        Err(refused())
+    }
+
+    async fn update(&self, _update: Update) -> StoreResult<Item> {
+        Err(refused())
+    }
+
+    async fn delete(&self, _key: &Key, _condition: Option<Condition>) -> StoreResult<Option<Item>> {
+        Err(refused())
+    }
+
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        self.inner.query(query).await
+    }
+
+    async fn transact_write(&self, _actions: Vec<TxAction>) -> StoreResult<()> {
+        Err(refused())
+    }
+}

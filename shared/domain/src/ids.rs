@@ -1,0 +1,129 @@
+//! Ids. Entity ids are UUIDv7 (time-ordered, so keys built from them sort by creation); tenant ids are
+//! short slugs chosen by the operator.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::validation::Invalid;
+
+/// A tenant: an isolated school or organisation. Every stored key starts with it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// 1–32 characters of `a-z`, `0-9` and `-`, not starting with `-`. The alphabet keeps the id safe
+    /// inside key strings (no `#`) and inside refresh tokens (no `.`).
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        let ok = !value.is_empty()
+            && value.len() <= 32
+            && !value.starts_with('-')
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(TenantId(value.to_owned()))
+        } else {
+            Err(Invalid::new("must be 1-32 characters of a-z, 0-9 and '-'"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = Invalid;
+    fn try_from(value: String) -> Result<Self, Invalid> {
+        TenantId::parse(&value)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(value: TenantId) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            /// A new, time-ordered id.
+            pub fn new() -> Self {
+                $name(uuid::Uuid::now_v7())
+            }
+
+            /// Parses an id from a path or a body; anything but a UUID is invalid.
+            pub fn parse(value: &str) -> Result<Self, Invalid> {
+                uuid::Uuid::parse_str(value)
+                    .map($name)
+                    .map_err(|_| Invalid::new("must be a UUID"))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A user (student, instructor or admin) within a tenant.
+    UserId
+);
+
+uuid_id!(
+    /// A refresh-token family: every token rotated from one sign-in.
+    SessionId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn tenant_ids_are_slugs() {
+        assert!(TenantId::parse("default").is_ok());
+        assert!(TenantId::parse("acme-2").is_ok());
+        for bad in ["", "-x", "Acme", "a#b", "a.b", &"x".repeat(33)] {
+            assert!(TenantId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_tenant_id_never_holds_a_key_or_token_separator(s in "\\PC{0,40}") {
+            if let Ok(t) = TenantId::parse(&s) {
+                prop_assert!(!t.as_str().contains('#') && !t.as_str().contains('.'));
+            }
+        }
+
+        #[test]
+        fn user_ids_round_trip_through_their_text(_x in 0u8..10) {
+            let id = UserId::new();
+            prop_assert_eq!(UserId::parse(&id.to_string()).unwrap(), id);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Opaque query cursors. A cursor names the last item of a page (its table key and, for an index query,
+//! its index key) together with the index and partition it belongs to, so that a cursor from another
+//! query, another partition or another tenant is refused as [`StoreError::InvalidCursor`], never
+//! passed on to a backend.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::item::Item;
+use crate::table::{Index, Key, PK, Query, SK, StoreError};
+
+/// An opaque position in a query's results, as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cursor(String);
+
+impl Cursor {
+    /// Takes a cursor string from a client. Its content is checked when it is used with a query.
+    pub fn from_client(value: impl Into<String>) -> Self {
+        Cursor(value.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    v: u8,
+    /// Index name, empty for the table.
+    i: String,
+    pk: String,
+    sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ipk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    isk: Option<String>,
+}
+
+/// Where a page starts: after this item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartAfter {
+    /// The table key of the last item returned.
+    pub key: Key,
+    /// For an index query, the last item's index key (partition, sort).
+    pub index_key: Option<(String, String)>,
+}
+
+impl StartAfter {
+    /// The start position after `item` for a query on `index` (None = table).
+    pub fn of(item: &Item, index: Option<Index>) -> Result<StartAfter, StoreError> {
+        let key =
+            Key::of(item).ok_or_else(|| StoreError::Corrupt("an item without PK/SK".into()))?;
+        let index_key = match index {
+            None => None,
+            Some(index) => {
+                let get = |attr: &str| item.get(attr).and_then(|v| v.as_str()).map(str::to_owned);
+                Some((
+                    get(index.pk_attr()).ok_or_else(|| {
+                        StoreError::Corrupt("an index item without its key".into())
+                    })?,
+                    get(index.sk_attr()).ok_or_else(|| {
+                        StoreError::Corrupt("an index item without its key".into())
+                    })?,
+                ))
+            }
+        };
+        Ok(StartAfter { key, index_key })
+    }
+
+    /// The sort key the query orders by.
+    pub fn sort_key(&self) -> &str {
+        match &self.index_key {
+            Some((_, sk)) => sk,
+            None => &self.key.sk,
+        }
+    }
+}
+
+/// Encodes the position after `item` for `query`.
+pub fn encode(item: &Item, query: &Query) -> Result<Cursor, StoreError> {
+    let start = StartAfter::of(item, query.index)?;
+    let (ipk, isk) = match start.index_key {
+        Some((p, s)) => (Some(p), Some(s)),
+        None => (None, None),
+    };
+    let payload = Payload {
+        v: 1,
+        i: query.index.map(Index::name).unwrap_or_default().to_owned(),
+        pk: start.key.pk,
+        sk: start.key.sk,
+        ipk,
+        isk,
+    };
+    let json = serde_json::to_vec(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Cursor(URL_SAFE_NO_PAD.encode(json)))
+}
+
+/// Decodes the query's cursor, if any, checking that it belongs to this very query: same index, same
+/// partition, and a sort key inside the query's sort-key condition.
+pub fn decode(query: &Query) -> Result<Option<StartAfter>, StoreError> {
+    let Some(cursor) = &query.cursor else {
+        return Ok(None);
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_str())
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let payload: Payload = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    if payload.v != 1 || payload.i != query.index.map(Index::name).unwrap_or_default() {
+        return Err(StoreError::InvalidCursor);
+    }
+    let start = match query.index {
+        None => {
+            if payload.pk != query.pk || payload.ipk.is_some() || payload.isk.is_some() {
+                return Err(StoreError::InvalidCursor);
+            }
+            StartAfter {
+                key: Key::new(payload.pk, payload.sk),
+                index_key: None,
+            }
+        }
+        Some(_) => match (payload.ipk, payload.isk) {
+            (Some(ipk), Some(isk)) if ipk == query.pk => StartAfter {
+                key: Key::new(payload.pk, payload.sk),
+                index_key: Some((ipk, isk)),
+            },
+            _ => return Err(StoreError::InvalidCursor),
+        },
+    };
+    if let Some(condition) = &query.sk
+        && !condition.matches(start.sort_key())
+    {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(Some(start))
+}
+
+/// Attribute names of the table key, for backends that build key maps.
+pub const KEY_ATTRS: [&str; 2] = [PK, SK];

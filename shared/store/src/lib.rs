@@ -1,0 +1,31 @@
+//! Lectern's single-table store.
+//!
+//! Everything Lectern keeps lives in one DynamoDB table (or, locally, one SQLite file that behaves the
+//! same). Repositories speak to it only through the [`Table`] port.
+//!
+//! # Layout
+//! - [`item`]: attribute values and items, and serde conversion of entities to and from items.
+//! - [`table`]: the `Table` port: keys, indexes, conditions, updates, queries, transactions, errors.
+//! - [`cursor`]: opaque page cursors, checked against the query they are used with.
+//! - [`checks`]: DynamoDB's request limits, applied by every backend before it touches data.
+//! - [`sqlite`]: the embedded backend (local runs, fast tests), several processes on one file.
+//! - [`dynamo`]: the production backend on aws-sdk-dynamodb.
+//! - [`keys`]: the key schema: every key builder and the access patterns they serve.
+//! - [`users`]: users and their unique email and username claims.
+//! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
+
+pub mod checks;
+pub mod cursor;
+pub mod item;
+pub mod keys;
+pub mod sessions;
+pub mod sqlite;
+pub mod table;
+pub mod users;
+
+pub use cursor::Cursor;
+pub use item::{AttrValue, Item, from_item, to_item};
+pub use table::{
+    Condition, Index, Key, Page, Query, SortKeyCondition, StoreError, StoreResult, Table, TxAction,
+    Update, UpdateAction,
+};

@@ -1,0 +1,253 @@
+//! Users and their unique claims (email, username). Contract: issue "walking skeleton" §4–5.
+
+use std::sync::Arc;
+
+use lectern_domain::user::{Email, User, UserRole, Username};
+use lectern_domain::{TenantId, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::cursor::Cursor;
+use crate::item::{AttrValue, Item, from_item, to_item};
+use crate::keys;
+use crate::table::{
+    Condition, ENTITY, Index, Key, PK, Query, SK, SortKeyCondition, StoreError, Table, TxAction,
+    transact_in_batches,
+};
+
+/// Why a user could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum UserWriteError {
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error("the username is already taken")]
+    UsernameTaken,
+    /// The user changed since it was read (optimistic locking), or was deleted.
+    #[error("the user was changed by another request")]
+    Stale,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Claim {
+    user_id: UserId,
+}
+
+/// A page of users.
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Clone)]
+pub struct UserRepo {
+    table: Arc<dyn Table>,
+}
+
+fn user_item(user: &User) -> Result<Item, StoreError> {
+    let key = keys::user(&user.tenant, user.id);
+    let mut item = to_item(user)?;
+    item.insert(PK.into(), AttrValue::S(key.pk));
+    item.insert(SK.into(), AttrValue::S(key.sk));
+    item.insert(ENTITY.into(), AttrValue::s("User"));
+    item.insert(
+        Index::Gsi1.pk_attr().into(),
+        AttrValue::S(keys::users_index_pk(&user.tenant)),
+    );
+    item.insert(
+        Index::Gsi1.sk_attr().into(),
+        AttrValue::S(keys::users_index_sk(user.role, user.id)),
+    );
+    Ok(item)
+}
+
+fn claim_item(key: Key, entity: &str, user: UserId) -> Result<Item, StoreError> {
+    let mut item = to_item(&Claim { user_id: user })?;
+    item.insert(PK.into(), AttrValue::S(key.pk));
+    item.insert(SK.into(), AttrValue::S(key.sk));
+    item.insert(ENTITY.into(), AttrValue::s(entity));
+    Ok(item)
+}
+
+fn owned_by(user: UserId) -> Condition {
+    Condition::Equals("userId".into(), AttrValue::S(user.to_string()))
+}
+
+impl UserRepo {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        UserRepo { table }
+    }
+
+    /// Writes a new user with its email and username claims, in one transaction.
+    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
+    pub async fn create(&self, user: &User) -> Result<(), UserWriteError> {
+        let actions = vec![
+            TxAction::Put {
+                item: claim_item(
+                    keys::email_claim(&user.tenant, &user.email),
+                    "EmailClaim",
+                    user.id,
+                )?,
+                condition: Some(Condition::NotExists),
+            },
+            TxAction::Put {
+                item: claim_item(
+                    keys::username_claim(&user.tenant, &user.username),
+                    "UsernameClaim",
+                    user.id,
+                )?,
+                condition: Some(Condition::NotExists),
+            },
+            TxAction::Put {
+                item: user_item(user)?,
+                condition: Some(Condition::NotExists),
+            },
+        ];
+        match self.table.transact_write(actions).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                Err(UserWriteError::EmailTaken)
+            }
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
+                Err(UserWriteError::UsernameTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn get(&self, tenant: &TenantId, id: UserId) -> Result<Option<User>, StoreError> {
+        self.table
+            .get(&keys::user(tenant, id))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// The user who holds this email (case-insensitively).
+    #[tracing::instrument(skip_all)]
+    pub async fn find_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(claim) = self.table.get(&keys::email_claim(tenant, email)).await? else {
+            return Ok(None);
+        };
+        let claim: Claim = from_item(claim)?;
+        self.get(tenant, claim.user_id).await
+    }
+
+    /// Who holds this username (case-insensitively), if anyone.
+    pub async fn username_holder(
+        &self,
+        tenant: &TenantId,
+        username: &Username,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.table
+            .get(&keys::username_claim(tenant, username))
+            .await?
+            .map(|item| from_item::<Claim>(item).map(|c| c.user_id))
+            .transpose()
+    }
+
+    /// Replaces `before` with `after` if nobody changed it meanwhile (its version), moving the email and
+    /// username claims when they change — all in one transaction. `after.version` must be
+    /// `before.version + 1`.
+    #[tracing::instrument(skip_all, fields(user_id = %after.id))]
+    ///
+    /// `extra` actions (revoking sessions on a password change or a suspension) commit in the same
+    /// transaction while they fit in one; beyond that, the rest follow in further transactions once the
+    /// user's change has landed (safe for revocations, which refresh re-checks against the user anyway).
+    pub async fn update(
+        &self,
+        before: &User,
+        after: &User,
+        extra: Vec<TxAction>,
+    ) -> Result<(), UserWriteError> {
+        debug_assert_eq!(after.version, before.version + 1);
+        let mut actions = vec![TxAction::Put {
+            item: user_item(after)?,
+            condition: Some(Condition::VersionEquals(before.version)),
+        }];
+        let email_moves = before.email.key() != after.email.key();
+        if email_moves {
+            actions.push(TxAction::Put {
+                item: claim_item(
+                    keys::email_claim(&after.tenant, &after.email),
+                    "EmailClaim",
+                    after.id,
+                )?,
+                condition: Some(Condition::NotExists),
+            });
+            actions.push(TxAction::Delete {
+                key: keys::email_claim(&before.tenant, &before.email),
+                condition: Some(owned_by(before.id)),
+            });
+        }
+        let username_at = actions.len();
+        if before.username.key() != after.username.key() {
+            actions.push(TxAction::Put {
+                item: claim_item(
+                    keys::username_claim(&after.tenant, &after.username),
+                    "UsernameClaim",
+                    after.id,
+                )?,
+                condition: Some(Condition::NotExists),
+            });
+            actions.push(TxAction::Delete {
+                key: keys::username_claim(&before.tenant, &before.username),
+                condition: Some(owned_by(before.id)),
+            });
+        }
+        let own = actions.len();
+        match transact_in_batches(self.table.as_ref(), actions, extra).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCanceled { failed }) if failed.iter().all(|&i| i >= own) => {
+                // Only the extra actions failed (a session revoked meanwhile): the change itself is sound
+                // but did not land; the caller may retry.
+                Err(UserWriteError::Stale)
+            }
+            Err(StoreError::TransactionCanceled { failed }) => Err(if failed.contains(&0) {
+                UserWriteError::Stale
+            } else if email_moves && failed.contains(&1) {
+                UserWriteError::EmailTaken
+            } else if failed.contains(&username_at) {
+                UserWriteError::UsernameTaken
+            } else {
+                // A claim no longer owned by the user: it was changed under us.
+                UserWriteError::Stale
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A page of the tenant's users, grouped by role (optionally one role) and by creation within it.
+    #[tracing::instrument(skip(self, cursor))]
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        role: Option<UserRole>,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<UserPage, StoreError> {
+        let mut query = Query::index(Index::Gsi1, keys::users_index_pk(tenant))
+            .limit(limit)
+            .after(cursor);
+        if let Some(role) = role {
+            query = query.sort_key(SortKeyCondition::BeginsWith(keys::users_index_role_prefix(
+                role,
+            )));
+        }
+        let page = self.table.query(&query).await?;
+        Ok(UserPage {
+            users: page
+                .items
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! The one error type of the HTTP edge and its one mapping to a status and a JSON body.
+//!
+//! Internal causes are logged with the request id and never sent: the client sees a message written for
+//! it and a stable `code` to branch on.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lectern_domain::FieldErrors;
+use lectern_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::request;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// A human-readable message.
+    pub error: String,
+    /// A stable snake_case code to branch on (`validation_failed`, `email_taken`, …).
+    pub code: String,
+    /// The id of the request, also in the `x-request-id` header; quote it when reporting a problem.
+    pub request_id: String,
+    /// Per-field messages, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: fields failed validation; `details` names each.
+    #[error("the request has invalid fields")]
+    Validation(FieldErrors),
+    /// 400: a malformed request, with a code of its own.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no credentials, or credentials that do not prove anything.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource, or one the caller may not know exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: the request conflicts with the current state (taken, stale version, already done).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 413: the body is larger than allowed.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    #[error("the request body must be JSON (content-type: application/json)")]
+    UnsupportedMediaType,
+    /// 503: a dependency (the store) failed; retrying later may work. Nothing was half-written.
+    #[error("the service is temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: a bug. The cause is logged, not sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::NotFound(format!("{what} not found"))
+    }
+
+    /// A single field's validation error.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(FieldErrors::one(field, message))
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let request_id = request::current_request_id();
+        match &self {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => {
+                tracing::error!(request_id = %request_id, code, error = ?cause, "request failed");
+            }
+            _ => {
+                tracing::info!(request_id = %request_id, code, status = status.as_u16(), "request refused")
+            }
+        }
+        let details = match &self {
+            ApiError::Validation(errors) => Some(errors.fields().clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: self.to_string(),
+            code: code.to_owned(),
+            request_id,
+            details,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+/// Store failures a handler did not map to a domain outcome itself.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::InvalidCursor => {
+                ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")
+            }
+            StoreError::ItemTooLarge { .. } => ApiError::PayloadTooLarge,
+            StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } => {
+                ApiError::conflict(
+                    "conflict",
+                    "the resource was changed by another request; retry",
+                )
+            }
+            StoreError::TransactionConflict => ApiError::conflict(
+                "conflict",
+                "another request changed the same data at the same time; retry",
+            ),
+            other @ (StoreError::InvalidRequest(_) | StoreError::Corrupt(_)) => {
+                ApiError::Internal(other.into())
+            }
+        }
+    }
+}
+
+impl From<lectern_auth::password::HashError> for ApiError {
+    fn from(error: lectern_auth::password::HashError) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+/// Unknown route.
+pub async fn not_found_fallback() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+/// Known route, unknown method.
+pub async fn method_not_allowed_fallback() -> ApiError {
+    ApiError::MethodNotAllowed
+}

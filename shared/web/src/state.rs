@@ -1,0 +1,202 @@
+//! What every handler shares, and the configuration it is built from. Configuration is read from the
+//! environment once, at cold start (`template.yaml` sets the variables in AWS; the local server sets
+//! defaults). A missing or malformed variable stops the start with a message naming it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use lectern_auth::keys::PublicKey;
+use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
+use lectern_domain::TenantId;
+use lectern_store::Table;
+
+/// The tenants this deployment serves. Anonymous calls (register, sign in) name theirs in the
+/// `x-tenant-id` header or get the default; authenticated calls carry it in the token.
+#[derive(Debug, Clone)]
+pub struct Tenants {
+    default: TenantId,
+    known: BTreeSet<TenantId>,
+}
+
+impl Tenants {
+    /// The first tenant is the default.
+    pub fn new(tenants: Vec<TenantId>) -> anyhow::Result<Tenants> {
+        let default = tenants
+            .first()
+            .cloned()
+            .context("at least one tenant must be configured")?;
+        Ok(Tenants {
+            default,
+            known: tenants.into_iter().collect(),
+        })
+    }
+
+    pub fn default_tenant(&self) -> &TenantId {
+        &self.default
+    }
+
+    pub fn get(&self, id: &str) -> Option<&TenantId> {
+        self.known.iter().find(|t| t.as_str() == id)
+    }
+
+    pub fn contains(&self, id: &TenantId) -> bool {
+        self.known.contains(id)
+    }
+}
+
+/// Where the table lives.
+#[derive(Debug, Clone)]
+pub enum StoreConfig {
+    /// The embedded backend: one SQLite file, shareable by several processes.
+    Sqlite { path: PathBuf },
+    /// DynamoDB; `endpoint` points the SDK elsewhere (a local emulator) when set.
+    Dynamo {
+        table: String,
+        endpoint: Option<String>,
+    },
+}
+
+/// How access tokens are signed and verified.
+#[derive(Clone)]
+pub enum KeySource {
+    /// PKCS#8 PEM of the signing key (the auth function in AWS).
+    PrivatePem(String),
+    /// SPKI PEM of the verifying key (functions that only verify, in AWS).
+    PublicPem(String),
+    /// A key generated once into this file (local runs).
+    LocalFile(PathBuf),
+}
+
+/// Everything read from the environment.
+#[derive(Clone)]
+pub struct Config {
+    pub store: StoreConfig,
+    pub tenants: Tenants,
+    pub tokens: TokenConfig,
+    pub keys: KeySource,
+    /// The local data folder (SQLite file, generated key), for local runs.
+    pub data_dir: PathBuf,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the `LECTERN_*` variables (see the README's configuration table).
+    pub fn from_env() -> anyhow::Result<Config> {
+        let data_dir = PathBuf::from(var("LECTERN_DATA_DIR").unwrap_or_else(|| ".lectern".into()));
+        let store = match var("LECTERN_STORE").as_deref() {
+            Some("dynamodb") => StoreConfig::Dynamo {
+                table: var("LECTERN_TABLE_NAME")
+                    .context("LECTERN_TABLE_NAME must be set when LECTERN_STORE=dynamodb")?,
+                endpoint: var("LECTERN_DYNAMODB_ENDPOINT"),
+            },
+            None | Some("sqlite") => StoreConfig::Sqlite {
+                path: var("LECTERN_SQLITE_PATH")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("lectern.db")),
+            },
+            Some(other) => bail!("LECTERN_STORE must be sqlite or dynamodb, not {other:?}"),
+        };
+        let tenants = var("LECTERN_TENANTS")
+            .unwrap_or_else(|| "default".into())
+            .split(',')
+            .map(|t| {
+                TenantId::parse(t.trim()).map_err(|e| anyhow::anyhow!("LECTERN_TENANTS: {t:?} {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let keys = match (
+            var("LECTERN_JWT_PRIVATE_KEY"),
+            var("LECTERN_JWT_PUBLIC_KEY"),
+        ) {
+            (Some(pem), _) => KeySource::PrivatePem(pem),
+            (None, Some(pem)) => KeySource::PublicPem(pem),
+            (None, None) => KeySource::LocalFile(data_dir.join("jwt-ed25519.pem")),
+        };
+        Ok(Config {
+            store,
+            tenants: Tenants::new(tenants)?,
+            tokens: TokenConfig {
+                issuer: var("LECTERN_JWT_ISSUER").unwrap_or_else(|| "lectern".into()),
+                audience: var("LECTERN_JWT_AUDIENCE").unwrap_or_else(|| "lectern-api".into()),
+                ttl: TokenConfig::DEFAULT_TTL,
+            },
+            keys,
+            data_dir,
+        })
+    }
+}
+
+/// The state every route group's handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub table: Arc<dyn Table>,
+    pub verifier: Arc<TokenVerifier>,
+    /// Present where the signing key is configured (the auth function, local runs).
+    pub issuer: Option<Arc<TokenIssuer>>,
+    pub tenants: Arc<Tenants>,
+}
+
+impl AppState {
+    /// Builds the state from configuration: opens the store, loads the keys. No network calls.
+    pub async fn build(config: &Config) -> anyhow::Result<AppState> {
+        let table: Arc<dyn Table> = match &config.store {
+            StoreConfig::Sqlite { path } => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                Arc::new(
+                    lectern_store::sqlite::SqliteTable::open(path).with_context(|| {
+                        format!("opening the SQLite store at {}", path.display())
+                    })?,
+                )
+            }
+            StoreConfig::Dynamo { table, endpoint } => {
+                let _ = (table, endpoint);
+                bail!("LECTERN_STORE=dynamodb: the DynamoDB backend is not in this build yet")
+            }
+        };
+        Self::with_table(config, table)
+    }
+
+    /// Builds the state around a given table (tests use this to sabotage or count store calls).
+    pub fn with_table(config: &Config, table: Arc<dyn Table>) -> anyhow::Result<AppState> {
+        let (issuer, verifier) = match &config.keys {
+            KeySource::PrivatePem(pem) => {
+                let issuer = TokenIssuer::new(
+                    SigningKeys::from_pem(pem).context("LECTERN_JWT_PRIVATE_KEY")?,
+                    config.tokens.clone(),
+                );
+                let verifier = issuer.verifier();
+                (Some(Arc::new(issuer)), verifier)
+            }
+            KeySource::PublicPem(pem) => (
+                None,
+                TokenVerifier::new(
+                    vec![PublicKey::from_pem(pem).context("LECTERN_JWT_PUBLIC_KEY")?],
+                    &config.tokens,
+                ),
+            ),
+            KeySource::LocalFile(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                let issuer =
+                    TokenIssuer::new(SigningKeys::load_or_generate(path)?, config.tokens.clone());
+                let verifier = issuer.verifier();
+                (Some(Arc::new(issuer)), verifier)
+            }
+        };
+        Ok(AppState {
+            table,
+            verifier: Arc::new(verifier),
+            issuer,
+            tenants: Arc::new(config.tenants.clone()),
+        })
+    }
+}

@@ -1,0 +1,283 @@
+//! Registration, sign in, refresh rotation with reuse detection, sign out, check, JWKS.
+
+use base64::Engine;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn registering_returns_201_with_the_user_and_never_the_password() {
+    // GIVEN a fresh app
+    let app = TestApp::spawn().await;
+    // WHEN a student registers
+    let reply = app
+        .register("Ada@Example.org", "ada", "student")
+        .await
+        .assert(201);
+    // THEN the seed's shape comes back
+    let user = &reply.body["data"];
+    assert_eq!(reply.body["message"], "User registered successfully");
+    assert_eq!(user["email"], "Ada@Example.org");
+    assert_eq!(user["username"], "ada");
+    assert_eq!(user["role"], "student");
+    assert_eq!(user["preferredStudyTime"], "morning");
+    assert_eq!(user["notificationPreference"], true);
+    assert_eq!(user["currentStreak"], 0);
+    assert!(user["createdAt"].as_str().unwrap().ends_with('Z'));
+    assert!(user.get("password").is_none() && user.get("passwordHash").is_none());
+    assert!(!reply.body.to_string().contains("argon2"));
+}
+
+#[tokio::test]
+async fn registering_as_admin_is_refused_naming_the_allowed_roles() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .register("eve@example.org", "eve", "admin")
+        .await
+        .assert(400);
+    assert_eq!(reply.code(), "validation_failed");
+    let why = reply.body["details"]["role"].as_str().unwrap();
+    assert!(
+        why.contains("student") && why.contains("instructor"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn every_invalid_field_is_named_at_once() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "nope", "password": "short", "firstName": " ", "lastName": "L", "username": "x"}),
+        )
+        .await
+        .assert(400);
+    let details = &reply.body["details"];
+    for field in ["email", "password", "firstName", "username"] {
+        assert!(details[field].is_string(), "{field} missing in {details}");
+    }
+    assert!(details["password"].as_str().unwrap().contains("10"));
+    assert!(details.get("lastName").is_none());
+}
+
+#[tokio::test]
+async fn an_email_is_registered_once_whatever_its_case() {
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    let reply = app
+        .register("ADA@example.org", "ada2", "student")
+        .await
+        .assert(409);
+    assert_eq!(reply.code(), "email_taken");
+}
+
+#[tokio::test]
+async fn a_username_is_taken_once_whatever_its_case() {
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "Ada", "student")
+        .await
+        .assert(201);
+    let reply = app
+        .register("bob@example.org", "ADA", "instructor")
+        .await
+        .assert(409);
+    assert_eq!(reply.code(), "username_taken");
+}
+
+#[tokio::test]
+async fn of_concurrent_registrations_with_one_email_exactly_one_succeeds() {
+    // GIVEN eight clients racing to register the same email
+    let app = TestApp::spawn().await;
+    let attempts = (0..8).map(|i| {
+        let app = &app;
+        async move {
+            app.register("race@example.org", &format!("racer{i}"), "student")
+                .await
+        }
+    });
+    // WHEN they all run at once
+    let replies = futures::future::join_all(attempts).await;
+    // THEN one wins, the rest get 409 email_taken, and only one account exists
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let conflicts = replies
+        .iter()
+        .filter(|r| r.status == 409 && r.code() == "email_taken")
+        .count();
+    assert_eq!((created, conflicts), (1, 7));
+    app.signin("race@example.org", PASSWORD).await.assert(200);
+}
+
+#[tokio::test]
+async fn signing_in_returns_tokens_that_the_check_endpoint_accepts() {
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "instructor").await;
+    let reply = app
+        .get("/api/v1/auth/check", Some(&session.access))
+        .await
+        .assert(200);
+    assert_eq!(reply.body["authenticated"], true);
+    assert_eq!(reply.body["user"]["id"], session.id.as_str());
+    assert_eq!(reply.body["user"]["role"], "instructor");
+}
+
+#[tokio::test]
+async fn the_token_response_has_the_documented_shape() {
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    let reply = app.signin("ADA@example.org", PASSWORD).await.assert(200);
+    assert_eq!(reply.body["tokenType"], "Bearer");
+    assert_eq!(reply.body["expiresIn"], 900);
+    assert_eq!(reply.body["user"]["email"], "ada@example.org");
+    assert_eq!(
+        reply.body["accessToken"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    let wrong = app
+        .signin("ada@example.org", "not the password")
+        .await
+        .assert(401);
+    let unknown = app.signin("nobody@example.org", PASSWORD).await.assert(401);
+    assert_eq!(wrong.body["error"], unknown.body["error"]);
+    assert_eq!(wrong.code(), unknown.code());
+    assert_eq!(wrong.headers["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn refreshing_rotates_and_a_reused_token_revokes_the_whole_session() {
+    // GIVEN a signed-in user
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "student").await;
+    // WHEN the refresh token is exchanged
+    let first = app.refresh(&session.refresh).await.assert(200);
+    let second_refresh = first.body["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, session.refresh);
+    app.get("/api/v1/auth/check", first.body["accessToken"].as_str())
+        .await
+        .assert(200);
+    // AND the old one is presented again (a stolen copy)
+    let reuse = app.refresh(&session.refresh).await.assert(401);
+    assert!(
+        reuse.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
+    // THEN the newest token of that session is dead too
+    app.refresh(&second_refresh).await.assert(401);
+    // AND a new sign in still works
+    app.signin("ada@example.org", PASSWORD).await.assert(200);
+}
+
+#[tokio::test]
+async fn malformed_or_foreign_refresh_tokens_are_401() {
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "student").await;
+    for bad in [
+        "",
+        "garbage",
+        "a.b.c.d",
+        &session.refresh.replacen("default", "nowhere", 1),
+    ] {
+        app.refresh(bad).await.assert(401);
+    }
+    // A token whose secret was altered names a real session but proves nothing, and revokes nothing.
+    let mut forged = session.refresh.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    app.refresh(&forged).await.assert(401);
+    app.refresh(&session.refresh).await.assert(200);
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "student").await;
+    let other = app
+        .signin("ada@example.org", PASSWORD)
+        .await
+        .assert(200)
+        .body;
+    let reply = app
+        .post(
+            "/api/v1/auth/signout",
+            None,
+            json!({"refreshToken": session.refresh}),
+        )
+        .await
+        .assert(204);
+    assert!(reply.body.is_null());
+    app.refresh(&session.refresh).await.assert(401);
+    // Another sign-in (another device) is a separate session and keeps working.
+    app.refresh(other["refreshToken"].as_str().unwrap())
+        .await
+        .assert(200);
+}
+
+#[tokio::test]
+async fn check_refuses_missing_malformed_and_tampered_tokens() {
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "student").await;
+    let reply = app.get("/api/v1/auth/check", None).await.assert(401);
+    assert_eq!(reply.code(), "unauthorized");
+    app.get("/api/v1/auth/check", Some("not-a-jwt"))
+        .await
+        .assert(401);
+    // Claims changed to admin, signature kept: refused.
+    let parts: Vec<&str> = session.access.split('.').collect();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = String::from_utf8(engine.decode(parts[1]).unwrap()).unwrap();
+    let forged = engine.encode(claims.replace("\"student\"", "\"admin\""));
+    app.get(
+        "/api/v1/auth/check",
+        Some(&format!("{}.{}.{}", parts[0], forged, parts[2])),
+    )
+    .await
+    .assert(401);
+}
+
+#[tokio::test]
+async fn the_jwks_publishes_the_key_named_by_issued_tokens() {
+    let app = TestApp::spawn().await;
+    let session = app.user("ada@example.org", "ada", "student").await;
+    let jwks = app
+        .get("/.well-known/jwks.json", None)
+        .await
+        .assert(200)
+        .body;
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["crv"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    let header = session.access.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], key["kid"]);
+}

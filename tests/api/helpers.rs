@@ -1,0 +1,217 @@
+//! The test app and its typed client.
+
+use std::sync::Arc;
+
+use lectern_store::Table;
+use lectern_store::sqlite::SqliteTable;
+use lectern_web::state::{KeySource, StoreConfig};
+use lectern_web::{AppState, Config, Tenants};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const ADMIN_EMAIL: &str = "admin@lectern.test";
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+}
+
+/// A response: status, headers and JSON body (Null when empty).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn assert(self, status: u16) -> Reply {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// Tokens and identity of a signed-in user.
+pub struct Session {
+    pub id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    Config {
+        store: StoreConfig::Sqlite {
+            path: dir.join("lectern.db"),
+        },
+        tenants: Tenants::new(vec![
+            lectern_domain::TenantId::parse("default").unwrap(),
+            lectern_domain::TenantId::parse("acme").unwrap(),
+        ])
+        .unwrap(),
+        tokens: lectern_auth_config(),
+        keys: KeySource::LocalFile(dir.join("jwt.pem")),
+        data_dir: dir.to_path_buf(),
+    }
+}
+
+fn lectern_auth_config() -> lectern_web::TokenConfig {
+    lectern_web::TokenConfig {
+        issuer: "lectern-test".into(),
+        audience: "lectern-api".into(),
+        ttl: std::time::Duration::from_secs(900),
+    }
+}
+
+impl TestApp {
+    /// The app on a fresh SQLite store.
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_on(dir, Arc::new(table)).await
+    }
+
+    /// The app over a given table (sabotaged, or DynamoDB on moto), with its data folder.
+    pub async fn spawn_on(dir: tempfile::TempDir, table: Arc<dyn Table>) -> TestApp {
+        let state = AppState::with_table(&config(dir.path()), table).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = lectern_local::app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            dir,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn register(&self, email: &str, username: &str, role: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/register",
+            None,
+            json!({
+                "email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace",
+                "username": username, "role": role, "preferredStudyTime": "morning"
+            }),
+        )
+        .await
+    }
+
+    pub async fn signin(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/signin",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers a user and signs them in.
+    pub async fn user(&self, email: &str, username: &str, role: &str) -> Session {
+        let id = self.register(email, username, role).await.assert(201).body["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let tokens = self.signin(email, PASSWORD).await.assert(200).body;
+        Session {
+            id,
+            access: tokens["accessToken"].as_str().unwrap().to_owned(),
+            refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates the default tenant's admin (as the local server does on first start) and signs in.
+    pub async fn admin(&self) -> Session {
+        let tenant = lectern_domain::TenantId::parse("default").unwrap();
+        lectern_local::bootstrap_admin(&self.state, &tenant, ADMIN_EMAIL, PASSWORD, "admin")
+            .await
+            .unwrap();
+        let tokens = self.signin(ADMIN_EMAIL, PASSWORD).await.assert(200).body;
+        Session {
+            id: tokens["user"]["id"].as_str().unwrap().to_owned(),
+            access: tokens["accessToken"].as_str().unwrap().to_owned(),
+            refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({ "refreshToken": refresh_token }),
+        )
+        .await
+    }
+}

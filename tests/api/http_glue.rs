@@ -1,0 +1,106 @@
+//! The HTTP edge: one error shape, request ids, body limits, precise 400s, JSON 404/405.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn an_unknown_route_is_a_json_404_whose_request_id_matches_the_header() {
+    let app = TestApp::spawn().await;
+    let reply = app.get("/api/v1/nowhere", None).await.assert(404);
+    assert_eq!(reply.code(), "not_found");
+    let header = reply.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(reply.body["requestId"], header);
+    assert!(!header.is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_405() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .call(Method::DELETE, "/api/v1/auth/signin", None, None)
+        .await
+        .assert(405);
+    assert_eq!(reply.code(), "method_not_allowed");
+    assert!(reply.body["error"].is_string());
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_that_says_so() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .client
+        .post(format!("{}/api/v1/auth/signin", app.base))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["code"], "malformed_json");
+}
+
+#[tokio::test]
+async fn a_missing_field_and_a_wrong_type_are_named() {
+    let app = TestApp::spawn().await;
+    let missing = app
+        .post("/api/v1/auth/signin", None, json!({"email": "a@b.org"}))
+        .await
+        .assert(400);
+    assert_eq!(
+        missing.body["details"]["password"],
+        "missing field `password`"
+    );
+    let wrong = app
+        .post(
+            "/api/v1/auth/signin",
+            None,
+            json!({"email": "a@b.org", "password": 12}),
+        )
+        .await
+        .assert(400);
+    assert!(
+        wrong.body["details"]["password"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid type")
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_413() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .post(
+            "/api/v1/auth/signin",
+            None,
+            json!({"email": "a@b.org", "password": "x".repeat(1024 * 1024 + 1)}),
+        )
+        .await
+        .assert(413);
+    assert_eq!(reply.code(), "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let app = TestApp::spawn().await;
+    let reply = app
+        .client
+        .post(format!("{}/api/v1/auth/signin", app.base))
+        .header("content-type", "text/plain")
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 415);
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.assert(200).body;
+    assert!(doc["paths"]["/api/v1/auth/register"]["post"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

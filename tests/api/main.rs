@@ -1,0 +1,11 @@
+//! Black-box API tests: each test starts Lectern on 127.0.0.1:0 with its own store and drives it over
+//! HTTP with a typed client ([`helpers::TestApp`]). One binary, one module per capability.
+
+mod admin;
+mod auth;
+
+mod failures;
+mod helpers;
+mod http_glue;
+mod profiles;
+mod tenants;
