@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod dynamo;
 
 mod failures;
 mod helpers;

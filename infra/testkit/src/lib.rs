@@ -2,6 +2,9 @@
 //!
 //! # Layout
 //! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+//! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table per test.
+
+pub mod moto;
 
 use async_trait::async_trait;
 use lectern_store::{

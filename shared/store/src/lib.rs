@@ -16,6 +16,7 @@
 
 pub mod checks;
 pub mod cursor;
+pub mod dynamo;
 pub mod item;
 pub mod keys;
 pub mod sessions;

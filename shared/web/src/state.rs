@@ -156,8 +156,15 @@ impl AppState {
                 )
             }
             StoreConfig::Dynamo { table, endpoint } => {
-                let _ = (table, endpoint);
-                bail!("LECTERN_STORE=dynamodb: the DynamoDB backend is not in this build yet")
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                if let Some(endpoint) = endpoint {
+                    loader = loader.endpoint_url(endpoint);
+                }
+                let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+                Arc::new(lectern_store::dynamo::DynamoTable::new(
+                    client,
+                    table.clone(),
+                ))
             }
         };
         Self::with_table(config, table)
