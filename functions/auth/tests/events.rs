@@ -1,0 +1,77 @@
+//! Router tests: real API Gateway v2 events from `events/` go through `lambda_http`'s own parser into
+//! the auth function's router, as in Lambda.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use lambda_http::Context;
+use tower::ServiceExt;
+
+async fn router() -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = lectern_web::Config::from_env().unwrap();
+    config.keys = lectern_web::state::KeySource::LocalFile(dir.path().join("jwt.pem"));
+    let table = lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap();
+    let state = lectern_web::AppState::with_table(&config, Arc::new(table)).unwrap();
+    (dir, auth_function::router(state).unwrap())
+}
+
+async fn send(router: &axum::Router, event: &str) -> (u16, http::HeaderMap, serde_json::Value) {
+    let request = lambda_http::request::from_str(event).unwrap();
+    let (parts, body) = request.into_parts();
+    let mut request = http::Request::from_parts(parts, Body::from(body.to_vec()));
+    let mut context = Context::default();
+    context.request_id = "lambda-request-1".into();
+    request.extensions_mut().insert(context);
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn a_register_then_signin_event_pair_creates_and_signs_in_the_user() {
+    let (_dir, router) = router().await;
+    let (status, headers, body) =
+        send(&router, include_str!("../../../events/auth-register.json")).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["username"], "ada");
+    assert_eq!(
+        headers["x-request-id"], "lambda-request-1",
+        "the Lambda request id is the request id"
+    );
+    let (status, _, body) = send(&router, include_str!("../../../events/auth-signin.json")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tokenType"], "Bearer");
+}
+
+#[tokio::test]
+async fn an_anonymous_check_event_is_a_401_carrying_the_lambda_request_id() {
+    let (_dir, router) = router().await;
+    let (status, _, body) = send(
+        &router,
+        include_str!("../../../events/auth-check-anonymous.json"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["requestId"], "lambda-request-1");
+    assert_eq!(body["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn the_jwks_event_returns_the_key_set() {
+    let (_dir, router) = router().await;
+    let (status, headers, body) =
+        send(&router, include_str!("../../../events/auth-jwks.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["keys"][0]["crv"], "Ed25519");
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+}

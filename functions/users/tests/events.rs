@@ -1,0 +1,53 @@
+//! Router tests: real API Gateway v2 events from `events/` go through `lambda_http`'s own parser into
+//! the auth function's router, as in Lambda.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use lambda_http::Context;
+use tower::ServiceExt;
+
+async fn router() -> (tempfile::TempDir, axum::Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = lectern_web::Config::from_env().unwrap();
+    config.keys = lectern_web::state::KeySource::LocalFile(dir.path().join("jwt.pem"));
+    let table = lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap();
+    let state = lectern_web::AppState::with_table(&config, Arc::new(table)).unwrap();
+    (dir, users_function::router(state))
+}
+
+async fn send(router: &axum::Router, event: &str) -> (u16, http::HeaderMap, serde_json::Value) {
+    let request = lambda_http::request::from_str(event).unwrap();
+    let (parts, body) = request.into_parts();
+    let mut request = http::Request::from_parts(parts, Body::from(body.to_vec()));
+    let mut context = Context::default();
+    context.request_id = "lambda-request-1".into();
+    request.extensions_mut().insert(context);
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn a_list_users_event_with_a_forged_token_is_a_401() {
+    let (_dir, router) = router().await;
+    let (status, _, body) = send(&router, include_str!("../../../events/users-list.json")).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn a_check_username_event_answers_availability() {
+    let (_dir, router) = router().await;
+    let (status, _, body) = send(
+        &router,
+        include_str!("../../../events/users-check-username.json"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["available"], true);
+}
