@@ -10,7 +10,7 @@ use lectern_domain::user::{
     Email, NewUser, Password, PersonName, SelfServiceRole, StudyTime, User, UserRole, Username, now,
 };
 use lectern_store::sessions::{RefreshError, SessionRepo};
-use lectern_store::users::{UserRepo, UserWriteError};
+use lectern_store::users::UserRepo;
 use lectern_web::views::{Envelope, UserView};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Tenant};
 use serde::{Deserialize, Serialize};
@@ -61,22 +61,6 @@ impl RegisterRequest {
     }
 }
 
-fn taken(error: UserWriteError) -> ApiError {
-    match error {
-        UserWriteError::EmailTaken => {
-            ApiError::conflict("email_taken", "an account with this email already exists")
-        }
-        UserWriteError::UsernameTaken => {
-            ApiError::conflict("username_taken", "this username is already taken")
-        }
-        UserWriteError::Stale => ApiError::conflict(
-            "stale_version",
-            "the account was changed by another request",
-        ),
-        UserWriteError::Store(e) => e.into(),
-    }
-}
-
 /// Creates an account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
@@ -95,10 +79,7 @@ pub async fn register(
     let (new_user, password) = body.parse()?;
     let hash = password::hash(&password).await?;
     let user = User::create(tenant, new_user, hash, now());
-    UserRepo::new(state.table.clone())
-        .create(&user)
-        .await
-        .map_err(taken)?;
+    UserRepo::new(state.table.clone()).create(&user).await?;
     tracing::info!(user_id = %user.id, role = %user.role, "user registered");
     Ok((
         StatusCode::CREATED,

@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use http_body_util::BodyExt;
-use lambda_http::Context;
-use tower::ServiceExt;
+use lectern_testkit::lambda::{LAMBDA_REQUEST_ID, send_event as send};
 
 async fn router() -> (tempfile::TempDir, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
@@ -17,21 +14,6 @@ async fn router() -> (tempfile::TempDir, axum::Router) {
     (dir, auth_function::router(state).unwrap())
 }
 
-async fn send(router: &axum::Router, event: &str) -> (u16, http::HeaderMap, serde_json::Value) {
-    let request = lambda_http::request::from_str(event).unwrap();
-    let (parts, body) = request.into_parts();
-    let mut request = http::Request::from_parts(parts, Body::from(body.to_vec()));
-    let mut context = Context::default();
-    context.request_id = "lambda-request-1".into();
-    request.extensions_mut().insert(context);
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, headers, body)
-}
-
 #[tokio::test]
 async fn a_register_then_signin_event_pair_creates_and_signs_in_the_user() {
     let (_dir, router) = router().await;
@@ -40,7 +22,7 @@ async fn a_register_then_signin_event_pair_creates_and_signs_in_the_user() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["data"]["username"], "ada");
     assert_eq!(
-        headers["x-request-id"], "lambda-request-1",
+        headers["x-request-id"], LAMBDA_REQUEST_ID,
         "the Lambda request id is the request id"
     );
     let (status, _, body) = send(&router, include_str!("../../../events/auth-signin.json")).await;
@@ -57,7 +39,7 @@ async fn an_anonymous_check_event_is_a_401_carrying_the_lambda_request_id() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(body["requestId"], "lambda-request-1");
+    assert_eq!(body["requestId"], LAMBDA_REQUEST_ID);
     assert_eq!(body["code"], "unauthorized");
 }
 

@@ -11,7 +11,7 @@ use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, 
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::profile::{path_user, write_error};
+use crate::profile::path_user;
 
 const TAG: &str = "user administration";
 
@@ -107,8 +107,7 @@ pub async fn set_role(
         next.updated_at = now();
         UserRepo::new(state.table.clone())
             .update(&user, &next, Vec::new())
-            .await
-            .map_err(write_error)?;
+            .await?;
         tracing::info!(user_id = %user.id, from = %user.role, to = %next.role, "role changed");
     }
     Ok(Json(Envelope::new(
@@ -136,8 +135,7 @@ async fn set_status(state: &AppState, user: User, status: UserStatus) -> ApiResu
     };
     UserRepo::new(state.table.clone())
         .update(&user, &next, revocations)
-        .await
-        .map_err(write_error)?;
+        .await?;
     tracing::info!(user_id = %user.id, status = ?status, "status changed");
     Ok(next)
 }

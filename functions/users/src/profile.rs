@@ -8,7 +8,7 @@ use lectern_domain::user::{
 };
 use lectern_domain::{FieldErrors, UserId};
 use lectern_store::sessions::SessionRepo;
-use lectern_store::users::{UserRepo, UserWriteError};
+use lectern_store::users::UserRepo;
 use lectern_web::views::UserView;
 use lectern_web::{
     ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tenant,
@@ -21,22 +21,6 @@ const TAG: &str = "profiles";
 /// A path's user id; a malformed one names no user.
 pub(crate) fn path_user(id: &str) -> ApiResult<UserId> {
     UserId::parse(id).map_err(|_| ApiError::not_found("user"))
-}
-
-pub(crate) fn write_error(error: UserWriteError) -> ApiError {
-    match error {
-        UserWriteError::EmailTaken => {
-            ApiError::conflict("email_taken", "an account with this email already exists")
-        }
-        UserWriteError::UsernameTaken => {
-            ApiError::conflict("username_taken", "this username is already taken")
-        }
-        UserWriteError::Stale => ApiError::conflict(
-            "stale_version",
-            "the account was changed by another request; read it again and retry",
-        ),
-        UserWriteError::Store(e) => e.into(),
-    }
 }
 
 /// The caller's own user, as stored.
@@ -221,8 +205,7 @@ pub async fn update_profile(
         };
         UserRepo::new(state.table.clone())
             .update(&user, &next, revocations)
-            .await
-            .map_err(write_error)?;
+            .await?;
     }
     Ok(Json(ProfileUpdated {
         message: "Profile updated successfully".into(),
@@ -292,8 +275,7 @@ pub async fn update_preferences(
         next.updated_at = now();
         UserRepo::new(state.table.clone())
             .update(&user, &next, Vec::new())
-            .await
-            .map_err(write_error)?;
+            .await?;
     }
     Ok(Json(PreferencesUpdated {
         message: "Preferences updated successfully".into(),

@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use http_body_util::BodyExt;
-use lambda_http::Context;
-use tower::ServiceExt;
+use lectern_testkit::lambda::send_event as send;
 
 async fn router() -> (tempfile::TempDir, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
@@ -15,21 +12,6 @@ async fn router() -> (tempfile::TempDir, axum::Router) {
     let table = lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap();
     let state = lectern_web::AppState::with_table(&config, Arc::new(table)).unwrap();
     (dir, users_function::router(state))
-}
-
-async fn send(router: &axum::Router, event: &str) -> (u16, http::HeaderMap, serde_json::Value) {
-    let request = lambda_http::request::from_str(event).unwrap();
-    let (parts, body) = request.into_parts();
-    let mut request = http::Request::from_parts(parts, Body::from(body.to_vec()));
-    let mut context = Context::default();
-    context.request_id = "lambda-request-1".into();
-    request.extensions_mut().insert(context);
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    (status, headers, body)
 }
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //!
 //! # Layout
 //! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+//! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table per test.
 
+pub mod lambda;
 pub mod moto;
 
 use async_trait::async_trait;

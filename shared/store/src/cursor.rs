@@ -142,5 +142,18 @@ pub fn decode(query: &Query) -> Result<Option<StartAfter>, StoreError> {
     Ok(Some(start))
 }
 
+/// The page a backend answers after reading up to `limit + 1` matching items: the first `limit`, and a
+/// cursor after the last of them only when more matched.
+pub fn page(mut items: Vec<Item>, query: &Query) -> Result<crate::table::Page, StoreError> {
+    let next = match query.limit {
+        Some(limit) if items.len() > limit => {
+            items.truncate(limit);
+            items.last().map(|last| encode(last, query)).transpose()?
+        }
+        _ => None,
+    };
+    Ok(crate::table::Page { items, next })
+}
+
 /// Attribute names of the table key, for backends that build key maps.
 pub const KEY_ATTRS: [&str; 2] = [PK, SK];

@@ -1,7 +1,7 @@
 //! The production backend: DynamoDB through aws-sdk-dynamodb.
 //!
 //! It gives the same answers as the SQLite backend (the conformance suite runs both): conditions and
-//! updates become expressions with `#name` / `:value` placeholders, table reads are strongly
+//! updates become expressions with `#name` / `:value` aliases, table reads are strongly
 //! consistent, a query asks for one item more than its limit (following DynamoDB's 1 MB pages) so that
 //! `next` is present only when more items match, and DynamoDB's error kinds become `StoreError`s.
 
@@ -90,7 +90,7 @@ fn key_map(key: &Key) -> AvMap {
     ])
 }
 
-/// Placeholders of one expression set.
+/// Aliases of one expression set.
 #[derive(Default)]
 struct Expr {
     names: HashMap<String, String>,
@@ -99,18 +99,18 @@ struct Expr {
 
 impl Expr {
     fn name(&mut self, attr: &str) -> String {
-        let placeholder = format!("#n{}", self.names.len());
+        let alias = format!("#n{}", self.names.len());
         if let Some((p, _)) = self.names.iter().find(|(_, a)| a.as_str() == attr) {
             return p.clone();
         }
-        self.names.insert(placeholder.clone(), attr.to_owned());
-        placeholder
+        self.names.insert(alias.clone(), attr.to_owned());
+        alias
     }
 
     fn value(&mut self, value: Av) -> String {
-        let placeholder = format!(":v{}", self.values.len());
-        self.values.insert(placeholder.clone(), value);
-        placeholder
+        let alias = format!(":v{}", self.values.len());
+        self.values.insert(alias.clone(), value);
+        alias
     }
 
     fn condition(&mut self, condition: &Condition) -> String {
@@ -491,17 +491,7 @@ impl Table for DynamoTable {
                 _ => break,
             }
         }
-        let next = match query.limit {
-            Some(limit) if items.len() > limit => {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|last| cursor::encode(last, query))
-                    .transpose()?
-            }
-            _ => None,
-        };
-        Ok(Page { items, next })
+        cursor::page(items, query)
     }
 
     async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {

@@ -320,7 +320,7 @@ impl Table for SqliteTable {
         if let Some(limit) = query.limit {
             sql += &format!(" LIMIT {}", limit + 1);
         }
-        let mut items = self.with_conn(|conn| {
+        let items = self.with_conn(|conn| {
             let mut statement = conn.prepare_cached(&sql)?;
             let rows = statement.query_map(rusqlite::params_from_iter(args.iter()), |r| {
                 r.get::<_, String>(0)
@@ -328,17 +328,7 @@ impl Table for SqliteTable {
             rows.map(|row| decode(&row?))
                 .collect::<StoreResult<Vec<Item>>>()
         })?;
-        let next = match query.limit {
-            Some(limit) if items.len() > limit => {
-                items.truncate(limit);
-                items
-                    .last()
-                    .map(|last| cursor::encode(last, query))
-                    .transpose()?
-            }
-            _ => None,
-        };
-        Ok(Page { items, next })
+        cursor::page(items, query)
     }
 
     async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
 use lectern_store::StoreError;
+use lectern_store::users::UserWriteError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -176,6 +177,25 @@ impl From<StoreError> for ApiError {
             other @ (StoreError::InvalidRequest(_) | StoreError::Corrupt(_)) => {
                 ApiError::Internal(other.into())
             }
+        }
+    }
+}
+
+/// A user write's domain outcomes: taken claims and stale versions are 409s with their own codes.
+impl From<UserWriteError> for ApiError {
+    fn from(error: UserWriteError) -> Self {
+        match error {
+            UserWriteError::EmailTaken => {
+                ApiError::conflict("email_taken", "an account with this email already exists")
+            }
+            UserWriteError::UsernameTaken => {
+                ApiError::conflict("username_taken", "this username is already taken")
+            }
+            UserWriteError::Stale => ApiError::conflict(
+                "stale_version",
+                "the account was changed by another request; read it again and retry",
+            ),
+            UserWriteError::Store(e) => e.into(),
         }
     }
 }
