@@ -9,4 +9,5 @@ mod failures;
 mod helpers;
 mod http_glue;
 mod profiles;
+mod store_calls;
 mod tenants;

@@ -2,9 +2,11 @@
 //!
 //! # Layout
 //! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+//! - [`counting`]: a `Table` that counts calls, for per-endpoint round-trip budgets.
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table per test.
 
+pub mod counting;
 pub mod lambda;
 pub mod moto;
 

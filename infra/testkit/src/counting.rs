@@ -1,0 +1,94 @@
+//! A `Table` that counts the calls made through it, for tests that hold each endpoint to its store
+//! round-trip budget (ARCHITECTURE: a read is one call, a write one transaction).
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use lectern_store::{Condition, Item, Key, Page, Query, StoreResult, Table, TxAction, Update};
+
+/// Calls by kind since the last [`CountingTable::take`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Calls {
+    pub get: usize,
+    pub batch_get: usize,
+    pub query: usize,
+    pub put: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub transact_write: usize,
+}
+
+impl Calls {
+    pub fn reads(&self) -> usize {
+        self.get + self.batch_get + self.query
+    }
+
+    pub fn writes(&self) -> usize {
+        self.put + self.update + self.delete + self.transact_write
+    }
+
+    pub fn total(&self) -> usize {
+        self.reads() + self.writes()
+    }
+}
+
+pub struct CountingTable<T> {
+    inner: T,
+    calls: Mutex<Calls>,
+}
+
+impl<T: Table> CountingTable<T> {
+    pub fn new(inner: T) -> Self {
+        CountingTable {
+            inner,
+            calls: Mutex::new(Calls::default()),
+        }
+    }
+
+    /// The calls so far, resetting the count.
+    pub fn take(&self) -> Calls {
+        std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn count(&self, f: impl FnOnce(&mut Calls)) {
+        f(&mut self.calls.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+#[async_trait]
+impl<T: Table> Table for CountingTable<T> {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.count(|c| c.get += 1);
+        self.inner.get(key).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
+        self.count(|c| c.batch_get += 1);
+        self.inner.batch_get(keys).await
+    }
+
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.count(|c| c.put += 1);
+        self.inner.put(item, condition).await
+    }
+
+    async fn update(&self, update: Update) -> StoreResult<Item> {
+        self.count(|c| c.update += 1);
+        self.inner.update(update).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<Option<Item>> {
+        self.count(|c| c.delete += 1);
+        self.inner.delete(key, condition).await
+    }
+
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        self.count(|c| c.query += 1);
+        self.inner.query(query).await
+    }
+
+    async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {
+        self.count(|c| c.transact_write += 1);
+        self.inner.transact_write(actions).await
+    }
+}

@@ -1,0 +1,143 @@
+//! Store round trips per endpoint (ARCHITECTURE "Budgets"): a read endpoint makes one store call, a write
+//! one transaction after the reads it needs. Sign in is the documented exception: it finds the user by
+//! email through the email claim (get), then reads the user (get), because uniqueness lives on the claim.
+
+use std::sync::Arc;
+
+use lectern_store::sqlite::SqliteTable;
+use lectern_testkit::counting::{Calls, CountingTable};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+fn calls(get: usize, batch_get: usize, query: usize, transact_write: usize) -> Calls {
+    Calls {
+        get,
+        batch_get,
+        query,
+        transact_write,
+        ..Calls::default()
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_stays_within_its_store_round_trips() {
+    // GIVEN an app whose store counts calls, with an admin and ada signed in
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(CountingTable::new(
+        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+    ));
+    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let admin = app.admin().await;
+    table.take();
+
+    // WHEN each endpoint is called once, THEN it makes exactly these calls
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    assert_eq!(table.take(), calls(0, 0, 0, 1), "register");
+
+    let tokens = app
+        .signin("ada@example.org", PASSWORD)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(table.take(), calls(2, 0, 0, 1), "signin");
+    let access = tokens["accessToken"].as_str().unwrap().to_owned();
+    let id = tokens["user"]["id"].as_str().unwrap().to_owned();
+
+    let refreshed = app
+        .refresh(tokens["refreshToken"].as_str().unwrap())
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(table.take(), calls(0, 1, 0, 1), "refresh");
+
+    app.get("/api/v1/auth/check", Some(&access))
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 0), "check");
+
+    app.get(&format!("/api/v1/users/{id}/profile"), Some(&access))
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 0), "profile");
+
+    app.put(
+        "/api/v1/profile",
+        Some(&access),
+        json!({"firstName": "Augusta"}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 1), "profile update");
+
+    app.put(
+        "/api/v1/profile/preferences",
+        Some(&access),
+        json!({"preferredStudyTime": "night"}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 1), "preferences");
+
+    app.post(
+        "/api/v1/profile/check-username",
+        None,
+        json!({"username": "grace"}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 0), "check-username");
+
+    app.get("/api/v1/users?limit=10", Some(&admin.access))
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(0, 0, 1, 0), "list users");
+
+    app.put(
+        &format!("/api/v1/users/{id}/role"),
+        Some(&admin.access),
+        json!({"role": "instructor"}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 1), "set role");
+
+    app.post(
+        &format!("/api/v1/users/{id}/suspend"),
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(
+        table.take(),
+        calls(1, 0, 1, 1),
+        "suspend (reads the user and their sessions)"
+    );
+
+    app.post(
+        &format!("/api/v1/users/{id}/unsuspend"),
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 1), "unsuspend");
+
+    app.post(
+        "/api/v1/auth/signout",
+        None,
+        json!({"refreshToken": refreshed["refreshToken"]}),
+    )
+    .await
+    .assert(204);
+    assert_eq!(table.take(), calls(0, 0, 0, 1), "signout");
+
+    app.call(Method::GET, "/.well-known/jwks.json", None, None)
+        .await
+        .assert(200);
+    assert_eq!(table.take().total(), 0, "jwks");
+}
