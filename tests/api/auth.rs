@@ -281,3 +281,32 @@ async fn the_jwks_publishes_the_key_named_by_issued_tokens() {
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["kid"], key["kid"]);
 }
+
+#[tokio::test]
+async fn ten_failed_sign_ins_lock_that_email_until_the_window_ends() {
+    // GIVEN ada, and someone guessing her password
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    app.register("bob@example.org", "bob", "student")
+        .await
+        .assert(201);
+    for _ in 0..10 {
+        app.signin("ADA@example.org", "a wrong guess!")
+            .await
+            .assert(401);
+    }
+    // WHEN even the right password is tried
+    let locked = app.signin("ada@example.org", PASSWORD).await.assert(429);
+    // THEN it is refused with a clean 429 and a Retry-After within the 15-minute window
+    assert_eq!(locked.code(), "too_many_attempts");
+    let retry: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // AND other accounts are not affected
+    app.signin("bob@example.org", PASSWORD).await.assert(200);
+}

@@ -140,8 +140,14 @@ fn suspended() -> ApiError {
     ApiError::Forbidden("this account is suspended".into())
 }
 
+/// Failed sign-ins allowed per email in one window before sign-in answers 429 until the window ends.
+const MAX_FAILED_SIGNINS: i64 = 10;
+/// The throttling window: 15 minutes.
+const SIGNIN_WINDOW_SECS: i64 = 15 * 60;
+
 /// Signs in with email and password. An unknown email and a wrong password get the same answer, after
-/// the same work.
+/// the same work. After 10 failures for one email within a 15-minute window, sign in answers 429 (with
+/// `Retry-After`) for that email until the window ends, whatever the password.
 #[utoipa::path(post, path = "/api/v1/auth/signin", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = SigninRequest,
@@ -149,6 +155,7 @@ fn suspended() -> ApiError {
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 403, description = "The account is suspended", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email (`too_many_attempts`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn signin(
@@ -156,26 +163,37 @@ pub async fn signin(
     Tenant(tenant): Tenant,
     Json(body): Json<SigninRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let user = match Email::parse(&body.email) {
-        Ok(email) => {
-            UserRepo::new(state.table.clone())
-                .find_by_email(&tenant, &email)
-                .await?
-        }
-        Err(_) => None,
-    };
-    let Some(user) = user else {
+    // A malformed email can hold no account: it gets the same answer as a wrong password.
+    let Ok(email) = Email::parse(&body.email) else {
         password::verify_decoy(&body.password).await?;
         return Err(bad_credentials());
     };
-    if !password::verify(&body.password, &user.password_hash).await? {
-        return Err(bad_credentials());
+    let repo = UserRepo::new(state.table.clone());
+    let now = now();
+    let window = now.unix_timestamp().div_euclid(SIGNIN_WINDOW_SECS);
+    let (user, failures) = repo.find_for_signin(&tenant, &email, window).await?;
+    if failures >= MAX_FAILED_SIGNINS {
+        let window_end = (window + 1) * SIGNIN_WINDOW_SECS;
+        return Err(ApiError::TooManyRequests {
+            message: "too many failed sign-ins for this account; try again later".into(),
+            retry_after_secs: (window_end - now.unix_timestamp()).max(1) as u64,
+        });
     }
+    let verified = match &user {
+        Some(user) => password::verify(&body.password, &user.password_hash).await?,
+        None => password::verify_decoy(&body.password).await?,
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        let expires_at = (window + 1) * SIGNIN_WINDOW_SECS;
+        repo.record_failed_signin(&tenant, &email, window, expires_at)
+            .await?;
+        return Err(bad_credentials());
+    };
     if user.is_suspended() {
         return Err(suspended());
     }
     let refresh = SessionRepo::new(state.table.clone())
-        .start(&tenant, user.id, now())
+        .start(&tenant, user.id, now)
         .await?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(Json(tokens(&state, &user, &refresh)?))

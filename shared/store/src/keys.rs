@@ -10,11 +10,12 @@
 //! | Username claim (unique) | `T#{t}#USERNAME#{lowercase username}` | `CLAIM` | | |
 //! | Session (refresh-token family) | `T#{t}#USER#{userId}` | `SESSION#{sessionId}` | | |
 //! | Refresh token | `T#{t}#USER#{userId}` | `RTOKEN#{sessionId}#{sha256(secret)}` | | |
+//! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
 //! |---|---|---|---|
 //! | User by id | PK = user, SK = `PROFILE` | table | 1 get |
-//! | User by email (sign in) | PK = email claim → its `userId` → user | table | 2 gets |
+//! | User by email (sign in) | email claim + failure window → its `userId` → user | table | 1 batch get + 1 get |
 //! | Is a username taken | PK = username claim | table | 1 get |
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
@@ -44,6 +45,15 @@ pub fn user(t: &TenantId, user: UserId) -> Key {
 
 pub fn email_claim(t: &TenantId, email: &Email) -> Key {
     Key::new(format!("{}EMAIL#{}", tenant(t), email.key()), "CLAIM")
+}
+
+/// Failed sign-ins for an email in one throttling window (window = epoch seconds / window length). It
+/// lives in the email claim's partition, so sign in reads both in one batch.
+pub fn signin_failures(t: &TenantId, email: &Email, window: i64) -> Key {
+    Key::new(
+        email_claim(t, email).pk,
+        format!("SIGNIN_FAILURES#{window}"),
+    )
 }
 
 pub fn username_claim(t: &TenantId, username: &Username) -> Key {

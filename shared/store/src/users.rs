@@ -10,8 +10,8 @@ use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
 use crate::table::{
-    Condition, ENTITY, Index, Key, PK, Query, SK, SortKeyCondition, StoreError, Table, TxAction,
-    transact_in_batches,
+    Condition, ENTITY, Index, Key, PK, Query, SK, SortKeyCondition, StoreError, TTL, Table,
+    TxAction, Update, UpdateAction, transact_in_batches,
 };
 
 /// Why a user could not be written.
@@ -125,8 +125,57 @@ impl UserRepo {
             .transpose()
     }
 
-    /// The user who holds this email (case-insensitively).
+    /// The user who holds this email (case-insensitively), and how many sign-ins with this email failed
+    /// in throttling window `window`: one batch read of the claim and the window, then the user.
     #[tracing::instrument(skip_all)]
+    pub async fn find_for_signin(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+        window: i64,
+    ) -> Result<(Option<User>, i64), StoreError> {
+        let found = self
+            .table
+            .batch_get(&[
+                keys::email_claim(tenant, email),
+                keys::signin_failures(tenant, email, window),
+            ])
+            .await?;
+        let mut found = found.into_iter();
+        let (claim, failures) = (found.next().flatten(), found.next().flatten());
+        let failures = failures
+            .and_then(|item| item.get("failures").and_then(AttrValue::as_i64))
+            .unwrap_or(0);
+        let user = match claim {
+            Some(claim) => self.get(tenant, from_item::<Claim>(claim)?.user_id).await?,
+            None => None,
+        };
+        Ok((user, failures))
+    }
+
+    /// Counts a failed sign-in for this email in window `window`; the count expires at `expires_at`.
+    pub async fn record_failed_signin(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+        window: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.table
+            .update(Update {
+                key: keys::signin_failures(tenant, email, window),
+                actions: vec![
+                    UpdateAction::Add("failures".into(), 1),
+                    UpdateAction::Set(ENTITY.into(), AttrValue::s("SigninFailures")),
+                    UpdateAction::Set(TTL.into(), AttrValue::int(expires_at)),
+                ],
+                condition: None,
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// The user who holds this email (case-insensitively).
     pub async fn find_by_email(
         &self,
         tenant: &TenantId,
