@@ -4,10 +4,12 @@
 //! rest of the code only ever holds valid ones.
 //!
 //! # Layout
+//! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
 //! - [`ids`]: tenant and entity ids (newtypes, never bare strings).
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
 //! - [`user`]: users: roles, status, study time, and the value types a profile is made of.
 
+pub mod course;
 pub mod ids;
 pub mod user;
 pub mod validation;

@@ -1,0 +1,261 @@
+//! Courses: what a catalog entry is made of, and the rules its values follow. Contract: seed 002
+//! `CourseDetails`, `CourseCategory`, `DifficultyLevel`; issue "Courses" (price in minor units with an
+//! ISO 4217 currency, draft until published).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::validation::Invalid;
+
+/// Seed 002 `CourseCategory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseCategory {
+    Programming,
+    Design,
+    Business,
+    Marketing,
+    Science,
+    Language,
+    Music,
+    Art,
+    Other,
+}
+
+/// Seed 002 `DifficultyLevel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DifficultyLevel {
+    Beginner,
+    Intermediate,
+    Advanced,
+}
+
+/// Whether students can see and enroll in a course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseStatus {
+    Draft,
+    Published,
+}
+
+/// A course title: 3–200 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CourseTitle(String);
+
+impl CourseTitle {
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        let value = value.trim();
+        let len = value.chars().count();
+        if !(3..=200).contains(&len) || value.chars().any(char::is_control) {
+            return Err(Invalid::new("must be 3-200 characters"));
+        }
+        Ok(CourseTitle(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A course description: at most 10,000 characters (plain text or markdown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CourseDescription(String);
+
+impl CourseDescription {
+    pub const MAX_CHARS: usize = 10_000;
+
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(Invalid::new(format!(
+                "must be at most {} characters",
+                Self::MAX_CHARS
+            )));
+        }
+        Ok(CourseDescription(value.trim().to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ISO 4217 currency code, upper case (`USD`, `EUR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Three ASCII letters, in either case; stored upper case.
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        let bytes = value.trim().as_bytes();
+        match bytes {
+            [a, b, c] if bytes.iter().all(u8::is_ascii_alphabetic) => Ok(Currency([
+                a.to_ascii_uppercase(),
+                b.to_ascii_uppercase(),
+                c.to_ascii_uppercase(),
+            ])),
+            _ => Err(Invalid::new(
+                "must be a three-letter ISO 4217 currency code",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = Invalid;
+    fn try_from(value: String) -> Result<Self, Invalid> {
+        Currency::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> String {
+        value.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A course's price in the currency's minor units (cents): 0 means free. At most 1,000,000.00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    pub amount: u64,
+    pub currency: Currency,
+}
+
+impl Price {
+    pub const MAX_MINOR_UNITS: i64 = 100_000_000;
+
+    pub fn parse(amount: i64, currency: &str) -> Result<Self, Invalid> {
+        if !(0..=Self::MAX_MINOR_UNITS).contains(&amount) {
+            return Err(Invalid::new(format!(
+                "must be between 0 and {} (minor units, e.g. cents)",
+                Self::MAX_MINOR_UNITS
+            )));
+        }
+        Ok(Price {
+            amount: amount as u64,
+            currency: Currency::parse(currency)?,
+        })
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.amount == 0
+    }
+}
+
+/// An `https` URL (a thumbnail), at most 2,048 characters. Plain `http` is refused so that pages
+/// served over TLS never load mixed content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    pub fn parse(value: &str) -> Result<Self, Invalid> {
+        let value = value.trim();
+        let host = value
+            .strip_prefix("https://")
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+        match host {
+            Some(host)
+                if !host.is_empty()
+                    && value.len() <= 2048
+                    && !value.chars().any(char::is_whitespace) =>
+            {
+                Ok(HttpsUrl(value.to_owned()))
+            }
+            _ => Err(Invalid::new(
+                "must be an https:// URL of at most 2048 characters",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn enums_use_the_seed_wire_names() {
+        assert_eq!(
+            serde_json::to_string(&CourseCategory::Programming).unwrap(),
+            "\"programming\""
+        );
+        assert_eq!(
+            serde_json::to_string(&DifficultyLevel::Intermediate).unwrap(),
+            "\"intermediate\""
+        );
+        let unknown = serde_json::from_str::<CourseCategory>("\"cooking\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("programming") && unknown.contains("other"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn prices_are_minor_units_with_a_currency() {
+        let price = Price::parse(1999, "eur").unwrap();
+        assert_eq!((price.amount, price.currency.as_str()), (1999, "EUR"));
+        assert!(Price::parse(0, "USD").unwrap().is_free());
+        assert!(Price::parse(-1, "USD").is_err());
+        assert!(Price::parse(100, "US").is_err());
+        assert!(Price::parse(100, "U$D").is_err());
+        assert_eq!(
+            serde_json::to_value(price).unwrap(),
+            serde_json::json!({"amount": 1999, "currency": "EUR"})
+        );
+    }
+
+    #[test]
+    fn titles_and_urls_are_checked() {
+        assert!(CourseTitle::parse("  Rust  ").is_ok());
+        assert!(CourseTitle::parse("ab").is_err());
+        assert!(HttpsUrl::parse("https://cdn.example.org/t.png").is_ok());
+        for bad in [
+            "http://x.org/t.png",
+            "https:///nohost",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
+            assert!(HttpsUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_currency_is_three_upper_case_letters(s in "\\PC{0,6}") {
+            if let Ok(c) = Currency::parse(&s) {
+                prop_assert!(c.as_str().len() == 3 && c.as_str().bytes().all(|b| b.is_ascii_uppercase()));
+            }
+        }
+
+        #[test]
+        fn a_currency_round_trips_through_json(s in "[a-zA-Z]{3}") {
+            let c = Currency::parse(&s).unwrap();
+            let back: Currency = serde_json::from_value(serde_json::to_value(c).unwrap()).unwrap();
+            prop_assert_eq!(back, c);
+        }
+    }
+}
