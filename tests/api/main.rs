@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod courses;
 mod dynamo;
 
 mod failures;

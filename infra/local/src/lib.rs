@@ -52,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth_function::routes())
         .merge(users_function::routes())
+        .merge(courses_function::routes())
 }
 
 /// The servable app of every route group.

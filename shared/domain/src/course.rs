@@ -7,6 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use time::OffsetDateTime;
+
+use crate::ids::{CourseId, TenantId, UserId};
 use crate::validation::Invalid;
 
 /// Seed 002 `CourseCategory`.
@@ -187,6 +190,50 @@ impl HttpsUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A course as stored. Counters that lists show (lessons, enrollments, ratings) are kept on the item
+/// and maintained by the writes that change them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Course {
+    pub id: CourseId,
+    pub tenant: TenantId,
+    pub instructor_id: UserId,
+    pub title: CourseTitle,
+    pub description: CourseDescription,
+    pub thumbnail_url: Option<HttpsUrl>,
+    pub category: CourseCategory,
+    pub difficulty_level: DifficultyLevel,
+    pub price: Price,
+    pub status: CourseStatus,
+    pub total_lessons: u32,
+    pub total_enrollments: u32,
+    pub total_ratings: u32,
+    /// Sum of all ratings (1–5 each); the average is derived from it.
+    pub rating_sum: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub published_at: Option<OffsetDateTime>,
+    pub version: u64,
+}
+
+impl Course {
+    /// The average rating, 0 when unrated.
+    pub fn average_rating(&self) -> f64 {
+        if self.total_ratings == 0 {
+            0.0
+        } else {
+            (self.rating_sum as f64 / f64::from(self.total_ratings) * 100.0).round() / 100.0
+        }
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.status == CourseStatus::Published
     }
 }
 

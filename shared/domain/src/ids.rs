@@ -94,6 +94,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// A course of a tenant's catalog.
+    CourseId
+);
+
+uuid_id!(
     /// A refresh-token family: every token rotated from one sign-in.
     SessionId
 );

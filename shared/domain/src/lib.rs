@@ -14,5 +14,5 @@ pub mod ids;
 pub mod user;
 pub mod validation;
 
-pub use ids::{SessionId, TenantId, UserId};
+pub use ids::{CourseId, SessionId, TenantId, UserId};
 pub use validation::{FieldErrors, Invalid};

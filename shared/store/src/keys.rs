@@ -10,6 +10,7 @@
 //! | Username claim (unique) | `T#{t}#USERNAME#{lowercase username}` | `CLAIM` | | |
 //! | Session (refresh-token family) | `T#{t}#USER#{userId}` | `SESSION#{sessionId}` | | |
 //! | Refresh token | `T#{t}#USER#{userId}` | `RTOKEN#{sessionId}#{sha256(secret)}` | | |
+//! | Course | `T#{t}#COURSE#{courseId}` | `COURSE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -19,6 +20,7 @@
 //! | Is a username taken | PK = username claim | table | 1 get |
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
+//! | Course by id | PK = course, SK = `COURSE` | table | 1 get |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
@@ -26,7 +28,7 @@
 
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
-use lectern_domain::{TenantId, UserId};
+use lectern_domain::{CourseId, TenantId, UserId};
 
 use crate::table::Key;
 
@@ -73,6 +75,15 @@ pub fn users_index_sk(role: UserRole, user: UserId) -> String {
 /// GSI1 sort-key prefix of the users with one role.
 pub fn users_index_role_prefix(role: UserRole) -> String {
     format!("ROLE#{role}#")
+}
+
+/// The partition of a course's item collection.
+pub fn course_pk(t: &TenantId, course: CourseId) -> String {
+    format!("{}COURSE#{course}", tenant(t))
+}
+
+pub fn course(t: &TenantId, course: CourseId) -> Key {
+    Key::new(course_pk(t, course), "COURSE")
 }
 
 pub const SESSION_PREFIX: &str = "SESSION#";

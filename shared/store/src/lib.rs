@@ -12,9 +12,11 @@
 //! - [`dynamo`]: the production backend on aws-sdk-dynamodb.
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
 //! - [`users`]: users and their unique email and username claims.
+//! - [`courses`]: the courses of a catalog.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 
 pub mod checks;
+pub mod courses;
 pub mod cursor;
 pub mod dynamo;
 pub mod item;

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
 use lectern_store::StoreError;
+use lectern_store::courses::CourseWriteError;
 use lectern_store::users::UserWriteError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -212,6 +213,19 @@ impl From<UserWriteError> for ApiError {
                 "the account was changed by another request; read it again and retry",
             ),
             UserWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A course write that lost an optimistic-locking race is a 409 the client resolves by re-reading.
+impl From<CourseWriteError> for ApiError {
+    fn from(error: CourseWriteError) -> Self {
+        match error {
+            CourseWriteError::Stale => ApiError::conflict(
+                "stale_version",
+                "the course was changed by another request; read it again and retry",
+            ),
+            CourseWriteError::Store(e) => e.into(),
         }
     }
 }

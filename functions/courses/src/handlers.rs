@@ -1,0 +1,405 @@
+//! Handlers of the courses route group.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lectern_domain::course::{
+    Course, CourseCategory, CourseDescription, CourseStatus, CourseTitle, DifficultyLevel,
+    HttpsUrl, Price,
+};
+use lectern_domain::user::{UserRole, now};
+use lectern_domain::{CourseId, FieldErrors, UserId};
+use lectern_store::courses::CourseRepo;
+use lectern_store::users::UserRepo;
+use lectern_web::views::{Envelope, timestamp};
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Instructor, Json, MaybeAuthUser,
+    RequireRole,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const TAG: &str = "courses";
+
+/// The instructor as a course shows them (seed 002 `instructor`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstructorView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+}
+
+/// A course (seed 002 `CourseDetails`, the course's own fields).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseView {
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    pub title: String,
+    pub description: String,
+    pub thumbnail_url: Option<String>,
+    pub category: CourseCategory,
+    pub difficulty_level: DifficultyLevel,
+    /// Minor units (cents); 0 = free.
+    pub price: u64,
+    /// ISO 4217.
+    pub currency: String,
+    pub status: CourseStatus,
+    pub instructor: Option<InstructorView>,
+    pub average_rating: f64,
+    pub total_lessons: u32,
+    pub total_enrollments: u32,
+    pub total_ratings: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<String>,
+    /// Send it back as `version` to update only what you read.
+    pub version: u64,
+}
+
+impl CourseView {
+    fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
+        CourseView {
+            course_id: course.id.to_string(),
+            title: course.title.as_str().to_owned(),
+            description: course.description.as_str().to_owned(),
+            thumbnail_url: course.thumbnail_url.as_ref().map(|u| u.as_str().to_owned()),
+            category: course.category,
+            difficulty_level: course.difficulty_level,
+            price: course.price.amount,
+            currency: course.price.currency.to_string(),
+            status: course.status,
+            instructor,
+            average_rating: course.average_rating(),
+            total_lessons: course.total_lessons,
+            total_enrollments: course.total_enrollments,
+            total_ratings: course.total_ratings,
+            created_at: timestamp(course.created_at),
+            updated_at: timestamp(course.updated_at),
+            published_at: course.published_at.map(timestamp),
+            version: course.version,
+        }
+    }
+}
+
+async fn instructor_view(state: &AppState, course: &Course) -> ApiResult<Option<InstructorView>> {
+    let user = UserRepo::new(state.table.clone())
+        .get(&course.tenant, course.instructor_id)
+        .await?;
+    Ok(user.map(|u| InstructorView {
+        id: u.id.to_string(),
+        first_name: u.first_name.as_str().to_owned(),
+        last_name: u.last_name.as_str().to_owned(),
+        username: u.username.as_str().to_owned(),
+    }))
+}
+
+/// Seed 002 `POST /api/courses`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCourseRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// An https URL.
+    pub thumbnail_url: Option<String>,
+    pub category: CourseCategory,
+    pub difficulty_level: DifficultyLevel,
+    /// Minor units (cents); 0 or absent = free.
+    pub price: Option<i64>,
+    /// ISO 4217; default USD.
+    pub currency: Option<String>,
+    /// Admins may create a course for an instructor; instructors always create their own.
+    pub instructor_id: Option<String>,
+}
+
+/// Creates a draft course. Instructors create their own; an admin may name the instructor.
+#[utoipa::path(post, path = "/api/v1/courses", tag = TAG,
+    security(("bearer" = [])),
+    request_body = CreateCourseRequest,
+    responses(
+        (status = 201, description = "Created, as a draft", body = Envelope<CourseView>),
+        (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
+        (status = 403, description = "Not an instructor or admin", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn create_course(
+    State(state): State<AppState>,
+    caller: RequireRole<Instructor>,
+    Json(body): Json<CreateCourseRequest>,
+) -> ApiResult<(StatusCode, Json<Envelope<CourseView>>)> {
+    let mut errors = FieldErrors::new();
+    let title = errors.check("title", CourseTitle::parse(&body.title));
+    let description = errors.check("description", CourseDescription::parse(&body.description));
+    let thumbnail_url = match &body.thumbnail_url {
+        Some(url) => errors.check("thumbnailUrl", HttpsUrl::parse(url)).map(Some),
+        None => Some(None),
+    };
+    let price = errors.check(
+        "price",
+        Price::parse(
+            body.price.unwrap_or(0),
+            body.currency.as_deref().unwrap_or("USD"),
+        ),
+    );
+    let instructor_id = match (&body.instructor_id, caller.role) {
+        (None, _) => Some(caller.id),
+        (Some(id), UserRole::Admin) => errors.check("instructorId", UserId::parse(id)),
+        (Some(id), _) if *id == caller.id.to_string() => Some(caller.id),
+        (Some(_), _) => {
+            return Err(ApiError::Forbidden(
+                "instructors create courses only for themselves".into(),
+            ));
+        }
+    };
+    let (Some(title), Some(description), Some(thumbnail_url), Some(price), Some(instructor_id)) =
+        (title, description, thumbnail_url, price, instructor_id)
+    else {
+        return Err(errors.into());
+    };
+    let instructor = UserRepo::new(state.table.clone())
+        .get(&caller.tenant, instructor_id)
+        .await?
+        .filter(|u| matches!(u.role, UserRole::Instructor | UserRole::Admin))
+        .ok_or_else(|| {
+            ApiError::invalid_field("instructorId", "names no instructor of this tenant")
+        })?;
+    let now = now();
+    let course = Course {
+        id: CourseId::new(),
+        tenant: caller.tenant.clone(),
+        instructor_id: instructor.id,
+        title,
+        description,
+        thumbnail_url,
+        category: body.category,
+        difficulty_level: body.difficulty_level,
+        price,
+        status: CourseStatus::Draft,
+        total_lessons: 0,
+        total_enrollments: 0,
+        total_ratings: 0,
+        rating_sum: 0,
+        created_at: now,
+        updated_at: now,
+        published_at: None,
+        version: 1,
+    };
+    CourseRepo::new(state.table.clone()).create(&course).await?;
+    let view = CourseView::new(
+        &course,
+        Some(InstructorView {
+            id: instructor.id.to_string(),
+            first_name: instructor.first_name.as_str().to_owned(),
+            last_name: instructor.last_name.as_str().to_owned(),
+            username: instructor.username.as_str().to_owned(),
+        }),
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(Envelope::new("Course created successfully", view)),
+    ))
+}
+
+fn may_manage(caller: &AuthUser, course: &Course) -> bool {
+    caller.is_admin() || caller.id == course.instructor_id
+}
+
+/// The course at the path, if the caller may see it: published ones for everyone in the tenant (and
+/// anonymous callers of the default tenant), drafts for their instructor and admins. Otherwise 404.
+async fn visible_course(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    course_id: &str,
+) -> ApiResult<Course> {
+    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
+    let tenant = caller
+        .map(|c| c.tenant.clone())
+        .unwrap_or_else(|| state.tenants.default_tenant().clone());
+    let course = CourseRepo::new(state.table.clone())
+        .get(&tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    if course.is_published() || caller.is_some_and(|c| may_manage(c, &course)) {
+        Ok(course)
+    } else {
+        Err(ApiError::not_found("course"))
+    }
+}
+
+/// A course the caller manages (its instructor, or an admin); others get 403, or 404 for a draft
+/// they cannot see.
+async fn managed_course(state: &AppState, caller: &AuthUser, course_id: &str) -> ApiResult<Course> {
+    let course = visible_course(state, Some(caller), course_id).await?;
+    if !may_manage(caller, &course) {
+        return Err(ApiError::Forbidden(
+            "only the course's instructor or an admin may change it".into(),
+        ));
+    }
+    Ok(course)
+}
+
+/// Seed 002 `GET /api/courses/[courseId]` (the course's own fields and its instructor).
+#[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "The course", body = CourseView),
+        (status = 404, description = "No such course visible to the caller", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn get_course(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<Json<CourseView>> {
+    let course = visible_course(&state, caller.as_ref(), &course_id).await?;
+    let instructor = instructor_view(&state, &course).await?;
+    Ok(Json(CourseView::new(&course, instructor)))
+}
+
+/// Every field optional; `version` makes the update conditional on what was read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateCourseRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub category: Option<CourseCategory>,
+    pub difficulty_level: Option<DifficultyLevel>,
+    pub price: Option<i64>,
+    pub currency: Option<String>,
+    pub version: Option<u64>,
+}
+
+/// Updates a course (its instructor or an admin). A stale `version` → 409.
+#[utoipa::path(put, path = "/api/v1/courses/{courseId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    request_body = UpdateCourseRequest,
+    responses(
+        (status = 200, description = "Updated", body = Envelope<CourseView>),
+        (status = 400, description = "Invalid fields", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "Changed since read (`stale_version`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn update_course(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+    Json(body): Json<UpdateCourseRequest>,
+) -> ApiResult<Json<Envelope<CourseView>>> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    if body.version.is_some_and(|v| v != course.version) {
+        return Err(ApiError::conflict(
+            "stale_version",
+            format!(
+                "the course is at version {}, not the one you read",
+                course.version
+            ),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    let mut next = course.clone();
+    if let Some(v) = &body.title {
+        next.title = errors
+            .check("title", CourseTitle::parse(v))
+            .unwrap_or(next.title);
+    }
+    if let Some(v) = &body.description {
+        next.description = errors
+            .check("description", CourseDescription::parse(v))
+            .unwrap_or(next.description);
+    }
+    if let Some(v) = &body.thumbnail_url {
+        next.thumbnail_url = errors
+            .check("thumbnailUrl", HttpsUrl::parse(v))
+            .or(next.thumbnail_url);
+    }
+    if body.price.is_some() || body.currency.is_some() {
+        let amount = body.price.unwrap_or(course.price.amount as i64);
+        let currency = body
+            .currency
+            .clone()
+            .unwrap_or_else(|| course.price.currency.to_string());
+        next.price = errors
+            .check("price", Price::parse(amount, &currency))
+            .unwrap_or(next.price);
+    }
+    next.category = body.category.unwrap_or(next.category);
+    next.difficulty_level = body.difficulty_level.unwrap_or(next.difficulty_level);
+    errors.into_result()?;
+    if next != course {
+        next.version = course.version + 1;
+        next.updated_at = now();
+        CourseRepo::new(state.table.clone())
+            .update(&course, &next)
+            .await?;
+    }
+    let instructor = instructor_view(&state, &next).await?;
+    Ok(Json(Envelope::new(
+        "Course updated successfully",
+        CourseView::new(&next, instructor),
+    )))
+}
+
+/// Publishes a draft: students can see it from now on. Publishing a published course changes nothing.
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/publish", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "Published", body = Envelope<CourseView>),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn publish_course(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<Json<Envelope<CourseView>>> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    let mut next = course.clone();
+    if !course.is_published() {
+        let now = now();
+        next.status = CourseStatus::Published;
+        next.published_at = Some(now);
+        next.updated_at = now;
+        next.version = course.version + 1;
+        CourseRepo::new(state.table.clone())
+            .update(&course, &next)
+            .await?;
+    }
+    let instructor = instructor_view(&state, &next).await?;
+    Ok(Json(Envelope::new(
+        "Course published",
+        CourseView::new(&next, instructor),
+    )))
+}
+
+/// Deletes a course (its instructor or an admin).
+#[utoipa::path(delete, path = "/api/v1/courses/{courseId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "Changed while deleting; retry", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn delete_course(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    CourseRepo::new(state.table.clone()).delete(&course).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,242 @@
+//! The course lifecycle: create (draft), read, update with optimistic locking, publish, delete.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn course_body() -> Value {
+    json!({
+        "title": "Rust for the Web", "description": "Axum, Lambda and DynamoDB.",
+        "thumbnailUrl": "https://cdn.example.org/rust.png", "category": "programming",
+        "difficultyLevel": "intermediate", "price": 0
+    })
+}
+
+#[tokio::test]
+async fn an_instructor_creates_a_draft_that_only_they_and_admins_see_until_published() {
+    // GIVEN an instructor, a student and an admin
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let admin = app.admin().await;
+    // WHEN the instructor creates a course
+    let created = app
+        .post("/api/v1/courses", Some(&teacher.access), course_body())
+        .await
+        .assert(201)
+        .body;
+    let course = &created["data"];
+    assert_eq!(created["message"], "Course created successfully");
+    assert_eq!(course["status"], "draft");
+    assert_eq!(course["category"], "programming");
+    assert_eq!(course["difficultyLevel"], "intermediate");
+    assert_eq!(
+        (course["price"].as_u64(), course["currency"].as_str()),
+        (Some(0), Some("USD"))
+    );
+    assert_eq!(course["instructor"]["id"], teacher.id.as_str());
+    assert_eq!(course["instructor"]["username"], "teacher");
+    assert_eq!(course["totalEnrollments"], 0);
+    let path = format!("/api/v1/courses/{}", course["courseId"].as_str().unwrap());
+    // THEN the draft is hidden from students and anonymous callers, visible to its instructor and admins
+    app.get(&path, Some(&student.access)).await.assert(404);
+    app.get(&path, None).await.assert(404);
+    app.get(&path, Some(&teacher.access)).await.assert(200);
+    app.get(&path, Some(&admin.access)).await.assert(200);
+    // AND once published, everyone sees it
+    let published = app
+        .post(&format!("{path}/publish"), Some(&teacher.access), json!({}))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(published["data"]["status"], "published");
+    assert!(published["data"]["publishedAt"].is_string());
+    let seen = app.get(&path, Some(&student.access)).await.assert(200).body;
+    assert_eq!(seen["title"], "Rust for the Web");
+    assert_eq!(seen["instructor"]["firstName"], "Ada");
+    app.get(&path, None).await.assert(200);
+}
+
+#[tokio::test]
+async fn students_cannot_create_courses_and_bad_fields_are_named() {
+    let app = TestApp::spawn().await;
+    let student = app.user("s@example.org", "student", "student").await;
+    app.post("/api/v1/courses", Some(&student.access), course_body())
+        .await
+        .assert(403);
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let bad = app
+        .post(
+            "/api/v1/courses",
+            Some(&teacher.access),
+            json!({"title": "x", "category": "programming", "difficultyLevel": "beginner", "price": -5,
+                   "thumbnailUrl": "http://insecure.example.org/a.png"}),
+        )
+        .await
+        .assert(400);
+    for field in ["title", "price", "thumbnailUrl"] {
+        assert!(
+            bad.body["details"][field].is_string(),
+            "{field}: {}",
+            bad.body
+        );
+    }
+    let category = app
+        .post(
+            "/api/v1/courses",
+            Some(&teacher.access),
+            json!({"title": "Cooking", "category": "cooking", "difficultyLevel": "beginner"}),
+        )
+        .await
+        .assert(400);
+    assert!(
+        category.body["details"]["category"]
+            .as_str()
+            .unwrap()
+            .contains("programming")
+    );
+}
+
+#[tokio::test]
+async fn only_the_instructor_or_an_admin_updates_and_a_stale_version_is_409() {
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let other = app.user("o@example.org", "other", "instructor").await;
+    let created = app
+        .post("/api/v1/courses", Some(&teacher.access), course_body())
+        .await
+        .assert(201)
+        .body;
+    let path = format!(
+        "/api/v1/courses/{}",
+        created["data"]["courseId"].as_str().unwrap()
+    );
+    app.post(&format!("{path}/publish"), Some(&teacher.access), json!({}))
+        .await
+        .assert(200);
+    app.put(&path, Some(&other.access), json!({"title": "Mine now"}))
+        .await
+        .assert(403);
+    let updated = app
+        .put(
+            &path,
+            Some(&teacher.access),
+            json!({"title": "Rust, Seriously", "price": 4900, "currency": "eur", "version": 2}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(updated["data"]["title"], "Rust, Seriously");
+    assert_eq!(
+        (
+            updated["data"]["price"].as_u64(),
+            updated["data"]["currency"].as_str()
+        ),
+        (Some(4900), Some("EUR"))
+    );
+    assert_eq!(updated["data"]["version"], 3);
+    let stale = app
+        .put(
+            &path,
+            Some(&teacher.access),
+            json!({"title": "Late", "version": 2}),
+        )
+        .await
+        .assert(409);
+    assert_eq!(stale.code(), "stale_version");
+    assert_eq!(app.get(&path, None).await.body["title"], "Rust, Seriously");
+}
+
+#[tokio::test]
+async fn deleting_a_course_removes_it_for_everyone() {
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let created = app
+        .post("/api/v1/courses", Some(&teacher.access), course_body())
+        .await
+        .assert(201)
+        .body;
+    let path = format!(
+        "/api/v1/courses/{}",
+        created["data"]["courseId"].as_str().unwrap()
+    );
+    app.post(&format!("{path}/publish"), Some(&teacher.access), json!({}))
+        .await
+        .assert(200);
+    app.call(Method::DELETE, &path, Some(&student.access), None)
+        .await
+        .assert(403);
+    app.call(Method::DELETE, &path, Some(&teacher.access), None)
+        .await
+        .assert(204);
+    app.get(&path, Some(&teacher.access)).await.assert(404);
+    app.get("/api/v1/courses/not-a-uuid", None)
+        .await
+        .assert(404);
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_course_for_an_instructor_but_not_for_a_student() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let mut body = course_body();
+    body["instructorId"] = json!(teacher.id);
+    let created = app
+        .post("/api/v1/courses", Some(&admin.access), body.clone())
+        .await
+        .assert(201)
+        .body;
+    assert_eq!(created["data"]["instructor"]["id"], teacher.id.as_str());
+    body["instructorId"] = json!(student.id);
+    let refused = app
+        .post("/api/v1/courses", Some(&admin.access), body)
+        .await
+        .assert(400);
+    assert!(refused.body["details"]["instructorId"].is_string());
+}
+
+#[tokio::test]
+async fn a_course_of_one_tenant_is_invisible_to_another() {
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let created = app
+        .post("/api/v1/courses", Some(&teacher.access), course_body())
+        .await
+        .assert(201)
+        .body;
+    let path = format!(
+        "/api/v1/courses/{}",
+        created["data"]["courseId"].as_str().unwrap()
+    );
+    app.post(&format!("{path}/publish"), Some(&teacher.access), json!({}))
+        .await
+        .assert(200);
+    let acme = app
+        .call_with(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": "a@acme.org", "password": crate::helpers::PASSWORD, "firstName": "A", "lastName": "B", "username": "acmeuser"})),
+            &[("x-tenant-id", "acme")],
+        )
+        .await
+        .assert(201);
+    assert_eq!(acme.body["data"]["role"], "student");
+    let signin = app
+        .call_with(
+            Method::POST,
+            "/api/v1/auth/signin",
+            None,
+            Some(json!({"email": "a@acme.org", "password": crate::helpers::PASSWORD})),
+            &[("x-tenant-id", "acme")],
+        )
+        .await
+        .assert(200);
+    app.get(&path, signin.body["accessToken"].as_str())
+        .await
+        .assert(404);
+}
