@@ -1,16 +1,10 @@
 //! Router tests: real API Gateway v2 events from `events/` go through `lambda_http`'s own parser into
-//! the auth function's router, as in Lambda.
+//! the courses function's router, as in Lambda.
 
-use std::sync::Arc;
-
-use lectern_testkit::lambda::send_event as send;
+use lectern_testkit::lambda::{send_event as send, sqlite_state};
 
 async fn router() -> (tempfile::TempDir, axum::Router) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = lectern_web::Config::from_env().unwrap();
-    config.keys = lectern_web::state::KeySource::LocalFile(dir.path().join("jwt.pem"));
-    let table = lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap();
-    let state = lectern_web::AppState::with_table(&config, Arc::new(table)).unwrap();
+    let (dir, state) = sqlite_state();
     (dir, courses_function::router(state))
 }
 

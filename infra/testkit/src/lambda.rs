@@ -6,6 +6,19 @@ use http_body_util::BodyExt;
 use lambda_http::Context;
 use tower::ServiceExt;
 
+/// A state on a fresh SQLite store and a fresh key in a temporary folder, configured otherwise from
+/// the environment as a function's cold start would be.
+pub fn sqlite_state() -> (tempfile::TempDir, lectern_web::AppState) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut config = lectern_web::Config::from_env().expect("the test environment's configuration");
+    config.keys = lectern_web::state::KeySource::LocalFile(dir.path().join("jwt.pem"));
+    let table =
+        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).expect("a SQLite store");
+    let state =
+        lectern_web::AppState::with_table(&config, std::sync::Arc::new(table)).expect("a state");
+    (dir, state)
+}
+
 /// The request id the Lambda context carries in [`send_event`].
 pub const LAMBDA_REQUEST_ID: &str = "lambda-request-1";
 
