@@ -310,3 +310,34 @@ async fn ten_failed_sign_ins_lock_that_email_until_the_window_ends() {
     // AND other accounts are not affected
     app.signin("bob@example.org", PASSWORD).await.assert(200);
 }
+
+#[tokio::test]
+async fn failures_from_the_previous_window_still_count_toward_the_lock() {
+    // GIVEN ten failed sign-ins recorded in the previous 15-minute window
+    let app = TestApp::spawn().await;
+    app.register("ada@example.org", "ada", "student")
+        .await
+        .assert(201);
+    let repo = lectern_store::users::UserRepo::new(app.state.table.clone());
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let email = lectern_domain::user::Email::parse("ada@example.org").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let window = now / 900;
+    for _ in 0..10 {
+        repo.record_failed_signin(&tenant, &email, window - 1, (window + 1) * 900)
+            .await
+            .unwrap();
+    }
+    // WHEN the right password is tried in the current window
+    // THEN the email is still locked: a window's edge does not reset the count
+    assert_eq!(
+        app.signin("ada@example.org", PASSWORD)
+            .await
+            .assert(429)
+            .code(),
+        "too_many_attempts"
+    );
+}

@@ -140,14 +140,16 @@ fn suspended() -> ApiError {
     ApiError::Forbidden("this account is suspended".into())
 }
 
-/// Failed sign-ins allowed per email in one window before sign-in answers 429 until the window ends.
+/// Failed sign-ins allowed per email within the current and the previous window before sign in answers
+/// 429.
 const MAX_FAILED_SIGNINS: i64 = 10;
 /// The throttling window: 15 minutes.
 const SIGNIN_WINDOW_SECS: i64 = 15 * 60;
 
 /// Signs in with email and password. An unknown email and a wrong password get the same answer, after
-/// the same work. After 10 failures for one email within a 15-minute window, sign in answers 429 (with
-/// `Retry-After`) for that email until the window ends, whatever the password.
+/// the same work. After 10 failures for one email within the current and previous 15-minute windows,
+/// sign in answers 429 (with `Retry-After`, the end of the current window) for that email, whatever the
+/// password.
 #[utoipa::path(post, path = "/api/v1/auth/signin", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = SigninRequest,
@@ -184,7 +186,8 @@ pub async fn signin(
         None => password::verify_decoy(&body.password).await?,
     };
     let Some(user) = user.filter(|_| verified) else {
-        let expires_at = (window + 1) * SIGNIN_WINDOW_SECS;
+        // A window's count matters while it is the current or the previous window.
+        let expires_at = (window + 2) * SIGNIN_WINDOW_SECS;
         repo.record_failed_signin(&tenant, &email, window, expires_at)
             .await?;
         return Err(bad_credentials());

@@ -16,7 +16,7 @@
 //! | Access pattern | Key condition | Where | Calls |
 //! |---|---|---|---|
 //! | User by id | PK = user, SK = `PROFILE` | table | 1 get |
-//! | User by email (sign in) | email claim + failure window → its `userId` → user | table | 1 batch get + 1 get |
+//! | User by email (sign in) | email claim + current and previous failure windows → its `userId` → user | table | 1 batch get + 1 get |
 //! | Is a username taken | PK = username claim | table | 1 get |
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |

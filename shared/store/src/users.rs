@@ -126,7 +126,8 @@ impl UserRepo {
     }
 
     /// The user who holds this email (case-insensitively), and how many sign-ins with this email failed
-    /// in throttling window `window`: one batch read of the claim and the window, then the user.
+    /// in throttling window `window` and the one before it (so that failures straddling a window's edge
+    /// still add up): one batch read of the claim and both windows, then the user.
     #[tracing::instrument(skip_all)]
     pub async fn find_for_signin(
         &self,
@@ -139,13 +140,15 @@ impl UserRepo {
             .batch_get(&[
                 keys::email_claim(tenant, email),
                 keys::signin_failures(tenant, email, window),
+                keys::signin_failures(tenant, email, window - 1),
             ])
             .await?;
         let mut found = found.into_iter();
-        let (claim, failures) = (found.next().flatten(), found.next().flatten());
-        let failures = failures
-            .and_then(|item| item.get("failures").and_then(AttrValue::as_i64))
-            .unwrap_or(0);
+        let claim = found.next().flatten();
+        let failures = found
+            .flatten()
+            .filter_map(|item| item.get("failures").and_then(AttrValue::as_i64))
+            .sum();
         let user = match claim {
             Some(claim) => self.get(tenant, from_item::<Claim>(claim)?.user_id).await?,
             None => None,
