@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Python tools the test suite needs (moto's server for the DynamoDB adapter tests,
-# cfn-lint for the SAM template) into a virtualenv under target/, once. Idempotent and quick when done.
+# Installs the Python tools the test suite needs (moto's server for the DynamoDB backend's tests,
+# cfn-lint for the SAM template) into a virtualenv under target/tools, once. Idempotent, and quick
+# once done (a stamp file says so). Safe to run from several processes at once: it takes a lock on
+# target/tools/install.lock, unless the caller already holds it (the test kit does, and says so with
+# LECTERN_TOOLS_LOCK_HELD=1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-venv="$root/target/tools/venv"
+tools="$root/target/tools"
+venv="$tools/venv"
+# Bump the suffix when the list below changes, so that existing venvs are brought up to date.
 stamp="$venv/.lectern-tools-v1"
+
 if [ -f "$stamp" ]; then exit 0; fi
-mkdir -p "$root/target/tools"
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5.1,<6" "cfn-lint>=1,<2"
+mkdir -p "$tools"
+if [ "${LECTERN_TOOLS_LOCK_HELD:-}" != 1 ] && command -v flock >/dev/null; then
+    exec 9>"$tools/install.lock"
+    flock 9
+    # Another process may have finished the install while this one waited.
+    if [ -f "$stamp" ]; then exit 0; fi
+fi
+
+echo "install-tools: installing moto and cfn-lint into $venv (once)" >&2
+# --clear: a venv without its stamp is a fresh one or a broken earlier attempt; start over either way.
+python3 -m venv --clear "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "moto[server]==5.*" "cfn-lint==1.*"
 touch "$stamp"

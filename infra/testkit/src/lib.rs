@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+//! - [`temp_sqlite`]: an SQLite table in a temporary directory.
 //! - [`counting`]: a `Table` that counts calls, for per-endpoint round-trip budgets.
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table per test.
@@ -11,11 +12,21 @@ pub mod lambda;
 pub mod moto;
 
 use async_trait::async_trait;
+use lectern_store::sqlite::SqliteTable;
 use lectern_store::{
     Condition, Item, Key, Page, Query, StoreError, StoreResult, Table, TxAction, Update,
 };
 
-/// Wraps a table: reads pass through, every write fails as if the backend were down.
+/// An empty SQLite table in a new temporary directory, removed when the `TempDir` is dropped (keep it
+/// alive as long as the table).
+pub fn temp_sqlite() -> (tempfile::TempDir, SqliteTable) {
+    let dir = tempfile::tempdir().expect("creating a temporary directory");
+    let table = SqliteTable::open(&dir.path().join("lectern.db")).expect("opening an SQLite table");
+    (dir, table)
+}
+
+/// Wraps a table: reads pass through, every write (put, update, delete, transaction) fails as if the
+/// backend were down, before reaching the inner table.
 pub struct SabotagedTable<T> {
     inner: T,
 }

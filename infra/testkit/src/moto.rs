@@ -1,134 +1,232 @@
 //! moto's server on loopback, one per test process, for the DynamoDB backend's tests.
 //!
 //! moto is installed on first use into `target/tools/venv` (by `infra/scripts/install-tools.sh`, under
-//! a file lock so that parallel test binaries install it once): no test is skipped for a missing tool.
-//! The server runs under a shell that kills it when this process's end of a pipe closes, so it never
-//! outlives the tests. Each test gets a table of its own, so tests in parallel never see each other.
+//! a file lock so that parallel test binaries install it once): no test is skipped for a missing
+//! tool. `LECTERN_MOTO_SERVER` names another `moto_server` binary to use instead.
+//!
+//! The server runs under a small shell that kills it when the read end of a pipe from this process
+//! sees end-of-file, which happens however this process ends (even `SIGKILL`): moto never outlives
+//! the tests. Each test makes a table of its own, so tests running in parallel never see each other's
+//! items and nothing needs resetting.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, bail};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 use lectern_store::dynamo::{DynamoTable, create_table};
-use tokio::sync::OnceCell;
 
 /// A running moto server.
 pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
-    // Keeps the pipe open: when the test process exits, it closes and the shell stops moto.
-    _stdin: Mutex<ChildStdin>,
-    _child: Mutex<Child>,
+    /// The write end of the pipe the shell watches: held for the life of the process (in a static).
+    _lifeline: Mutex<ChildStdin>,
+    shell: Mutex<Child>,
 }
 
-static MOTO: OnceCell<Moto> = OnceCell::const_new();
+static MOTO: OnceLock<Moto> = OnceLock::new();
 static TABLES: AtomicUsize = AtomicUsize::new(0);
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// How long moto may take to start (a cold Python import is a few seconds).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts on fresh ports, should a port be taken between choosing it and moto binding it.
+const START_ATTEMPTS: usize = 3;
+
+/// Starts moto, waits for it and keeps its pipe open. The shell's standard input is the pipe; moto's
+/// is /dev/null. When the pipe closes, `read` returns and the watcher kills moto; when moto exits on
+/// its own (a port already taken), the shell exits too, so the start-up loop notices at once.
+const SUPERVISOR: &str = r#"
+exec 3<&0
+"$0" -H 127.0.0.1 -p "$1" </dev/null &
+moto=$!
+( read -r _ <&3; kill "$moto" 2>/dev/null ) &
+watcher=$!
+wait "$moto"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"
+"#;
+
+/// The moto server of this test process, started (and installed) on first use.
+///
+/// Panics if moto cannot be started: a test that needs it cannot run without it, and the message
+/// says where moto's log is.
+pub async fn moto() -> &'static Moto {
+    if let Some(moto) = MOTO.get() {
+        return moto;
+    }
+    // Installing and starting block (a pip install, a process start-up): off the runtime's threads.
+    // Each #[tokio::test] has a runtime of its own, so a test waiting here blocks only itself.
+    tokio::task::spawn_blocking(|| {
+        MOTO.get_or_init(|| match start() {
+            Ok(moto) => moto,
+            Err(e) => panic!("starting moto's server for the DynamoDB tests: {e:#}"),
+        })
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
+/// The workspace root (this crate is `infra/testkit`).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tools_dir() -> PathBuf {
+    workspace().join("target/tools")
+}
+
+/// The `moto_server` binary, installed first if it is not there yet.
 fn moto_server() -> anyhow::Result<PathBuf> {
-    if let Ok(path) = std::env::var("LECTERN_MOTO_SERVER") {
+    if let Some(path) = std::env::var_os("LECTERN_MOTO_SERVER") {
         return Ok(PathBuf::from(path));
     }
-    let root = workspace();
-    let binary = root.join("target/tools/venv/bin/moto_server");
-    if !binary.exists() {
-        std::fs::create_dir_all(root.join("target/tools"))?;
-        let lock = std::fs::File::create(root.join("target/tools/install.lock"))?;
-        lock.lock()?;
-        let status = Command::new("bash")
-            .arg(root.join("infra/scripts/install-tools.sh"))
-            .status()?;
-        anyhow::ensure!(status.success(), "installing moto failed: {status}");
+    let tools = tools_dir();
+    let binary = tools.join("venv/bin/moto_server");
+    // The stamp is written last: a binary without it is an install still running (or failed).
+    let installed = || binary.exists() && tools.join("venv/.lectern-tools-v1").exists();
+    if installed() {
+        return Ok(binary);
     }
+    std::fs::create_dir_all(&tools).with_context(|| format!("creating {}", tools.display()))?;
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(tools.join("install.lock"))
+        .context("opening the tools' install lock")?;
+    // Exclusive across processes: parallel test binaries wait for the one installing.
+    lock.lock().context("locking the tools' install lock")?;
+    if !installed() {
+        let script = workspace().join("infra/scripts/install-tools.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .env("LECTERN_TOOLS_LOCK_HELD", "1")
+            .status()
+            .with_context(|| format!("running {}", script.display()))?;
+        if !status.success() {
+            bail!("{} failed ({status})", script.display());
+        }
+    }
+    drop(lock);
     Ok(binary)
 }
 
+fn start() -> anyhow::Result<Moto> {
+    let binary = moto_server()?;
+    let mut errors = Vec::new();
+    for _ in 0..START_ATTEMPTS {
+        match start_on_a_free_port(&binary) {
+            Ok(moto) => return Ok(moto),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    bail!("{}", errors.join("; "))
+}
+
 fn free_port() -> anyhow::Result<u16> {
+    // Bound and dropped at once: the port is free now, and the OS does not hand it out again soon.
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-async fn start() -> anyhow::Result<Moto> {
-    let binary = moto_server()?;
+fn start_on_a_free_port(binary: &Path) -> anyhow::Result<Moto> {
     let port = free_port()?;
-    let log = std::fs::File::create(workspace().join(format!("target/tools/moto-{port}.log")))?;
-    let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} & pid=$!; read _; kill $pid",
-        binary.display()
-    );
-    let mut child = Command::new("sh")
+    let log_path = tools_dir().join(format!("moto-{port}.log"));
+    let log =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let mut shell = Command::new("sh")
         .arg("-c")
-        .arg(script)
+        .arg(SUPERVISOR)
+        .arg(binary)
+        .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(log.try_clone()?)
         .stderr(log)
-        .spawn()?;
-    let stdin = child
+        .spawn()
+        .context("spawning sh for moto")?;
+    let lifeline = shell
         .stdin
         .take()
-        .ok_or_else(|| anyhow::anyhow!("no stdin for moto"))?;
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "moto did not start on port {port}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .context("the shell's standard input was not piped")?;
+    let moto = Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _lifeline: Mutex::new(lifeline),
+        shell: Mutex::new(shell),
+    };
+    // Ready when it says it runs on our port (so the port is ours, not another process's) and
+    // accepts a connection there.
+    let banner = format!("Running on http://127.0.0.1:{port}");
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let exited = moto
+            .shell
+            .lock()
+            .map_err(|_| anyhow::anyhow!("moto's process handle is poisoned"))?
+            .try_wait()?;
+        if let Some(status) = exited {
+            bail!("moto exited ({status}); see {}", log_path.display());
+        }
+        let said_ready = std::fs::read_to_string(&log_path).is_ok_and(|l| l.contains(&banner));
+        if said_ready && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(moto);
+        }
+        if Instant::now() > deadline {
+            // Dropping `moto` closes the pipe: the shell kills the server.
+            bail!(
+                "moto did not start within {START_TIMEOUT:?}; see {}",
+                log_path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    Ok(Moto {
-        endpoint,
-        _stdin: Mutex::new(stdin),
-        _child: Mutex::new(child),
-    })
-}
-
-/// The moto server of this test process, started on first use.
-pub async fn moto() -> &'static Moto {
-    MOTO.get_or_init(|| async { start().await.expect("starting moto's server") })
-        .await
 }
 
 impl Moto {
-    /// A DynamoDB client pointed at moto, with static test credentials.
+    /// A DynamoDB client pointed at moto, with static test credentials and the latest behaviour.
     pub fn dynamo_client(&self) -> Client {
         let credentials =
             aws_credential_types::Credentials::new("test", "test", None, None, "lectern-tests");
         let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
             .credentials_provider(credentials)
             .endpoint_url(&self.endpoint)
+            // A wedged emulator fails the test instead of hanging the suite.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
             .build();
         Client::from_conf(config)
     }
 
-    /// A new, empty table with Lectern's schema.
-    pub async fn fresh_table(&self) -> DynamoTable {
-        let client = self.dynamo_client();
+    /// Creates a new, empty table with Lectern's schema and returns its name (unique in this
+    /// process, so parallel tests never share one).
+    pub async fn fresh_table_name(&self) -> String {
         let name = format!(
             "lectern-{}-{}",
             std::process::id(),
-            TABLES.fetch_add(1, Ordering::SeqCst)
+            TABLES.fetch_add(1, Ordering::Relaxed)
         );
-        create_table(&client, &name)
-            .await
-            .expect("creating a table on moto");
-        DynamoTable::new(client, name)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        if let Ok(mut stdin) = self._stdin.lock() {
-            let _ = stdin.write_all(b"\n");
+        if let Err(e) = create_table(&self.dynamo_client(), &name).await {
+            panic!("creating table {name} on moto: {:#}", anyhow::Error::new(e));
         }
+        name
+    }
+
+    /// A new, empty table with Lectern's schema.
+    pub async fn fresh_table(&self) -> DynamoTable {
+        let name = self.fresh_table_name().await;
+        DynamoTable::new(self.dynamo_client(), name)
     }
 }

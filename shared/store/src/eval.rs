@@ -281,12 +281,10 @@ pub fn holds(condition: &Condition, item: Option<&Item>) -> bool {
 /// DynamoDB's `=`: same type and value, numbers compared as numbers (`1.50 = 1.5`).
 pub fn same_value(a: &AttrValue, b: &AttrValue) -> bool {
     match (a, b) {
-        (AttrValue::N(x), AttrValue::N(y)) => {
-            match (number::canonical(x), number::canonical(y)) {
-                (Ok(x), Ok(y)) => x == y,
-                _ => x == y,
-            }
-        }
+        (AttrValue::N(x), AttrValue::N(y)) => match (number::canonical(x), number::canonical(y)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => x == y,
+        },
         (AttrValue::L(x), AttrValue::L(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
         }
@@ -391,9 +389,7 @@ pub mod number {
         }
         let frac_len = i64::try_from(frac.len()).map_err(|_| not_a_number())?;
         let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
-        let mut exponent = exponent
-            .checked_sub(frac_len)
-            .ok_or_else(not_a_number)?;
+        let mut exponent = exponent.checked_sub(frac_len).ok_or_else(not_a_number)?;
         let leading = digits.iter().take_while(|d| **d == 0).count();
         digits.drain(..leading);
         while digits.last() == Some(&0) {
@@ -471,7 +467,9 @@ pub mod number {
         let coefficient = d
             .digits
             .iter()
-            .try_fold(0i128, |acc, x| acc.checked_mul(10)?.checked_add(i128::from(*x)))
+            .try_fold(0i128, |acc, x| {
+                acc.checked_mul(10)?.checked_add(i128::from(*x))
+            })
             .ok_or_else(overflow)?;
         let coefficient = if d.negative {
             -coefficient
@@ -520,7 +518,10 @@ mod tests {
     fn conditions_on_an_absent_item_hold_as_in_dynamodb() {
         assert!(holds(&Condition::NotExists, None));
         assert!(!holds(&Condition::Exists, None));
-        assert!(!holds(&Condition::Equals("a".into(), AttrValue::int(1)), None));
+        assert!(!holds(
+            &Condition::Equals("a".into(), AttrValue::int(1)),
+            None
+        ));
         assert!(holds(&Condition::AttrNotExists("a".into()), None));
         assert!(!holds(&Condition::VersionEquals(1), None));
         assert!(holds(&Condition::And(vec![]), None));
@@ -533,7 +534,10 @@ mod tests {
         assert!(!holds(&Condition::NotExists, i));
         assert!(holds(&Condition::Exists, i));
         assert!(holds(&Condition::Equals("st".into(), AttrValue::s("a")), i));
-        assert!(!holds(&Condition::Equals("st".into(), AttrValue::s("b")), i));
+        assert!(!holds(
+            &Condition::Equals("st".into(), AttrValue::s("b")),
+            i
+        ));
         assert!(!holds(&Condition::Equals("x".into(), AttrValue::s("a")), i));
         assert!(!holds(&Condition::AttrNotExists("st".into()), i));
         assert!(holds(&Condition::AttrNotExists("x".into()), i));
@@ -695,10 +699,7 @@ mod tests {
             "123456789012345678901234567890123456789",
         ] {
             assert!(
-                matches!(
-                    number::canonical(text),
-                    Err(StoreError::InvalidRequest(_))
-                ),
+                matches!(number::canonical(text), Err(StoreError::InvalidRequest(_))),
                 "{text:?}"
             );
         }
@@ -716,7 +717,10 @@ mod tests {
             number::add("9223372036854775807", 1).unwrap(),
             "9223372036854775808"
         );
-        assert_eq!(number::add("1E125", 0).unwrap(), number::canonical("1E125").unwrap());
+        assert_eq!(
+            number::add("1E125", 0).unwrap(),
+            number::canonical("1E125").unwrap()
+        );
         assert!(number::add("1E125", 1).is_err(), "126 significant digits");
         assert!(number::add("1E-100", 1).is_err(), "101 significant digits");
         assert!(number::add("x", 1).is_err());

@@ -8,6 +8,8 @@
 //! - [`table`]: the `Table` port: keys, indexes, conditions, updates, queries, transactions, errors.
 //! - [`cursor`]: opaque page cursors, checked against the query they are used with.
 //! - [`checks`]: DynamoDB's request limits, applied by every backend before it touches data.
+//! - `eval`: DynamoDB's rules as pure functions: requests it refuses, its numbers, how conditions
+//!   and updates apply to an item (the SQLite backend's evaluator).
 //! - [`sqlite`]: the embedded backend (local runs, fast tests), several processes on one file.
 //! - [`dynamo`]: the production backend on aws-sdk-dynamodb.
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
@@ -19,6 +21,7 @@ pub mod checks;
 pub mod courses;
 pub mod cursor;
 pub mod dynamo;
+mod eval;
 pub mod item;
 pub mod keys;
 pub mod sessions;

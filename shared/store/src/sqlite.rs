@@ -1,14 +1,15 @@
 //! The embedded backend: one SQLite file that behaves like the DynamoDB table.
 //!
 //! Items are stored as JSON (the tagged `AttrValue` encoding) beside their key columns; index key
-//! columns are filled from the item's `GSI1PK`/`GSI1SK` when both are strings, as DynamoDB's sparse
-//! indexes do. Text compares with SQLite's BINARY collation, i.e. byte-wise on UTF-8: DynamoDB's order.
+//! columns are filled from the item's `GSI1PK`/`GSI1SK` when it has both, as DynamoDB's sparse indexes
+//! do. Text compares with SQLite's BINARY collation, i.e. byte-wise on UTF-8: DynamoDB's order.
 //! Every write runs in a `BEGIN IMMEDIATE` transaction, so conditions are checked and applied atomically
 //! even when several processes (the functions of `cargo lambda watch`) share the file (WAL mode, busy
-//! timeout).
+//! timeout). Conditions and updates are evaluated by [`crate::eval`], DynamoDB's rules as pure
+//! functions.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,26 +18,28 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::checks;
 use crate::cursor;
-use crate::item::{AttrValue, Item};
+use crate::eval;
+use crate::item::Item;
 use crate::table::{
     Condition, Index, Key, Page, Query, SortKeyCondition, StoreError, StoreResult, Table, TxAction,
-    Update, UpdateAction,
+    Update,
 };
 
+/// The table in one SQLite file. Calls run inline on the caller's thread: each is one short
+/// statement or transaction on a local file.
 pub struct SqliteTable {
     conn: Mutex<Connection>,
 }
 
-fn unavailable(e: impl Into<anyhow::Error>) -> StoreError {
-    StoreError::Unavailable(e.into())
-}
-
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        unavailable(e)
+        // Includes SQLITE_BUSY once the busy timeout has passed: another process held the write lock.
+        StoreError::Unavailable(anyhow::Error::new(e).context("SQLite store"))
     }
 }
 
+/// One row per item. The index columns are NULL for an item outside the index, and the partial index
+/// holds only the others, in the order an index query reads them (index sort key, then table key).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL,
@@ -49,14 +52,24 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 ";
 
+/// How long a write waits for another connection's (or process's) write to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl SqliteTable {
-    /// Opens (creating if needed) the table in the file at `path`.
+    /// Opens the table in the file at `path`, creating the file and schema if absent. Several
+    /// processes may open the same file.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = Connection::open(path)
-            .with_context(|| format!("opening {}", path.display()))
-            .map_err(unavailable)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+            .with_context(|| format!("opening the SQLite store at {}", path.display()))
+            .map_err(StoreError::Unavailable)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL lets readers go on while one process writes; NORMAL sync is durable across crashes of
+        // the process (not of the machine), which is what a local store needs.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, path = %path.display(), "SQLite store is not in WAL mode");
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Two processes creating the schema at once: the second waits on the busy timeout.
         conn.execute_batch(SCHEMA)?;
@@ -66,11 +79,24 @@ impl SqliteTable {
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| unavailable(anyhow::anyhow!("the store's lock is poisoned")))?;
+        // A panic while the lock was held unwound through the transaction guard, which rolled back:
+        // the connection is still good, so a poisoned lock is not a reason to stop serving.
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut conn)
+    }
+
+    /// Runs `f` in a write transaction taken at once (`BEGIN IMMEDIATE`), so that what `f` reads
+    /// cannot change before it writes, whichever process writes next. Commits only if `f` succeeds.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
     }
 }
 
@@ -83,140 +109,65 @@ fn decode(text: &str) -> StoreResult<Item> {
 }
 
 fn read(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
-    conn.query_row(
-        "SELECT item FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
-        |r| r.get::<_, String>(0),
-    )
-    .optional()?
-    .map(|t| decode(&t))
-    .transpose()
+    conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")?
+        .query_row(params![key.pk, key.sk], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|t| decode(&t))
+        .transpose()
 }
 
-fn index_key(item: &Item, index: Index) -> (Option<&str>, Option<&str>) {
-    let pk = item.get(index.pk_attr()).and_then(AttrValue::as_str);
-    let sk = item.get(index.sk_attr()).and_then(AttrValue::as_str);
-    match (pk, sk) {
-        (Some(p), Some(s)) => (Some(p), Some(s)),
-        _ => (None, None),
-    }
-}
-
-fn write(conn: &Connection, key: &Key, item: &Item) -> StoreResult<()> {
-    let (gpk, gsk) = index_key(item, Index::Gsi1);
-    conn.execute(
+fn store(conn: &Connection, key: &Key, item: &Item) -> StoreResult<()> {
+    let (gsi1pk, gsi1sk) = eval::index_key(item, Index::Gsi1).unzip();
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO items (pk, sk, item, gsi1pk, gsi1sk) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key.pk, key.sk, encode(item)?, gpk, gsk],
-    )?;
+    )?
+    .execute(params![key.pk, key.sk, encode(item)?, gsi1pk, gsi1sk])?;
     Ok(())
 }
 
-fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
-    conn.execute(
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
-    )?;
+fn erase(conn: &Connection, key: &Key) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")?
+        .execute(params![key.pk, key.sk])?;
     Ok(())
 }
 
-/// Whether `condition` holds for the current item (`None` when absent), as DynamoDB evaluates it.
-pub(crate) fn holds(condition: &Condition, item: Option<&Item>) -> bool {
-    match condition {
-        Condition::NotExists => item.is_none(),
-        Condition::Exists => item.is_some(),
-        Condition::Equals(attr, value) => item.and_then(|i| i.get(attr)) == Some(value),
-        Condition::AttrNotExists(attr) => item.is_none_or(|i| !i.contains_key(attr)),
-        Condition::VersionEquals(v) => {
-            item.and_then(|i| i.get(crate::table::VERSION)) == Some(&AttrValue::N(v.to_string()))
-        }
-        Condition::And(all) => all.iter().all(|c| holds(c, item)),
-    }
-}
-
-/// The item after applying an update to the current one (DynamoDB's upsert when absent).
-pub(crate) fn apply(update: &Update, current: Option<Item>) -> StoreResult<Item> {
-    let mut item = current.unwrap_or_else(|| {
-        Item::from([
-            (
-                crate::table::PK.to_owned(),
-                AttrValue::S(update.key.pk.clone()),
-            ),
-            (
-                crate::table::SK.to_owned(),
-                AttrValue::S(update.key.sk.clone()),
-            ),
-        ])
-    });
-    for action in &update.actions {
-        match action {
-            UpdateAction::Set(attr, value) => {
-                item.insert(attr.clone(), value.clone());
-            }
-            UpdateAction::Remove(attr) => {
-                item.remove(attr);
-            }
-            UpdateAction::Add(attr, delta) => {
-                let sum = match item.get(attr) {
-                    None => AttrValue::int(*delta),
-                    Some(AttrValue::N(n)) => add_number(n, *delta)?,
-                    Some(_) => {
-                        return Err(StoreError::InvalidRequest(format!(
-                            "cannot add to non-number attribute {attr}"
-                        )));
-                    }
-                };
-                item.insert(attr.clone(), sum);
-            }
-        }
-    }
-    checks::updated_item(&item)?;
-    Ok(item)
-}
-
-fn add_number(n: &str, delta: i64) -> StoreResult<AttrValue> {
-    if let Ok(i) = n.parse::<i64>() {
-        return i
-            .checked_add(delta)
-            .map(AttrValue::int)
-            .ok_or_else(|| StoreError::InvalidRequest("number overflow".into()));
-    }
-    let f: f64 = n
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("not a number: {n}")))?;
-    Ok(AttrValue::N((f + delta as f64).to_string()))
-}
-
-fn check_condition(
+/// The current item, if `condition` (none = always) holds for it.
+fn current_if(
     conn: &Connection,
     key: &Key,
     condition: Option<&Condition>,
-) -> StoreResult<(Option<Item>, bool)> {
+) -> StoreResult<Result<Option<Item>, ()>> {
     let current = read(conn, key)?;
-    let ok = condition.is_none_or(|c| holds(c, current.as_ref()));
-    Ok((current, ok))
+    Ok(
+        if condition.is_none_or(|c| eval::holds(c, current.as_ref())) {
+            Ok(current)
+        } else {
+            Err(())
+        },
+    )
 }
 
-fn sort_condition_sql(
-    column: &str,
-    condition: &SortKeyCondition,
-    args: &mut Vec<String>,
-) -> String {
+/// The SQL of a sort-key condition on `column`, its values appended to `args`.
+fn sort_key_sql(column: &str, condition: &SortKeyCondition, args: &mut Vec<String>) -> String {
     let mut arg = |v: &str| {
         args.push(v.to_owned());
         format!("?{}", args.len())
     };
     match condition {
         SortKeyCondition::Equals(v) => format!("{column} = {}", arg(v)),
-        // substr on a BLOB cast compares bytes, so prefixes work for any UTF-8 text.
         SortKeyCondition::BeginsWith(p) => {
-            let a = arg(p);
+            let p = arg(p);
+            // `>=` lets the index narrow the scan; the byte comparison of the prefix decides (substr
+            // and length of a BLOB count bytes, so any UTF-8 prefix works, and LIKE's case folding
+            // and wildcards stay out of it).
             format!(
-                "substr(CAST({column} AS BLOB), 1, length(CAST({a} AS BLOB))) = CAST({a} AS BLOB)"
+                "{column} >= {p} AND substr(CAST({column} AS BLOB), 1, length(CAST({p} AS BLOB))) \
+                 = CAST({p} AS BLOB)"
             )
         }
-        SortKeyCondition::Between(a, b) => {
-            let (a, b) = (arg(a), arg(b));
-            format!("{column} >= {a} AND {column} <= {b}")
+        SortKeyCondition::Between(low, high) => {
+            let (low, high) = (arg(low), arg(high));
+            format!("{column} >= {low} AND {column} <= {high}")
         }
         SortKeyCondition::LessThan(v) => format!("{column} < {}", arg(v)),
         SortKeyCondition::LessOrEqual(v) => format!("{column} <= {}", arg(v)),
@@ -225,101 +176,103 @@ fn sort_condition_sql(
     }
 }
 
+/// The SQL and arguments of a query page: up to `limit + 1` matching rows after the cursor, in the
+/// query's order (for an index: index sort key, ties broken by the table key, as moto and the cursor
+/// do).
+fn query_sql(query: &Query, start: Option<&cursor::StartAfter>) -> (String, Vec<String>) {
+    let (pk_col, sk_col) = match query.index {
+        None => ("pk", "sk"),
+        Some(Index::Gsi1) => ("gsi1pk", "gsi1sk"),
+    };
+    let mut args = vec![query.pk.clone()];
+    let mut sql = format!("SELECT item FROM items WHERE {pk_col} = ?1");
+    if let Some(condition) = &query.sk {
+        sql += &format!(" AND {}", sort_key_sql(sk_col, condition, &mut args));
+    }
+    let (after, dir) = if query.forward {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some(start) = start {
+        match &start.index_key {
+            // The partition is fixed, so the table's sort key orders it.
+            None => {
+                args.push(start.key.sk.clone());
+                sql += &format!(" AND sk {after} ?{}", args.len());
+            }
+            Some((_, isk)) => {
+                args.extend([isk.clone(), start.key.pk.clone(), start.key.sk.clone()]);
+                let n = args.len();
+                sql += &format!(
+                    " AND ({sk_col}, pk, sk) {after} (?{}, ?{}, ?{n})",
+                    n - 2,
+                    n - 1
+                );
+            }
+        }
+    }
+    sql += &match query.index {
+        None => format!(" ORDER BY sk {dir}"),
+        Some(_) => format!(" ORDER BY {sk_col} {dir}, pk {dir}, sk {dir}"),
+    };
+    if let Some(limit) = query.limit {
+        // One more than asked, to know whether a next page exists.
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        sql += &format!(" LIMIT {fetch}");
+    }
+    (sql, args)
+}
+
 #[async_trait]
 impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        eval::key(key)?;
         self.with_conn(|conn| read(conn, key))
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
         checks::batch_get(keys)?;
+        keys.iter().try_for_each(eval::key)?;
         self.with_conn(|conn| keys.iter().map(|k| read(conn, k)).collect())
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
         let key = checks::item(&item)?;
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (_, ok) = check_condition(&tx, &key, condition.as_ref())?;
-            if !ok {
-                return Err(StoreError::ConditionFailed);
-            }
-            write(&tx, &key, &item)?;
-            tx.commit()?;
-            Ok(())
+        let (item, condition) = eval::put(item, condition)?;
+        self.write(|tx| {
+            current_if(tx, &key, condition.as_ref())?.map_err(|()| StoreError::ConditionFailed)?;
+            store(tx, &key, &item)
         })
     }
 
     async fn update(&self, update: Update) -> StoreResult<Item> {
         checks::update(&update)?;
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (current, ok) = check_condition(&tx, &update.key, update.condition.as_ref())?;
-            if !ok {
-                return Err(StoreError::ConditionFailed);
-            }
-            let item = apply(&update, current)?;
-            write(&tx, &update.key, &item)?;
-            tx.commit()?;
+        let update = eval::update(update)?;
+        self.write(|tx| {
+            let current = current_if(tx, &update.key, update.condition.as_ref())?
+                .map_err(|()| StoreError::ConditionFailed)?;
+            // Also checks the size of the result (checks::updated_item) before anything is written.
+            let item = eval::apply(&update, current)?;
+            store(tx, &update.key, &item)?;
             Ok(item)
         })
     }
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<Option<Item>> {
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (current, ok) = check_condition(&tx, key, condition.as_ref())?;
-            if !ok {
-                return Err(StoreError::ConditionFailed);
-            }
-            remove(&tx, key)?;
-            tx.commit()?;
+        let condition = eval::keyed(key, condition)?;
+        self.write(|tx| {
+            let current = current_if(tx, key, condition.as_ref())?
+                .map_err(|()| StoreError::ConditionFailed)?;
+            erase(tx, key)?;
             Ok(current)
         })
     }
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
+        eval::query(query)?;
         let start = cursor::decode(query)?;
-        let (pk_col, sk_col) = match query.index {
-            None => ("pk", "sk"),
-            Some(Index::Gsi1) => ("gsi1pk", "gsi1sk"),
-        };
-        let mut args = vec![query.pk.clone()];
-        let mut sql = format!("SELECT item FROM items WHERE {pk_col} = ?1");
-        if let Some(condition) = &query.sk {
-            sql += &format!(" AND {}", sort_condition_sql(sk_col, condition, &mut args));
-        }
-        let (cmp, dir) = if query.forward {
-            (">", "ASC")
-        } else {
-            ("<", "DESC")
-        };
-        if let Some(start) = &start {
-            // Resume strictly after the last item in (sort key, pk, sk) order; for the table the
-            // partition is fixed, so this is just the sort key.
-            match &start.index_key {
-                None => {
-                    args.push(start.key.sk.clone());
-                    sql += &format!(" AND sk {cmp} ?{}", args.len());
-                }
-                Some((_, isk)) => {
-                    args.extend([isk.clone(), start.key.pk.clone(), start.key.sk.clone()]);
-                    let n = args.len();
-                    sql += &format!(
-                        " AND ({sk_col}, pk, sk) {cmp} (?{}, ?{}, ?{n})",
-                        n - 2,
-                        n - 1
-                    );
-                }
-            }
-        }
-        sql += &match query.index {
-            None => format!(" ORDER BY sk {dir}"),
-            Some(_) => format!(" ORDER BY {sk_col} {dir}, pk {dir}, sk {dir}"),
-        };
-        if let Some(limit) = query.limit {
-            sql += &format!(" LIMIT {}", limit + 1);
-        }
+        let (sql, args) = query_sql(query, start.as_ref());
         let items = self.with_conn(|conn| {
             let mut statement = conn.prepare_cached(&sql)?;
             let rows = statement.query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -333,9 +286,11 @@ impl Table for SqliteTable {
 
     async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {
         checks::transaction(&actions)?;
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Evaluate every condition against the state before the transaction, as DynamoDB does.
+        let actions = eval::transaction(actions)?;
+        self.write(|tx| {
+            // Every condition is judged against the state before the transaction, as DynamoDB does
+            // (each action touches a different item, so the order does not matter), and all of them
+            // are judged, so that every failing action is named.
             let mut failed = Vec::new();
             let mut currents = Vec::with_capacity(actions.len());
             for (i, action) in actions.iter().enumerate() {
@@ -345,26 +300,28 @@ impl Table for SqliteTable {
                     TxAction::Delete { key, condition } => (Some(key.clone()), condition.as_ref()),
                     TxAction::Check { key, condition } => (Some(key.clone()), Some(condition)),
                 };
-                let key = key
-                    .ok_or_else(|| StoreError::InvalidRequest("an action without a key".into()))?;
-                let (current, ok) = check_condition(&tx, &key, condition)?;
-                if !ok {
-                    failed.push(i);
+                // checks::transaction has refused puts without a key.
+                let key = key.ok_or_else(|| {
+                    StoreError::InvalidRequest("a transaction action without a key".into())
+                })?;
+                match current_if(tx, &key, condition)? {
+                    Ok(current) => currents.push((key, current)),
+                    Err(()) => failed.push(i),
                 }
-                currents.push((key, current));
             }
             if !failed.is_empty() {
                 return Err(StoreError::TransactionCanceled { failed });
             }
+            // An error from here on (an ADD to a string, an update grown too large) drops the
+            // transaction uncommitted: nothing is written.
             for (action, (key, current)) in actions.iter().zip(currents) {
                 match action {
-                    TxAction::Put { item, .. } => write(&tx, &key, item)?,
-                    TxAction::Update(u) => write(&tx, &key, &apply(u, current)?)?,
-                    TxAction::Delete { .. } => remove(&tx, &key)?,
+                    TxAction::Put { item, .. } => store(tx, &key, item)?,
+                    TxAction::Update(u) => store(tx, &key, &eval::apply(u, current)?)?,
+                    TxAction::Delete { .. } => erase(tx, &key)?,
                     TxAction::Check { .. } => {}
                 }
             }
-            tx.commit()?;
             Ok(())
         })
     }
@@ -374,41 +331,64 @@ impl Table for SqliteTable {
 mod tests {
     use super::*;
 
-    fn item(pairs: &[(&str, AttrValue)]) -> Item {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect()
-    }
-
     #[test]
-    fn conditions_on_an_absent_item_hold_as_in_dynamodb() {
-        assert!(holds(&Condition::NotExists, None));
-        assert!(!holds(&Condition::Exists, None));
-        assert!(!holds(
-            &Condition::Equals("a".into(), AttrValue::int(1)),
-            None
-        ));
-        assert!(holds(&Condition::AttrNotExists("a".into()), None));
-        assert!(!holds(&Condition::VersionEquals(1), None));
-    }
-
-    #[test]
-    fn version_equals_compares_the_version_attribute() {
-        let i = item(&[("version", AttrValue::int(3))]);
-        assert!(holds(&Condition::VersionEquals(3), Some(&i)));
-        assert!(!holds(&Condition::VersionEquals(2), Some(&i)));
-    }
-
-    #[test]
-    fn add_treats_an_absent_number_as_zero_and_refuses_strings() {
-        let update = Update {
-            key: Key::new("p", "s"),
-            actions: vec![UpdateAction::Add("n".into(), 5)],
-            condition: None,
+    fn a_table_page_resumes_after_the_cursor_sort_key() {
+        let query = Query::partition("p").limit(2);
+        let start = cursor::StartAfter {
+            key: Key::new("p", "k1"),
+            index_key: None,
         };
-        assert_eq!(apply(&update, None).unwrap()["n"], AttrValue::int(5));
-        let current = item(&[("n", AttrValue::s("x"))]);
-        assert!(apply(&update, Some(current)).is_err());
+        let (sql, args) = query_sql(&query, Some(&start));
+        assert_eq!(
+            sql,
+            "SELECT item FROM items WHERE pk = ?1 AND sk > ?2 ORDER BY sk ASC LIMIT 3"
+        );
+        assert_eq!(args, ["p", "k1"]);
+    }
+
+    #[test]
+    fn an_index_page_breaks_sort_key_ties_by_the_table_key_in_both_directions() {
+        let query = Query::index(Index::Gsi1, "g")
+            .sort_key(SortKeyCondition::LessThan("z".into()))
+            .backward();
+        let start = cursor::StartAfter {
+            key: Key::new("p", "s"),
+            index_key: Some(("g".into(), "m".into())),
+        };
+        let (sql, args) = query_sql(&query, Some(&start));
+        assert_eq!(
+            sql,
+            "SELECT item FROM items WHERE gsi1pk = ?1 AND gsi1sk < ?2 \
+             AND (gsi1sk, pk, sk) < (?3, ?4, ?5) ORDER BY gsi1sk DESC, pk DESC, sk DESC"
+        );
+        assert_eq!(args, ["g", "z", "m", "p", "s"]);
+    }
+
+    #[test]
+    fn a_huge_limit_does_not_overflow() {
+        let (sql, _) = query_sql(&Query::partition("p").limit(usize::MAX), None);
+        assert!(sql.ends_with(&format!("LIMIT {}", i64::MAX)), "{sql}");
+    }
+
+    #[test]
+    fn opening_a_file_twice_keeps_its_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let item = Item::from([
+            ("PK".to_string(), crate::AttrValue::s("p")),
+            ("SK".to_string(), crate::AttrValue::s("s")),
+        ]);
+        runtime.block_on(async {
+            SqliteTable::open(&path)
+                .unwrap()
+                .put(item.clone(), None)
+                .await
+                .unwrap();
+            let again = SqliteTable::open(&path).unwrap();
+            assert_eq!(again.get(&Key::new("p", "s")).await.unwrap(), Some(item));
+        });
     }
 }
