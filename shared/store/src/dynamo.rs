@@ -2,7 +2,7 @@
 //!
 //! It gives the same answers as the SQLite backend (the conformance suite runs both): requests are
 //! checked by [`crate::checks`] and [`crate::eval`] before anything is sent, so both refuse the same
-//! ones with the same error; conditions and updates become expressions with `#n` / `:v` placeholders
+//! ones with the same error; conditions and updates become expressions with `#n` / `:v` aliases
 //! (no attribute name or value is ever spliced into an expression); table reads are strongly
 //! consistent; a query asks for one item more than its limit (following DynamoDB's 1 MB pages) so
 //! that `next` is present only when more items match; and DynamoDB's error kinds become
@@ -107,7 +107,7 @@ fn key_map(key: &Key) -> AvMap {
     ])
 }
 
-/// The placeholders of one request's expressions: `#n0`… for names, `:v0`… for values.
+/// The aliases of one request's expressions: `#n0`… for names, `:v0`… for values.
 #[derive(Default)]
 struct Expr {
     names: HashMap<String, String>,
@@ -735,7 +735,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn conditions_use_placeholders_for_every_name_and_value() {
+    fn conditions_use_aliases_for_every_name_and_value() {
         let mut expr = Expr::default();
         let text = expr.condition(&Condition::And(vec![
             Condition::NotExists,
