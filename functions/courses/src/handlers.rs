@@ -169,27 +169,17 @@ pub async fn create_course(
         .ok_or_else(|| {
             ApiError::invalid_field("instructorId", "names no instructor of this tenant")
         })?;
-    let now = now();
-    let course = Course {
-        id: CourseId::new(),
-        tenant: caller.tenant.clone(),
-        instructor_id: instructor.id,
+    let course = Course::draft(
+        caller.tenant.clone(),
+        instructor.id,
         title,
         description,
         thumbnail_url,
-        category: body.category,
-        difficulty_level: body.difficulty_level,
+        body.category,
+        body.difficulty_level,
         price,
-        status: CourseStatus::Draft,
-        total_lessons: 0,
-        total_enrollments: 0,
-        total_ratings: 0,
-        rating_sum: 0,
-        created_at: now,
-        updated_at: now,
-        published_at: None,
-        version: 1,
-    };
+        now(),
+    );
     CourseRepo::new(state.table.clone()).create(&course).await?;
     let view = CourseView::new(
         &course,

@@ -209,10 +209,29 @@ pub struct Course {
     pub price: Price,
     pub status: CourseStatus,
     pub total_lessons: u32,
+    #[serde(default)]
+    pub total_quizzes: u32,
+    /// Students enrolled now (unenrolling takes one off).
     pub total_enrollments: u32,
+    /// Enrollments that reached completion (every lesson done, every quiz passed).
+    #[serde(default)]
+    pub total_completions: u32,
     pub total_ratings: u32,
     /// Sum of all ratings (1–5 each); the average is derived from it.
     pub rating_sum: u64,
+    /// Courses a student must have completed before enrolling in this one.
+    #[serde(default)]
+    pub prerequisites: Vec<CourseId>,
+    /// Courses that name this one as a prerequisite.
+    #[serde(default)]
+    pub required_by: Vec<CourseId>,
+    /// Bumped by every change to `prerequisites` or `required_by`, so that concurrent link changes
+    /// (which could close a cycle together) are serialised.
+    #[serde(default)]
+    pub links_version: u64,
+    /// Set when deletion starts: from then on the course is invisible, and deleting it again resumes.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deleting_since: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -233,7 +252,48 @@ impl Course {
     }
 
     pub fn is_published(&self) -> bool {
-        self.status == CourseStatus::Published
+        self.status == CourseStatus::Published && self.deleting_since.is_none()
+    }
+
+    /// A new draft course with no content yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn draft(
+        tenant: TenantId,
+        instructor_id: UserId,
+        title: CourseTitle,
+        description: CourseDescription,
+        thumbnail_url: Option<HttpsUrl>,
+        category: CourseCategory,
+        difficulty_level: DifficultyLevel,
+        price: Price,
+        now: OffsetDateTime,
+    ) -> Course {
+        Course {
+            id: CourseId::new(),
+            tenant,
+            instructor_id,
+            title,
+            description,
+            thumbnail_url,
+            category,
+            difficulty_level,
+            price,
+            status: CourseStatus::Draft,
+            total_lessons: 0,
+            total_quizzes: 0,
+            total_enrollments: 0,
+            total_completions: 0,
+            total_ratings: 0,
+            rating_sum: 0,
+            prerequisites: Vec::new(),
+            required_by: Vec::new(),
+            links_version: 0,
+            deleting_since: None,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+            version: 1,
+        }
     }
 }
 

@@ -103,6 +103,31 @@ uuid_id!(
     SessionId
 );
 
+uuid_id!(
+    /// A lesson of a course.
+    LessonId
+);
+
+uuid_id!(
+    /// A quiz of a course.
+    QuizId
+);
+
+uuid_id!(
+    /// One student's attempt at a quiz.
+    AttemptId
+);
+
+uuid_id!(
+    /// A student's enrollment in a course (kept across unenrolling and enrolling again).
+    EnrollmentId
+);
+
+uuid_id!(
+    /// A student's rating of a course.
+    RatingId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,14 +5,24 @@
 //!
 //! # Layout
 //! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
+//! - [`enrollment`]: a student's enrollment in a course and their progress through it.
+//! - [`lesson`]: lessons, their content, and the outline that orders them.
+//! - [`quiz`]: quizzes: questions, attempts, grading.
+//! - [`rating`]: ratings and reviews of courses.
 //! - [`ids`]: tenant and entity ids (newtypes, never bare strings).
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
 //! - [`user`]: users: roles, status, study time, and the value types a profile is made of.
 
 pub mod course;
+pub mod enrollment;
 pub mod ids;
+pub mod lesson;
+pub mod quiz;
+pub mod rating;
 pub mod user;
 pub mod validation;
 
-pub use ids::{CourseId, SessionId, TenantId, UserId};
+pub use ids::{
+    AttemptId, CourseId, EnrollmentId, LessonId, QuizId, RatingId, SessionId, TenantId, UserId,
+};
 pub use validation::{FieldErrors, Invalid};

@@ -7,7 +7,7 @@ use lectern_domain::{CourseId, TenantId};
 
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
-use crate::table::{Condition, ENTITY, PK, SK, StoreError, Table};
+use crate::table::{Condition, ENTITY, Index, PK, SK, StoreError, Table, Update};
 
 /// Why a course could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,21 @@ fn course_item(course: &Course) -> Result<Item, StoreError> {
     item.insert(PK.into(), AttrValue::S(key.pk));
     item.insert(SK.into(), AttrValue::S(key.sk));
     item.insert(ENTITY.into(), AttrValue::s("Course"));
+    // A course being deleted leaves the catalog at once (DynamoDB's indexes are sparse).
+    if course.deleting_since.is_none() {
+        item.insert(
+            Index::Gsi1.pk_attr().into(),
+            AttrValue::S(keys::catalog_index_pk(&course.tenant)),
+        );
+        item.insert(
+            Index::Gsi1.sk_attr().into(),
+            AttrValue::S(keys::catalog_index_sk(
+                course.status,
+                course.category,
+                course.id,
+            )),
+        );
+    }
     Ok(item)
 }
 
@@ -61,17 +76,27 @@ impl CourseRepo {
             .transpose()
     }
 
-    /// Replaces `before` with `after` if nobody changed it meanwhile (its version).
+    /// Writes what changed from `before` to `after` if nobody edited the course meanwhile (its
+    /// version). Only the changed attributes are written: counters that enrollments and ratings add to
+    /// concurrently are left alone.
     #[tracing::instrument(skip_all, fields(course_id = %after.id))]
     pub async fn update(&self, before: &Course, after: &Course) -> Result<(), CourseWriteError> {
         debug_assert_eq!(after.version, before.version + 1);
         self.table
-            .put(
-                course_item(after)?,
-                Some(Condition::VersionEquals(before.version)),
-            )
+            .update(Self::update_of(before, after)?)
             .await
+            .map(|_| ())
             .map_err(stale)
+    }
+
+    /// The conditional update [`CourseRepo::update`] applies, for use in a transaction.
+    pub fn update_of(before: &Course, after: &Course) -> Result<Update, StoreError> {
+        Ok(Update::between(
+            keys::course(&after.tenant, after.id),
+            &course_item(before)?,
+            &course_item(after)?,
+            Some(Condition::VersionEquals(before.version)),
+        ))
     }
 
     /// Deletes the course if it is still the version that was read.

@@ -10,7 +10,17 @@
 //! | Username claim (unique) | `T#{t}#USERNAME#{lowercase username}` | `CLAIM` | | |
 //! | Session (refresh-token family) | `T#{t}#USER#{userId}` | `SESSION#{sessionId}` | | |
 //! | Refresh token | `T#{t}#USER#{userId}` | `RTOKEN#{sessionId}#{sha256(secret)}` | | |
-//! | Course | `T#{t}#COURSE#{courseId}` | `COURSE` | | |
+//! | Course | `T#{t}#COURSE#{courseId}` | `COURSE` | `T#{t}#CATALOG` (absent while deleting) | `{status}#{category}#{courseId}` |
+//! | Lesson order of a course | `T#{t}#COURSE#{courseId}` | `COURSE#OUTLINE` | | |
+//! | Lesson (without its content) | `T#{t}#COURSE#{courseId}` | `COURSE#LESSON#{lessonId}` | | |
+//! | Quiz summary (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#QUIZ#{quizId}` | | |
+//! | Latest reviews (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#REVIEWS` | | |
+//! | Lesson content (markdown, ≤ 100 KB) | `T#{t}#COURSE#{courseId}` | `CONTENT#{lessonId}` | | |
+//! | Enrollment with progress | `T#{t}#COURSE#{courseId}` | `ENROLL#{userId}` | `T#{t}#USER#{userId}#ENROLLMENTS` | `{courseId}` |
+//! | Rating | `T#{t}#COURSE#{courseId}` | `RATING#{userId}` | `T#{t}#COURSE#{courseId}#RATINGS` | `{updatedAt}#{userId}` |
+//! | Quiz with its questions | `T#{t}#QUIZ#{quizId}` | `QUIZ` | | |
+//! | Attempts a student has started | `T#{t}#QUIZ#{quizId}` | `ATTEMPTS#{userId}` | | |
+//! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -21,14 +31,26 @@
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
 //! | Course by id | PK = course, SK = `COURSE` | table | 1 get |
+//! | Course page: course, outline, lessons, quizzes, latest reviews | PK = course, SK begins_with `COURSE` | table | 1 query |
+//! | …plus instructor, caller's enrollment, prerequisite and dependent courses | their keys | table | 1 batch get |
+//! | Catalog, published (or drafts), optionally one category | GSI1PK = `T#{t}#CATALOG`, GSI1SK begins_with `{status}#[{category}#]` | GSI1 | 1 query |
+//! | Lesson with content | PK = course, SK = `COURSE#LESSON#{id}` and `CONTENT#{id}` | table | 1 batch get |
+//! | Students of a course | PK = course, SK begins_with `ENROLL#` | table | 1 query (paged) |
+//! | A student's enrollments | GSI1PK = `T#{t}#USER#{userId}#ENROLLMENTS` | GSI1 | 1 query |
+//! | Ratings of a course, newest first | GSI1PK = `T#{t}#COURSE#{courseId}#RATINGS`, backward | GSI1 | 1 query (paged) |
+//! | Everything of a course (cascade delete) | PK = course | table | 1 query (paged) |
+//! | A quiz | PK = quiz, SK = `QUIZ` | table | 1 get |
+//! | A student's attempts at a quiz | PK = quiz, SK begins_with `ATTEMPT#{userId}#` | table | 1 query |
+//! | Every attempt at a quiz (its instructor) | PK = quiz, SK begins_with `ATTEMPT#` | table | 1 query (paged) |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
 
+use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
-use lectern_domain::{CourseId, TenantId, UserId};
+use lectern_domain::{AttemptId, CourseId, LessonId, QuizId, TenantId, UserId};
 
 use crate::table::Key;
 
@@ -86,6 +108,115 @@ pub fn course(t: &TenantId, course: CourseId) -> Key {
     Key::new(course_pk(t, course), "COURSE")
 }
 
+/// Sort-key prefix of the course page's items (the course and its bounded parts). Enrollments,
+/// ratings and lesson contents sort outside it, so the course page never reads them.
+pub const COURSE_PAGE_PREFIX: &str = "COURSE";
+
+/// GSI1 partition of a tenant's catalog.
+pub fn catalog_index_pk(t: &TenantId) -> String {
+    format!("{}CATALOG", tenant(t))
+}
+
+fn enum_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// GSI1 sort key of a course in the catalog: by status, then category, then id (creation time).
+pub fn catalog_index_sk(
+    status: CourseStatus,
+    category: CourseCategory,
+    course: CourseId,
+) -> String {
+    format!("{}#{}#{course}", enum_name(status), enum_name(category))
+}
+
+/// GSI1 sort-key prefix of the catalog's courses with a status, optionally in one category.
+pub fn catalog_index_prefix(status: CourseStatus, category: Option<CourseCategory>) -> String {
+    match category {
+        Some(c) => format!("{}#{}#", enum_name(status), enum_name(c)),
+        None => format!("{}#", enum_name(status)),
+    }
+}
+
+pub fn course_outline(t: &TenantId, course: CourseId) -> Key {
+    Key::new(course_pk(t, course), "COURSE#OUTLINE")
+}
+
+pub const LESSON_PREFIX: &str = "COURSE#LESSON#";
+
+pub fn lesson(t: &TenantId, course: CourseId, lesson: LessonId) -> Key {
+    Key::new(course_pk(t, course), format!("{LESSON_PREFIX}{lesson}"))
+}
+
+pub fn lesson_content(t: &TenantId, course: CourseId, lesson: LessonId) -> Key {
+    Key::new(course_pk(t, course), format!("CONTENT#{lesson}"))
+}
+
+pub const QUIZ_SUMMARY_PREFIX: &str = "COURSE#QUIZ#";
+
+pub fn quiz_summary(t: &TenantId, course: CourseId, quiz: QuizId) -> Key {
+    Key::new(course_pk(t, course), format!("{QUIZ_SUMMARY_PREFIX}{quiz}"))
+}
+
+pub fn course_reviews(t: &TenantId, course: CourseId) -> Key {
+    Key::new(course_pk(t, course), "COURSE#REVIEWS")
+}
+
+pub const ENROLLMENT_PREFIX: &str = "ENROLL#";
+
+pub fn enrollment(t: &TenantId, course: CourseId, student: UserId) -> Key {
+    Key::new(
+        course_pk(t, course),
+        format!("{ENROLLMENT_PREFIX}{student}"),
+    )
+}
+
+/// GSI1 partition of a student's enrollments.
+pub fn enrollments_index_pk(t: &TenantId, student: UserId) -> String {
+    format!("{}#ENROLLMENTS", user_pk(t, student))
+}
+
+pub const RATING_PREFIX: &str = "RATING#";
+
+pub fn rating(t: &TenantId, course: CourseId, student: UserId) -> Key {
+    Key::new(course_pk(t, course), format!("{RATING_PREFIX}{student}"))
+}
+
+/// GSI1 partition of a course's ratings.
+pub fn ratings_index_pk(t: &TenantId, course: CourseId) -> String {
+    format!("{}#RATINGS", course_pk(t, course))
+}
+
+/// The partition of a quiz and its attempts.
+pub fn quiz_pk(t: &TenantId, quiz: QuizId) -> String {
+    format!("{}QUIZ#{quiz}", tenant(t))
+}
+
+pub fn quiz(t: &TenantId, quiz: QuizId) -> Key {
+    Key::new(quiz_pk(t, quiz), "QUIZ")
+}
+
+pub fn quiz_attempt_counter(t: &TenantId, quiz: QuizId, student: UserId) -> Key {
+    Key::new(quiz_pk(t, quiz), format!("ATTEMPTS#{student}"))
+}
+
+pub const ATTEMPT_PREFIX: &str = "ATTEMPT#";
+
+/// Sort-key prefix of one student's attempts at a quiz.
+pub fn quiz_attempts_of(student: UserId) -> String {
+    format!("{ATTEMPT_PREFIX}{student}#")
+}
+
+pub fn quiz_attempt(t: &TenantId, quiz: QuizId, student: UserId, attempt: AttemptId) -> Key {
+    Key::new(
+        quiz_pk(t, quiz),
+        format!("{}{attempt}", quiz_attempts_of(student)),
+    )
+}
+
 pub const SESSION_PREFIX: &str = "SESSION#";
 
 pub fn session(t: &TenantId, user: UserId, session: SessionId) -> Key {
@@ -113,10 +244,49 @@ mod tests {
             username_claim(&t, &name),
             session(&t, u, SessionId::new()),
             refresh_token(&t, u, SessionId::new(), "ab"),
+            course(&t, CourseId::new()),
+            enrollment(&t, CourseId::new(), u),
+            quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }
         assert!(users_index_pk(&t).starts_with("T#acme#"));
+    }
+
+    #[test]
+    fn the_course_page_range_holds_its_bounded_parts_only() {
+        let t = TenantId::parse("acme").unwrap();
+        let (c, u) = (CourseId::new(), UserId::new());
+        for inside in [
+            course(&t, c),
+            course_outline(&t, c),
+            lesson(&t, c, LessonId::new()),
+            quiz_summary(&t, c, QuizId::new()),
+            course_reviews(&t, c),
+        ] {
+            assert!(inside.sk.starts_with(COURSE_PAGE_PREFIX), "{inside:?}");
+        }
+        for outside in [
+            enrollment(&t, c, u),
+            rating(&t, c, u),
+            lesson_content(&t, c, LessonId::new()),
+        ] {
+            assert!(!outside.sk.starts_with(COURSE_PAGE_PREFIX), "{outside:?}");
+        }
+        assert!(
+            !quiz_attempt_counter(&t, QuizId::new(), u)
+                .sk
+                .starts_with(ATTEMPT_PREFIX)
+        );
+        assert_eq!(
+            catalog_index_sk(CourseStatus::Published, CourseCategory::Music, c),
+            format!("published#music#{c}")
+        );
+        assert!(
+            catalog_index_sk(CourseStatus::Published, CourseCategory::Music, c).starts_with(
+                &catalog_index_prefix(CourseStatus::Published, Some(CourseCategory::Music))
+            )
+        );
     }
 
     proptest! {

@@ -109,6 +109,31 @@ pub struct Update {
     pub condition: Option<Condition>,
 }
 
+impl Update {
+    /// The update that turns item `before` into item `after`: a `Set` for every attribute that is new
+    /// or differs, a `Remove` for every one that is gone. Attributes equal in both are not touched, so
+    /// counters that other writers `Add` to concurrently keep their increments.
+    pub fn between(key: Key, before: &Item, after: &Item, condition: Option<Condition>) -> Update {
+        let mut actions: Vec<UpdateAction> = after
+            .iter()
+            .filter(|(name, value)| before.get(*name) != Some(value))
+            .filter(|(name, _)| *name != PK && *name != SK)
+            .map(|(name, value)| UpdateAction::Set(name.clone(), value.clone()))
+            .collect();
+        actions.extend(
+            before
+                .keys()
+                .filter(|name| !after.contains_key(*name))
+                .map(|name| UpdateAction::Remove(name.clone())),
+        );
+        Update {
+            key,
+            actions,
+            condition,
+        }
+    }
+}
+
 /// A condition on the sort key of a query (on the table's `SK` or the index's sort key).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortKeyCondition {
