@@ -15,15 +15,19 @@
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
 //! - [`users`]: users and their unique email and username claims.
 //! - [`courses`]: the courses of a catalog.
+//! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
+//! - [`lessons`]: lessons, their content and their order.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 
 pub mod checks;
 pub mod courses;
 pub mod cursor;
 pub mod dynamo;
+pub mod enrollments;
 mod eval;
 pub mod item;
 pub mod keys;
+pub mod lessons;
 pub mod sessions;
 pub mod sqlite;
 pub mod table;
