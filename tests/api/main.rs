@@ -10,6 +10,8 @@ mod failures;
 mod helpers;
 mod http_glue;
 mod lessons;
+mod prerequisites;
 mod profiles;
+mod ratings;
 mod store_calls;
 mod tenants;

@@ -12,6 +12,8 @@ pub mod details;
 pub mod enrollment;
 pub mod handlers;
 pub mod lessons;
+pub mod prerequisites;
+pub mod ratings;
 
 use axum::Router;
 use lectern_web::AppState;
@@ -40,6 +42,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             lessons::delete_lesson
         ))
         .routes(routes!(lessons::reorder_lessons))
+        .routes(routes!(ratings::rate, ratings::list_ratings))
+        .routes(routes!(prerequisites::add_prerequisite))
+        .routes(routes!(prerequisites::remove_prerequisite))
 }
 
 /// The servable app.

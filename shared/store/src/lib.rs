@@ -17,6 +17,7 @@
 //! - [`courses`]: the courses of a catalog.
 //! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
 //! - [`lessons`]: lessons, their content and their order.
+//! - [`ratings`]: ratings, with the course's exact average and its latest reviews.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 
 pub mod checks;
@@ -28,6 +29,7 @@ mod eval;
 pub mod item;
 pub mod keys;
 pub mod lessons;
+pub mod ratings;
 pub mod sessions;
 pub mod sqlite;
 pub mod table;
