@@ -15,8 +15,11 @@
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
 //! - [`users`]: users and their unique email and username claims.
 //! - [`courses`]: the courses of a catalog.
+//! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
+//!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 
+pub mod catalog;
 pub mod checks;
 pub mod courses;
 pub mod cursor;
