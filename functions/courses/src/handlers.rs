@@ -63,7 +63,7 @@ pub struct CourseView {
 }
 
 impl CourseView {
-    fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
+    pub(crate) fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
         CourseView {
             course_id: course.id.to_string(),
             title: course.title.as_str().to_owned(),

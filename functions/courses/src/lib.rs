@@ -1,13 +1,15 @@
 //! The courses route group: instructors build courses, publish them, and students read published ones.
 //!
 //! Contract: seed 002 "COURSES" (`CourseDetails`, `CourseCategory`, `DifficultyLevel`), under
-//! `/api/v1`. This slice covers a course's own lifecycle (create, read, update, publish, delete); the
-//! catalog list, lessons, prerequisites, enrollment, ratings and quizzes follow.
+//! `/api/v1`. This slice covers a course's own lifecycle (create, read, update, publish, delete) and the
+//! catalog list; lessons, prerequisites, enrollment, ratings and quizzes follow.
 //!
 //! # Layout
 //! - [`handlers`]: create, read, update, publish, delete.
+//! - [`catalog`]: the catalog list (filters, search, sort, pages and cursors).
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
+pub mod catalog;
 pub mod handlers;
 
 use axum::Router;
@@ -18,7 +20,7 @@ use utoipa_axum::routes;
 /// The routes of this group, described for OpenAPI.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(handlers::create_course))
+        .routes(routes!(handlers::create_course, catalog::list_courses))
         .routes(routes!(
             handlers::get_course,
             handlers::update_course,
