@@ -173,6 +173,7 @@ fn instructor_view(user: &User) -> InstructorView {
 /// by page number or by cursor. One query of the catalog range and one batch get of the page's
 /// instructors.
 #[utoipa::path(get, path = "/api/v1/courses", tag = TAG,
+    security((), ("bearer" = [])),
     params(ListCoursesParams),
     responses(
         (status = 200, description = "A page of courses", body = CourseList),
