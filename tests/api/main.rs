@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod catalog;
 mod courses;
 mod dynamo;
 mod enrollment;

@@ -18,8 +18,11 @@
 //! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
 //! - [`lessons`]: lessons, their content and their order.
 //! - [`ratings`]: ratings, with the course's exact average and its latest reviews.
+//! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
+//!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 
+pub mod catalog;
 pub mod checks;
 pub mod courses;
 pub mod cursor;
