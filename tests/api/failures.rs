@@ -59,3 +59,66 @@ async fn when_writes_fail_sign_in_is_503_and_reads_still_work() {
     // The refresh token was not consumed by the failed attempt.
     healthy.refresh(&ada.refresh).await.assert(200);
 }
+
+#[tokio::test]
+async fn when_writes_fail_enrolling_is_a_clean_503_and_nothing_is_counted() {
+    // GIVEN a published course and a student, made while the store was healthy
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lectern.db");
+    let healthy = TestApp::spawn_on(
+        tempfile::tempdir().unwrap(),
+        Arc::new(SqliteTable::open(&path).unwrap()),
+    )
+    .await;
+    let teacher = healthy.user("t@example.org", "teacher", "instructor").await;
+    let student = healthy.user("s@example.org", "student", "student").await;
+    let course = healthy.course(&teacher, serde_json::json!({}), true).await;
+    let lesson = healthy.lesson(&teacher, &course, "One", 5).await;
+    // WHEN the store fails writes (same data, same signing keys)
+    for entry in std::fs::read_dir(healthy.dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let broken = TestApp::spawn_on(
+        dir,
+        Arc::new(SabotagedTable::new(SqliteTable::open(&path).unwrap())),
+    )
+    .await;
+    // THEN enrolling, adding a lesson and rating are 503, and the course page still reads
+    let enroll = format!("/api/v1/courses/{course}/enroll");
+    let reply = broken
+        .post(&enroll, Some(&student.access), serde_json::json!({}))
+        .await
+        .assert(503);
+    assert_eq!(reply.code(), "service_unavailable");
+    broken
+        .post(
+            &format!("/api/v1/courses/{course}/lessons"),
+            Some(&teacher.access),
+            serde_json::json!({"title": "Two"}),
+        )
+        .await
+        .assert(503);
+    let page = broken
+        .get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(page["totalEnrollments"], 0);
+    assert_eq!(page["totalLessons"], 1);
+    // AND nothing was half-written: the student is not enrolled and can enroll once healthy
+    healthy
+        .post(
+            "/api/v1/lessons/complete",
+            Some(&student.access),
+            serde_json::json!({"lessonId": lesson, "courseId": course}),
+        )
+        .await
+        .assert(403);
+    healthy
+        .post(&enroll, Some(&student.access), serde_json::json!({}))
+        .await
+        .assert(201);
+}

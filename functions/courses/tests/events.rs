@@ -15,3 +15,13 @@ async fn a_get_event_for_an_unknown_course_is_a_json_404() {
     assert_eq!(status, 404);
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn a_catalog_event_with_filters_lists_an_empty_catalog() {
+    let (_dir, router) = router().await;
+    let (status, _, body) = send(&router, include_str!("../../../events/courses-list.json")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], serde_json::json!([]));
+    assert_eq!(body["pagination"]["limit"], 5);
+    assert_eq!(body["pagination"]["totalCount"], 0);
+}
