@@ -196,7 +196,7 @@ pub async fn create_course(
     ))
 }
 
-fn may_manage(caller: &AuthUser, course: &Course) -> bool {
+pub(crate) fn may_manage(caller: &AuthUser, course: &Course) -> bool {
     caller.is_admin() || caller.id == course.instructor_id
 }
 
@@ -224,7 +224,11 @@ async fn visible_course(
 
 /// A course the caller manages (its instructor, or an admin); others get 403, or 404 for a draft
 /// they cannot see.
-async fn managed_course(state: &AppState, caller: &AuthUser, course_id: &str) -> ApiResult<Course> {
+pub(crate) async fn managed_course(
+    state: &AppState,
+    caller: &AuthUser,
+    course_id: &str,
+) -> ApiResult<Course> {
     let course = visible_course(state, Some(caller), course_id).await?;
     if !may_manage(caller, &course) {
         return Err(ApiError::Forbidden(

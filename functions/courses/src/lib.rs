@@ -6,9 +6,11 @@
 //!
 //! # Layout
 //! - [`handlers`]: create, read, update, publish, delete.
+//! - [`quizzes`]: quizzes of a course: create, read, delete; attempts: start, submit (graded); results.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
 pub mod handlers;
+pub mod quizzes;
 
 use axum::Router;
 use lectern_web::AppState;
@@ -25,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             handlers::delete_course
         ))
         .routes(routes!(handlers::publish_course))
+        .merge(quizzes::routes())
 }
 
 /// The servable app.

@@ -16,14 +16,18 @@
 //! - [`users`]: users and their unique email and username claims.
 //! - [`courses`]: the courses of a catalog.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
+//! - [`enrollments`]: a student's enrollment in a course: reading it, recording passed quizzes.
+//! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod checks;
 pub mod courses;
 pub mod cursor;
 pub mod dynamo;
+pub mod enrollments;
 mod eval;
 pub mod item;
 pub mod keys;
+pub mod quizzes;
 pub mod sessions;
 pub mod sqlite;
 pub mod table;
