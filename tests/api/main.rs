@@ -10,5 +10,6 @@ mod failures;
 mod helpers;
 mod http_glue;
 mod profiles;
+mod quizzes;
 mod store_calls;
 mod tenants;
