@@ -217,7 +217,7 @@ impl GivenAnswer {
     }
 }
 
-/// A question as an author sends it; [`Quiz::create`] checks it.
+/// A question as its author sends it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuestionInput {
@@ -233,7 +233,7 @@ pub struct QuestionInput {
     pub points: Option<i64>,
 }
 
-/// A quiz as an author sends it; [`Quiz::create`] checks it.
+/// A quiz as its author sends it, with its questions.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuizInput {
