@@ -206,6 +206,59 @@ impl TestApp {
         }
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Creates a course as `teacher` (fields of `body` override a free programming course) and
+    /// publishes it when asked; answers its id.
+    pub async fn course(&self, teacher: &Session, body: Value, publish: bool) -> String {
+        let mut fields = json!({
+            "title": "A course", "description": "About things.", "category": "programming",
+            "difficultyLevel": "beginner", "price": 0
+        });
+        if let (Some(fields), Some(extra)) = (fields.as_object_mut(), body.as_object()) {
+            fields.extend(extra.clone());
+        }
+        let created = self
+            .post("/api/v1/courses", Some(&teacher.access), fields)
+            .await
+            .assert(201)
+            .body;
+        let id = created["data"]["courseId"].as_str().unwrap().to_owned();
+        if publish {
+            self.post(
+                &format!("/api/v1/courses/{id}/publish"),
+                Some(&teacher.access),
+                json!({}),
+            )
+            .await
+            .assert(200);
+        }
+        id
+    }
+
+    /// Adds a lesson to a course as `teacher`; answers its id.
+    pub async fn lesson(
+        &self,
+        teacher: &Session,
+        course: &str,
+        title: &str,
+        minutes: u32,
+    ) -> String {
+        self.post(
+            &format!("/api/v1/courses/{course}/lessons"),
+            Some(&teacher.access),
+            json!({"title": title, "estimatedTime": minutes, "content": format!("# {title}")}),
+        )
+        .await
+        .assert(201)
+        .body["data"]["lessonId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
         self.post(
             "/api/v1/auth/refresh",

@@ -5,10 +5,11 @@ mod admin;
 mod auth;
 mod courses;
 mod dynamo;
-
+mod enrollment;
 mod failures;
 mod helpers;
 mod http_glue;
+mod lessons;
 mod profiles;
 mod quizzes;
 mod store_calls;

@@ -12,8 +12,7 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Instructor, Json, MaybeAuthUser,
-    RequireRole,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Instructor, Json, RequireRole,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,7 +62,7 @@ pub struct CourseView {
 }
 
 impl CourseView {
-    fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
+    pub(crate) fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
         CourseView {
             course_id: course.id.to_string(),
             title: course.title.as_str().to_owned(),
@@ -87,7 +86,10 @@ impl CourseView {
     }
 }
 
-async fn instructor_view(state: &AppState, course: &Course) -> ApiResult<Option<InstructorView>> {
+pub(crate) async fn instructor_view(
+    state: &AppState,
+    course: &Course,
+) -> ApiResult<Option<InstructorView>> {
     let user = UserRepo::new(state.table.clone())
         .get(&course.tenant, course.instructor_id)
         .await?;
@@ -202,7 +204,7 @@ pub(crate) fn may_manage(caller: &AuthUser, course: &Course) -> bool {
 
 /// The course at the path, if the caller may see it: published ones for everyone in the tenant (and
 /// anonymous callers of the default tenant), drafts for their instructor and admins. Otherwise 404.
-async fn visible_course(
+pub(crate) async fn visible_course(
     state: &AppState,
     caller: Option<&AuthUser>,
     course_id: &str,
@@ -236,24 +238,6 @@ pub(crate) async fn managed_course(
         ));
     }
     Ok(course)
-}
-
-/// Seed 002 `GET /api/courses/[courseId]` (the course's own fields and its instructor).
-#[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
-    params(("courseId" = String, Path, description = "The course's id")),
-    responses(
-        (status = 200, description = "The course", body = CourseView),
-        (status = 404, description = "No such course visible to the caller", body = ErrorBody),
-    ))]
-#[tracing::instrument(skip(state, caller))]
-pub async fn get_course(
-    State(state): State<AppState>,
-    MaybeAuthUser(caller): MaybeAuthUser,
-    Path(course_id): Path<String>,
-) -> ApiResult<Json<CourseView>> {
-    let course = visible_course(&state, caller.as_ref(), &course_id).await?;
-    let instructor = instructor_view(&state, &course).await?;
-    Ok(Json(CourseView::new(&course, instructor)))
 }
 
 /// Every field optional; `version` makes the update conditional on what was read.

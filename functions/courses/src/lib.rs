@@ -9,7 +9,10 @@
 //! - [`quizzes`]: quizzes of a course: create, read, delete; attempts: start, submit (graded); results.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
+pub mod details;
+pub mod enrollment;
 pub mod handlers;
+pub mod lessons;
 pub mod quizzes;
 
 use axum::Router;
@@ -22,11 +25,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(handlers::create_course))
         .routes(routes!(
-            handlers::get_course,
+            details::get_course,
             handlers::update_course,
             handlers::delete_course
         ))
         .routes(routes!(handlers::publish_course))
+        .routes(routes!(details::statistics))
+        .routes(routes!(enrollment::enroll, enrollment::unenroll))
+        .routes(routes!(enrollment::complete_lesson))
+        .routes(routes!(enrollment::progress))
+        .routes(routes!(enrollment::students))
+        .routes(routes!(lessons::create_lesson, lessons::list_lessons))
+        .routes(routes!(
+            lessons::get_lesson,
+            lessons::update_lesson,
+            lessons::delete_lesson
+        ))
+        .routes(routes!(lessons::reorder_lessons))
         .merge(quizzes::routes())
 }
 

@@ -230,7 +230,11 @@ pub struct Course {
     #[serde(default)]
     pub links_version: u64,
     /// Set when deletion starts: from then on the course is invisible, and deleting it again resumes.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deleting_since: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -1,27 +1,56 @@
-//! Enrollments: a student's membership of a course and their progress in it.
+//! Enrollments and progress. Contract: issue "Courses" §Enrollment and progress.
 //!
-//! Minimal slice for quizzes (reading an enrollment, recording a passed quiz); the enrollment
-//! lifecycle itself (enroll, unenroll, lessons) lives with the courses work on `main`.
+//! An enrollment lives in its course's partition (`ENROLL#{userId}`), so "is this student enrolled" is
+//! one get by key and a course's students are one query; GSI1 lists a student's enrollments. The
+//! course's `totalEnrollments` and `totalCompletions` change in the same transaction as the enrollment,
+//! so they stay exact under concurrency.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lectern_domain::course::Course;
-use lectern_domain::enrollment::Enrollment;
-use lectern_domain::lesson::Lesson;
-use lectern_domain::quiz::QuizSummary;
-use lectern_domain::{CourseId, QuizId, TenantId, UserId};
+use lectern_domain::enrollment::{Enrollment, EnrollmentStatus};
+use lectern_domain::{CourseId, LessonId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::item::{AttrValue, Item, from_item, to_item};
+use crate::courses::{CoursePage, CourseRepo};
+use crate::cursor::Cursor;
+use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
-    Condition, ENTITY, Index, PK, Query, SK, SortKeyCondition, StoreError, Table, TxAction, Update,
-    UpdateAction,
+    Condition, Index, Query, SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
 };
 
-/// How often a write that lost an optimistic-locking race is retried on a fresh read.
-const RETRIES: usize = 5;
+/// Why a student could not enroll.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrollError {
+    #[error("already enrolled in this course")]
+    AlreadyEnrolled,
+    /// The course is not published (or is being deleted).
+    #[error("the course is not open for enrollment")]
+    NotOpen,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why progress could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    #[error("not enrolled in this course")]
+    NotEnrolled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A page of a course's enrollments.
+pub struct EnrollmentPage {
+    pub enrollments: Vec<Enrollment>,
+    pub next: Option<Cursor>,
+}
+
+/// How often a write that lost a race is retried on fresh data before giving up.
+const RETRIES: u32 = 5;
 
 #[derive(Clone)]
 pub struct EnrollmentRepo {
@@ -29,11 +58,11 @@ pub struct EnrollmentRepo {
 }
 
 fn enrollment_item(e: &Enrollment) -> Result<Item, StoreError> {
-    let key = keys::enrollment(&e.tenant, e.course_id, e.student_id);
-    let mut item = to_item(e)?;
-    item.insert(PK.into(), AttrValue::S(key.pk));
-    item.insert(SK.into(), AttrValue::S(key.sk));
-    item.insert(ENTITY.into(), AttrValue::s("Enrollment"));
+    let mut item = keyed_item(
+        e,
+        keys::enrollment(&e.tenant, e.course_id, e.student_id),
+        "Enrollment",
+    )?;
     item.insert(
         Index::Gsi1.pk_attr().into(),
         AttrValue::S(keys::enrollments_index_pk(&e.tenant, e.student_id)),
@@ -43,6 +72,51 @@ fn enrollment_item(e: &Enrollment) -> Result<Item, StoreError> {
         AttrValue::S(e.course_id.to_string()),
     );
     Ok(item)
+}
+
+/// The put of an enrollment, conditional on the version it replaces (`None`: a new one).
+fn put_enrollment(e: &Enrollment, replaces: Option<u64>) -> Result<TxAction, StoreError> {
+    Ok(TxAction::Put {
+        item: enrollment_item(e)?,
+        condition: Some(match replaces {
+            Some(version) => Condition::VersionEquals(version),
+            None => Condition::NotExists,
+        }),
+    })
+}
+
+fn add_to_course(course: &Course, attr: &str, by: i64, condition: Condition) -> TxAction {
+    TxAction::Update(Update {
+        key: keys::course(&course.tenant, course.id),
+        actions: vec![UpdateAction::Add(attr.into(), by)],
+        condition: Some(condition),
+    })
+}
+
+/// The course exists and is not being deleted.
+fn course_alive() -> Condition {
+    Condition::And(vec![
+        Condition::Exists,
+        Condition::AttrNotExists("deletingSince".into()),
+    ])
+}
+
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Whether an error means another write got there first (worth retrying on fresh data).
+fn lost_race(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::ConditionFailed
+            | StoreError::TransactionCanceled { .. }
+            | StoreError::TransactionConflict
+    )
+}
+
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt + 1))).await;
 }
 
 impl EnrollmentRepo {
@@ -64,11 +138,96 @@ impl EnrollmentRepo {
             .transpose()
     }
 
-    /// Records that the student passed a quiz of the course (idempotent: a quiz passed before keeps its
-    /// first date). When that finishes the course (every current lesson and quiz done), the enrollment
-    /// is marked completed and the course counts one more completion, in the same transaction. `None`
-    /// when the student is not enrolled.
-    #[tracing::instrument(skip(self, course), fields(course_id = %course.id))]
+    /// Enrolls a student (again, keeping their progress, if they had unenrolled): one transaction that
+    /// writes the enrollment only if it is still as read and counts it on the course only if the course
+    /// is published. Of two concurrent enrollments of one student, one fails with `AlreadyEnrolled`.
+    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
+    pub async fn enroll(
+        &self,
+        course: &Course,
+        student: UserId,
+        previous: Option<Enrollment>,
+        now: OffsetDateTime,
+    ) -> Result<Enrollment, EnrollError> {
+        if previous.as_ref().is_some_and(Enrollment::is_active) {
+            return Err(EnrollError::AlreadyEnrolled);
+        }
+        let replaces = previous.as_ref().map(|p| p.version);
+        let enrollment = match previous {
+            Some(mut e) => {
+                e.status = EnrollmentStatus::Active;
+                e.enrolled_at = now;
+                e.unenrolled_at = None;
+                e.last_activity = Some(now);
+                e.version += 1;
+                e
+            }
+            None => Enrollment::new(course.tenant.clone(), course.id, student, now),
+        };
+        let published = Condition::And(vec![
+            course_alive(),
+            Condition::Equals("status".into(), AttrValue::s("published")),
+        ]);
+        let actions = vec![
+            put_enrollment(&enrollment, replaces)?,
+            add_to_course(course, "totalEnrollments", 1, published),
+        ];
+        self.transact_retrying(actions).await.map_err(|e| match e {
+            StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
+                EnrollError::AlreadyEnrolled
+            }
+            StoreError::TransactionCanceled { .. } => EnrollError::NotOpen,
+            other => other.into(),
+        })?;
+        Ok(enrollment)
+    }
+
+    /// Unenrolls: the record stays (status `unenrolled`, progress kept) and the course counts one
+    /// student fewer, in one transaction.
+    #[tracing::instrument(skip_all, fields(course_id = %course.id))]
+    pub async fn unenroll(
+        &self,
+        course: &Course,
+        enrollment: &Enrollment,
+        now: OffsetDateTime,
+    ) -> Result<Enrollment, ProgressError> {
+        let mut next = enrollment.clone();
+        next.status = EnrollmentStatus::Unenrolled;
+        next.unenrolled_at = Some(now);
+        next.version += 1;
+        let actions = vec![
+            put_enrollment(&next, Some(enrollment.version))?,
+            add_to_course(course, "totalEnrollments", -1, Condition::Exists),
+        ];
+        self.transact_retrying(actions).await.map_err(|e| match e {
+            StoreError::TransactionCanceled { .. } => ProgressError::NotEnrolled,
+            other => other.into(),
+        })?;
+        Ok(next)
+    }
+
+    /// Records a completed lesson (idempotent: completing it again changes nothing) and, when that
+    /// finishes the course, its completion. Returns the enrollment as it is afterwards.
+    pub async fn complete_lesson(
+        &self,
+        page: &CoursePage,
+        student: UserId,
+        lesson: LessonId,
+        now: OffsetDateTime,
+    ) -> Result<Enrollment, ProgressError> {
+        let at = timestamp(now);
+        self.record(page, student, now, |e| {
+            if e.completed_lessons.contains_key(&lesson) {
+                return false;
+            }
+            e.completed_lessons.insert(lesson, at.clone());
+            true
+        })
+        .await
+    }
+
+    /// Records a passed quiz (idempotent), and the course's completion when that finishes it. `None`
+    /// when the student is not enrolled (any more).
     pub async fn record_quiz_passed(
         &self,
         course: &Course,
@@ -76,82 +235,129 @@ impl EnrollmentRepo {
         quiz: QuizId,
         at: OffsetDateTime,
     ) -> Result<Option<Enrollment>, StoreError> {
-        let passed_at = at
-            .format(&Rfc3339)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        for _ in 0..RETRIES {
-            let Some(before) = self.get(&course.tenant, course.id, student).await? else {
-                return Ok(None);
-            };
-            if before.passed_quizzes.contains_key(&quiz) {
-                return Ok(Some(before));
-            }
-            let mut after = before.clone();
-            after.passed_quizzes.insert(quiz, passed_at.clone());
-            after.last_activity = Some(at);
-            after.version = before.version + 1;
-            let mut actions = Vec::new();
-            if after.completed_at.is_none() {
-                let (lessons, quizzes) = self.course_contents(&course.tenant, course.id).await?;
-                if after.has_finished(&lessons, &quizzes) {
-                    after.completed_at = Some(at);
-                    actions.push(TxAction::Update(Update {
-                        key: keys::course(&course.tenant, course.id),
-                        actions: vec![UpdateAction::Add("totalCompletions".into(), 1)],
-                        condition: Some(Condition::Exists),
-                    }));
+        let Some(page) = CourseRepo::new(self.table.clone())
+            .page(&course.tenant, course.id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let stamp = timestamp(at);
+        match self
+            .record(&page, student, at, |e| {
+                if e.passed_quizzes.contains_key(&quiz) {
+                    return false;
                 }
-            }
-            actions.insert(
-                0,
-                TxAction::Update(Update::between(
-                    keys::enrollment(&course.tenant, course.id, student),
-                    &enrollment_item(&before)?,
-                    &enrollment_item(&after)?,
-                    Some(Condition::VersionEquals(before.version)),
-                )),
-            );
-            match self.table.transact_write(actions).await {
-                Ok(()) => return Ok(Some(after)),
-                Err(StoreError::TransactionCanceled { failed }) if failed == [0] => continue,
-                Err(StoreError::TransactionConflict) => continue,
-                Err(e) => return Err(e),
-            }
+                e.passed_quizzes.insert(quiz, stamp.clone());
+                true
+            })
+            .await
+        {
+            Ok(e) => Ok(Some(e)),
+            Err(ProgressError::NotEnrolled) => Ok(None),
+            Err(ProgressError::Store(e)) => Err(e),
         }
-        Err(StoreError::TransactionConflict)
     }
 
-    /// The course's current lessons and quizzes (from the course page's range).
-    async fn course_contents(
+    /// Applies `change` to the student's active enrollment and writes it if it changed, conditional on
+    /// the version read (retrying on fresh data when another write got there first). When the change
+    /// finishes the course, the enrollment's completion and the course's `totalCompletions` are written
+    /// in the same transaction.
+    async fn record(
+        &self,
+        page: &CoursePage,
+        student: UserId,
+        now: OffsetDateTime,
+        mut change: impl FnMut(&mut Enrollment) -> bool,
+    ) -> Result<Enrollment, ProgressError> {
+        let course = &page.course;
+        let quizzes = page.quiz_ids();
+        let mut attempt = 0;
+        loop {
+            let current = self
+                .get(&course.tenant, course.id, student)
+                .await?
+                .filter(Enrollment::is_active)
+                .ok_or(ProgressError::NotEnrolled)?;
+            let mut next = current.clone();
+            if !change(&mut next) {
+                return Ok(current);
+            }
+            next.last_activity = Some(now);
+            next.version += 1;
+            let mut actions = vec![put_enrollment(&next, Some(current.version))?];
+            if next.completed_at.is_none() && next.has_finished(&page.lessons, &quizzes) {
+                next.completed_at = Some(now);
+                actions = vec![
+                    put_enrollment(&next, Some(current.version))?,
+                    add_to_course(course, "totalCompletions", 1, Condition::Exists),
+                ];
+            }
+            match self.table.transact_write(actions).await {
+                Ok(()) => return Ok(next),
+                Err(e) if lost_race(&e) && attempt < RETRIES => {
+                    attempt += 1;
+                    backoff(attempt).await;
+                }
+                Err(StoreError::TransactionCanceled { .. }) => {
+                    return Err(ProgressError::NotEnrolled);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// A transaction retried while it only collided with a concurrent one in flight (DynamoDB cancels
+    /// both of two transactions on one item; a cancelled condition is an answer, not retried).
+    async fn transact_retrying(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.table.transact_write(actions.clone()).await {
+                Err(StoreError::TransactionConflict) if attempt < RETRIES => {
+                    attempt += 1;
+                    backoff(attempt).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One page of a course's enrollments (active and unenrolled), by student id.
+    #[tracing::instrument(skip(self, cursor))]
+    pub async fn of_course(
         &self,
         tenant: &TenantId,
         course: CourseId,
-    ) -> Result<(Vec<Lesson>, Vec<QuizId>), StoreError> {
-        let (mut lessons, mut quizzes) = (Vec::new(), Vec::new());
-        let mut cursor = None;
-        loop {
-            let page = self
-                .table
-                .query(
-                    &Query::partition(keys::course_pk(tenant, course))
-                        .sort_key(SortKeyCondition::BeginsWith(
-                            keys::COURSE_PAGE_PREFIX.into(),
-                        ))
-                        .after(cursor),
-                )
-                .await?;
-            for item in page.items {
-                let sk = item.get(SK).and_then(AttrValue::as_str).unwrap_or_default();
-                if sk.starts_with(keys::LESSON_PREFIX) {
-                    lessons.push(from_item::<Lesson>(item)?);
-                } else if sk.starts_with(keys::QUIZ_SUMMARY_PREFIX) {
-                    quizzes.push(from_item::<QuizSummary>(item)?.quiz_id);
-                }
-            }
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok((lessons, quizzes)),
-            }
-        }
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<EnrollmentPage, StoreError> {
+        let query = Query::partition(keys::course_pk(tenant, course))
+            .sort_key(SortKeyCondition::BeginsWith(keys::ENROLLMENT_PREFIX.into()))
+            .limit(limit)
+            .after(cursor);
+        let page = self.table.query(&query).await?;
+        Ok(EnrollmentPage {
+            enrollments: page
+                .items
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+
+    /// Every enrollment of a student (GSI1; eventually consistent).
+    pub async fn of_student(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let query = Query::index(Index::Gsi1, keys::enrollments_index_pk(tenant, student));
+        self.table
+            .query(&query)
+            .await?
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 }

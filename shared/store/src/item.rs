@@ -149,6 +149,19 @@ pub fn to_item<T: Serialize>(entity: &T) -> Result<Item, StoreError> {
     }
 }
 
+/// Serializes an entity into the item stored at `key`, tagged with its entity name.
+pub fn keyed_item<T: Serialize>(
+    entity: &T,
+    key: crate::table::Key,
+    name: &str,
+) -> Result<Item, StoreError> {
+    let mut item = to_item(entity)?;
+    item.insert(crate::table::PK.into(), AttrValue::S(key.pk));
+    item.insert(crate::table::SK.into(), AttrValue::S(key.sk));
+    item.insert(crate::table::ENTITY.into(), AttrValue::s(name));
+    Ok(item)
+}
+
 /// Deserializes an item into an entity; key and bookkeeping attributes the entity lacks are ignored.
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     let map = item

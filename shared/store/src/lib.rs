@@ -15,8 +15,9 @@
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
 //! - [`users`]: users and their unique email and username claims.
 //! - [`courses`]: the courses of a catalog.
+//! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
+//! - [`lessons`]: lessons, their content and their order.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
-//! - [`enrollments`]: a student's enrollment in a course: reading it, recording passed quizzes.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod checks;
@@ -27,6 +28,7 @@ pub mod enrollments;
 mod eval;
 pub mod item;
 pub mod keys;
+pub mod lessons;
 pub mod quizzes;
 pub mod sessions;
 pub mod sqlite;

@@ -178,6 +178,22 @@ impl UserRepo {
             .map(|_| ())
     }
 
+    /// Users by id, in the order asked (`None` where absent): batch gets of up to 100.
+    pub async fn get_many(
+        &self,
+        tenant: &TenantId,
+        ids: &[UserId],
+    ) -> Result<Vec<Option<User>>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::table::MAX_BATCH_GET_KEYS) {
+            let keys: Vec<Key> = chunk.iter().map(|id| keys::user(tenant, *id)).collect();
+            for item in self.table.batch_get(&keys).await? {
+                found.push(item.map(from_item).transpose()?);
+            }
+        }
+        Ok(found)
+    }
+
     /// The user who holds this email (case-insensitively).
     pub async fn find_by_email(
         &self,

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
 use lectern_store::StoreError;
 use lectern_store::courses::CourseWriteError;
+use lectern_store::enrollments::{EnrollError, ProgressError};
 use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
 use serde::Serialize;
@@ -45,6 +46,9 @@ pub enum ApiError {
     /// 401: no credentials, or credentials that do not prove anything.
     #[error("{0}")]
     Unauthorized(String),
+    /// 402: the resource must be paid for first.
+    #[error("{0}")]
+    PaymentRequired(String),
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -106,6 +110,7 @@ impl ApiError {
             ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -219,6 +224,33 @@ impl From<UserWriteError> for ApiError {
 }
 
 /// A course write that lost an optimistic-locking race is a 409 the client resolves by re-reading.
+impl From<EnrollError> for ApiError {
+    fn from(error: EnrollError) -> Self {
+        match error {
+            EnrollError::AlreadyEnrolled => ApiError::conflict(
+                "already_enrolled",
+                "you are already enrolled in this course",
+            ),
+            EnrollError::NotOpen => ApiError::conflict(
+                "course_not_open",
+                "the course is not open for enrollment (not published)",
+            ),
+            EnrollError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ProgressError> for ApiError {
+    fn from(error: ProgressError) -> Self {
+        match error {
+            ProgressError::NotEnrolled => {
+                ApiError::Forbidden("you are not enrolled in this course".into())
+            }
+            ProgressError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<CourseWriteError> for ApiError {
     fn from(error: CourseWriteError) -> Self {
         match error {

@@ -1,0 +1,440 @@
+//! Enrollment, lesson completion, progress, and a course's students. Contract: seed 002
+//! `POST /api/courses/[courseId]/enroll`, `POST /api/lessons/complete`, `CourseProgress`; seed 003
+//! course `students`; issue "Courses" §Enrollment and progress.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lectern_domain::course::Course;
+use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
+use lectern_domain::user::{UserRole, now};
+use lectern_domain::{CourseId, LessonId, UserId};
+use lectern_store::courses::{CoursePage, CourseRepo};
+use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::users::UserRepo;
+use lectern_store::{Key, from_item, keys};
+use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::views::{Envelope, timestamp};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::handlers::{may_manage, visible_course};
+
+const TAG: &str = "enrollment";
+
+/// A student's enrollment as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollmentView {
+    #[schema(value_type = String, format = Uuid)]
+    pub enrollment_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub student_id: String,
+    pub status: EnrollmentStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub enrolled_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity: Option<String>,
+    pub progress: Progress,
+}
+
+impl EnrollmentView {
+    pub(crate) fn new(e: &Enrollment, page: &CoursePage) -> Self {
+        EnrollmentView {
+            enrollment_id: e.id.to_string(),
+            course_id: e.course_id.to_string(),
+            student_id: e.student_id.to_string(),
+            status: e.status,
+            enrolled_at: timestamp(e.enrolled_at),
+            completed_at: e.completed_at.map(timestamp),
+            last_activity: e.last_activity.map(timestamp),
+            progress: e.progress(&page.lessons, &page.quiz_ids()),
+        }
+    }
+}
+
+/// The course page, if the caller may see the course (404 otherwise, as for [`visible_course`]).
+pub(crate) async fn visible_page(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    course_id: &str,
+) -> ApiResult<CoursePage> {
+    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
+    let tenant = caller
+        .map(|c| c.tenant.clone())
+        .unwrap_or_else(|| state.tenants.default_tenant().clone());
+    let page = CourseRepo::new(state.table.clone())
+        .page(&tenant, id)
+        .await?
+        .filter(|p| p.course.deleting_since.is_none())
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    if page.course.is_published() || caller.is_some_and(|c| may_manage(c, &page.course)) {
+        Ok(page)
+    } else {
+        Err(ApiError::not_found("course"))
+    }
+}
+
+/// Lessons, quizzes and progress are for the course's members: its instructor, admins, and students
+/// enrolled now. Others get 403 (they can see the course exists).
+pub(crate) fn require_member(
+    caller: &AuthUser,
+    course: &Course,
+    enrollment: Option<&Enrollment>,
+) -> ApiResult<()> {
+    if may_manage(caller, course) || enrollment.is_some_and(Enrollment::is_active) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the course's enrolled students, its instructor and admins may see this".into(),
+        ))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingPrerequisite {
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    pub title: String,
+}
+
+/// Enrolls the caller (a student) in a published, free course whose prerequisites they have
+/// completed. Paid courses are bought through payments: 402 here.
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/enroll", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 201, description = "Enrolled", body = Envelope<EnrollmentView>),
+        (status = 402, description = "A paid course (`payment_required`)", body = ErrorBody),
+        (status = 403, description = "Not a student", body = ErrorBody),
+        (status = 404, description = "No such published course", body = ErrorBody),
+        (status = 409, description = "Already enrolled (`already_enrolled`), or prerequisites not completed (`prerequisites_missing`, listed in `details`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn enroll(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<Envelope<EnrollmentView>>)> {
+    if caller.role != UserRole::Student {
+        return Err(ApiError::Forbidden(
+            "only students enroll in courses".into(),
+        ));
+    }
+    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let course = &page.course;
+    if !course.is_published() {
+        return Err(ApiError::not_found("course"));
+    }
+    if !course.price.is_free() {
+        return Err(ApiError::PaymentRequired(format!(
+            "this course costs {} {} (minor units); pay for it through payments to enroll",
+            course.price.amount, course.price.currency
+        )));
+    }
+    // One batch: the caller's enrollment here, and in (and of) every prerequisite course.
+    let tenant = &caller.tenant;
+    let mut wanted: Vec<Key> = vec![keys::enrollment(tenant, course.id, caller.id)];
+    for p in &course.prerequisites {
+        wanted.push(keys::enrollment(tenant, *p, caller.id));
+        wanted.push(keys::course(tenant, *p));
+    }
+    let mut found = state.table.batch_get(&wanted).await?.into_iter();
+    let previous: Option<Enrollment> = found.next().flatten().map(from_item).transpose()?;
+    let mut missing = Vec::new();
+    for _ in &course.prerequisites {
+        let done = found
+            .next()
+            .flatten()
+            .map(from_item::<Enrollment>)
+            .transpose()?
+            .is_some_and(|e| e.is_completed());
+        let prerequisite: Option<Course> = found.next().flatten().map(from_item).transpose()?;
+        if let (false, Some(pre)) = (done, prerequisite) {
+            missing.push(MissingPrerequisite {
+                course_id: pre.id.to_string(),
+                title: pre.title.as_str().to_owned(),
+            });
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|m| format!("\"{}\" ({})", m.title, m.course_id))
+            .collect();
+        return Err(ApiError::conflict(
+            "prerequisites_missing",
+            format!("complete these courses first: {}", names.join(", ")),
+        ));
+    }
+    let enrollment = EnrollmentRepo::new(state.table.clone())
+        .enroll(course, caller.id, previous, now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Envelope::new(
+            "Enrolled successfully",
+            EnrollmentView::new(&enrollment, &page),
+        )),
+    ))
+}
+
+/// Unenrolls the caller. Their progress is kept: enrolling again picks up where they stopped.
+#[utoipa::path(delete, path = "/api/v1/courses/{courseId}/enroll", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 204, description = "Unenrolled"),
+        (status = 404, description = "No such course, or not enrolled in it", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn unenroll(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let course = visible_course(&state, Some(&caller), &course_id).await?;
+    let repo = EnrollmentRepo::new(state.table.clone());
+    let enrollment = repo
+        .get(&caller.tenant, course.id, caller.id)
+        .await?
+        .filter(Enrollment::is_active)
+        .ok_or_else(|| ApiError::not_found("enrollment"))?;
+    repo.unenroll(&course, &enrollment, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LessonProgressView {
+    #[schema(value_type = String, format = Uuid)]
+    pub lesson_id: String,
+    pub title: String,
+    pub order: u32,
+    pub estimated_time: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuizProgressView {
+    #[schema(value_type = String, format = Uuid)]
+    pub quiz_id: String,
+    pub title: String,
+    pub total_points: u32,
+    /// `passed` or `not_passed`.
+    pub status: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<String>,
+}
+
+/// Seed 002 `CourseProgress` (lessons and quizzes; assignments join when they exist).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseProgressView {
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    pub course_title: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub enrollment_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub enrolled_at: String,
+    pub status: EnrollmentStatus,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity: Option<String>,
+    pub progress: Progress,
+    pub lessons: Vec<LessonProgressView>,
+    pub quizzes: Vec<QuizProgressView>,
+}
+
+impl CourseProgressView {
+    fn new(page: &CoursePage, e: &Enrollment) -> Self {
+        CourseProgressView {
+            course_id: page.course.id.to_string(),
+            course_title: page.course.title.as_str().to_owned(),
+            enrollment_id: e.id.to_string(),
+            enrolled_at: timestamp(e.enrolled_at),
+            status: e.status,
+            completed_at: e.completed_at.map(timestamp),
+            last_activity: e.last_activity.map(timestamp),
+            progress: e.progress(&page.lessons, &page.quiz_ids()),
+            lessons: page
+                .lessons
+                .iter()
+                .enumerate()
+                .map(|(i, l)| LessonProgressView {
+                    lesson_id: l.id.to_string(),
+                    title: l.title.as_str().to_owned(),
+                    order: i as u32 + 1,
+                    estimated_time: l.estimated_time,
+                    completed_at: e.lesson_completed_at(l.id).map(str::to_owned),
+                })
+                .collect(),
+            quizzes: page
+                .quizzes
+                .iter()
+                .map(|q| {
+                    let passed = e.passed_quizzes.get(&q.quiz_id);
+                    QuizProgressView {
+                        quiz_id: q.quiz_id.to_string(),
+                        title: q.title.clone(),
+                        total_points: q.total_points,
+                        status: if passed.is_some() {
+                            "passed"
+                        } else {
+                            "not_passed"
+                        }
+                        .into(),
+                        completed_at: passed.cloned(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompleteLessonRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub lesson_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+}
+
+/// Marks a lesson completed for the caller (an enrolled student). Completing it again changes
+/// nothing. Answers the course progress afterwards.
+#[utoipa::path(post, path = "/api/v1/lessons/complete", tag = TAG,
+    security(("bearer" = [])),
+    request_body = CompleteLessonRequest,
+    responses(
+        (status = 200, description = "The updated course progress", body = Envelope<CourseProgressView>),
+        (status = 400, description = "Invalid ids", body = ErrorBody),
+        (status = 403, description = "Not enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such course or lesson", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn complete_lesson(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Json(body): Json<CompleteLessonRequest>,
+) -> ApiResult<Json<Envelope<CourseProgressView>>> {
+    let lesson = LessonId::parse(&body.lesson_id)
+        .map_err(|e| ApiError::invalid_field("lessonId", e.to_string()))?;
+    CourseId::parse(&body.course_id)
+        .map_err(|e| ApiError::invalid_field("courseId", e.to_string()))?;
+    let page = visible_page(&state, Some(&caller), &body.course_id).await?;
+    if page.lesson(lesson).is_none() {
+        return Err(ApiError::not_found("lesson"));
+    }
+    let enrollment = EnrollmentRepo::new(state.table.clone())
+        .complete_lesson(&page, caller.id, lesson, now())
+        .await?;
+    Ok(Json(Envelope::new(
+        "Lesson completed",
+        CourseProgressView::new(&page, &enrollment),
+    )))
+}
+
+/// Seed 002 `CourseProgress` for the caller.
+#[utoipa::path(get, path = "/api/v1/courses/{courseId}/progress", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "The caller's progress", body = CourseProgressView),
+        (status = 404, description = "No such course, or the caller never enrolled", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn progress(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<Json<CourseProgressView>> {
+    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let enrollment = EnrollmentRepo::new(state.table.clone())
+        .get(&caller.tenant, page.course.id, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("enrollment"))?;
+    Ok(Json(CourseProgressView::new(&page, &enrollment)))
+}
+
+/// A student of a course, with their progress.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StudentView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub username: String,
+    pub enrollment: EnrollmentView,
+}
+
+/// The course's students (its instructor or an admin), with each one's progress; by student id.
+#[utoipa::path(get, path = "/api/v1/courses/{courseId}/students", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id"), PageParams),
+    responses(
+        (status = 200, description = "A page of students", body = Paginated<StudentView>),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, params))]
+pub async fn students(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Paginated<StudentView>>> {
+    let (limit, cursor) = params.parse()?;
+    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    if !may_manage(&caller, &page.course) {
+        return Err(ApiError::Forbidden(
+            "only the course's instructor or an admin may list its students".into(),
+        ));
+    }
+    let enrollments = EnrollmentRepo::new(state.table.clone())
+        .of_course(&caller.tenant, page.course.id, limit, cursor)
+        .await?;
+    let ids: Vec<UserId> = enrollments
+        .enrollments
+        .iter()
+        .map(|e| e.student_id)
+        .collect();
+    let users = UserRepo::new(state.table.clone())
+        .get_many(&caller.tenant, &ids)
+        .await?;
+    let data = enrollments
+        .enrollments
+        .iter()
+        .zip(users)
+        .map(|(e, user)| StudentView {
+            id: e.student_id.to_string(),
+            first_name: user
+                .as_ref()
+                .map(|u| u.first_name.as_str().to_owned())
+                .unwrap_or_default(),
+            last_name: user
+                .as_ref()
+                .map(|u| u.last_name.as_str().to_owned())
+                .unwrap_or_default(),
+            username: user
+                .as_ref()
+                .map(|u| u.username.as_str().to_owned())
+                .unwrap_or_default(),
+            enrollment: EnrollmentView::new(e, &page),
+        })
+        .collect();
+    Ok(Json(Paginated {
+        data,
+        next_cursor: enrollments.next.map(|c| c.to_string()),
+    }))
+}

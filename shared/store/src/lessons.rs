@@ -1,0 +1,209 @@
+//! Lessons and their order. A lesson's metadata sits in the course page's range (`COURSE#LESSON#…`),
+//! its content beside it (`CONTENT#…`, outside that range, so the page never reads 100 KB bodies), and
+//! the order in one outline item whose version serialises concurrent changes to it. Every change is one
+//! transaction with the course's `totalLessons`.
+
+use std::sync::Arc;
+
+use lectern_domain::course::Course;
+use lectern_domain::lesson::{Lesson, LessonContent, Outline};
+use lectern_domain::{CourseId, LessonId, TenantId};
+use serde::{Deserialize, Serialize};
+
+use crate::item::{Item, from_item, keyed_item};
+use crate::keys;
+use crate::table::{Condition, StoreError, Table, TxAction, Update, UpdateAction};
+
+#[derive(Serialize, Deserialize)]
+struct ContentItem {
+    content: LessonContent,
+}
+
+#[derive(Clone)]
+pub struct LessonRepo {
+    table: Arc<dyn Table>,
+}
+
+pub(crate) fn lesson_item(course: &Course, lesson: &Lesson) -> Result<Item, StoreError> {
+    keyed_item(
+        lesson,
+        keys::lesson(&course.tenant, course.id, lesson.id),
+        "Lesson",
+    )
+}
+
+pub(crate) fn content_item(
+    course: &Course,
+    lesson: LessonId,
+    content: &LessonContent,
+) -> Result<Item, StoreError> {
+    keyed_item(
+        &ContentItem {
+            content: content.clone(),
+        },
+        keys::lesson_content(&course.tenant, course.id, lesson),
+        "LessonContent",
+    )
+}
+
+/// The write of `after` over the outline `before` (a new outline when `before` was never written).
+pub(crate) fn put_outline(
+    course: &Course,
+    before: &Outline,
+    after: &Outline,
+) -> Result<TxAction, StoreError> {
+    Ok(TxAction::Put {
+        item: keyed_item(
+            after,
+            keys::course_outline(&course.tenant, course.id),
+            "Outline",
+        )?,
+        condition: Some(if before.version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionEquals(before.version)
+        }),
+    })
+}
+
+fn count_lessons(course: &Course, by: i64) -> TxAction {
+    TxAction::Update(Update {
+        key: keys::course(&course.tenant, course.id),
+        actions: vec![UpdateAction::Add("totalLessons".into(), by)],
+        condition: Some(Condition::And(vec![
+            Condition::Exists,
+            Condition::AttrNotExists("deletingSince".into()),
+        ])),
+    })
+}
+
+fn next_outline(outline: &Outline, change: impl FnOnce(&mut Outline)) -> Outline {
+    let mut next = outline.clone();
+    change(&mut next);
+    next.version = outline.version + 1;
+    next
+}
+
+impl LessonRepo {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        LessonRepo { table }
+    }
+
+    /// Adds a lesson at a 1-based order (`None`: last). Fails with a cancelled transaction when the
+    /// outline changed since it was read.
+    pub async fn create(
+        &self,
+        course: &Course,
+        outline: &Outline,
+        lesson: &Lesson,
+        content: &LessonContent,
+        order: Option<u32>,
+    ) -> Result<Outline, StoreError> {
+        let next = next_outline(outline, |o| o.insert(lesson.id, order));
+        self.table
+            .transact_write(vec![
+                TxAction::Put {
+                    item: lesson_item(course, lesson)?,
+                    condition: Some(Condition::NotExists),
+                },
+                TxAction::Put {
+                    item: content_item(course, lesson.id, content)?,
+                    condition: None,
+                },
+                put_outline(course, outline, &next)?,
+                count_lessons(course, 1),
+            ])
+            .await?;
+        Ok(next)
+    }
+
+    /// Writes a changed lesson (and its content and position when given), conditional on the
+    /// versions read.
+    pub async fn update(
+        &self,
+        course: &Course,
+        before: &Lesson,
+        after: &Lesson,
+        content: Option<&LessonContent>,
+        outline: Option<(&Outline, u32)>,
+    ) -> Result<(), StoreError> {
+        let mut actions = vec![TxAction::Update(Update::between(
+            keys::lesson(&course.tenant, course.id, after.id),
+            &lesson_item(course, before)?,
+            &lesson_item(course, after)?,
+            Some(Condition::VersionEquals(before.version)),
+        ))];
+        if let Some(content) = content {
+            actions.push(TxAction::Put {
+                item: content_item(course, after.id, content)?,
+                condition: None,
+            });
+        }
+        if let Some((outline, order)) = outline {
+            let next = next_outline(outline, |o| o.move_to(after.id, order));
+            actions.push(put_outline(course, outline, &next)?);
+        }
+        self.table.transact_write(actions).await
+    }
+
+    /// Deletes a lesson with its content, closing the gap in the order.
+    pub async fn delete(
+        &self,
+        course: &Course,
+        outline: &Outline,
+        lesson: LessonId,
+    ) -> Result<(), StoreError> {
+        let next = next_outline(outline, |o| o.remove(lesson));
+        self.table
+            .transact_write(vec![
+                TxAction::Delete {
+                    key: keys::lesson(&course.tenant, course.id, lesson),
+                    condition: Some(Condition::Exists),
+                },
+                TxAction::Delete {
+                    key: keys::lesson_content(&course.tenant, course.id, lesson),
+                    condition: None,
+                },
+                put_outline(course, outline, &next)?,
+                count_lessons(course, -1),
+            ])
+            .await
+    }
+
+    /// Replaces the order (the ids must be a permutation of the outline's; checked by the caller).
+    pub async fn reorder(
+        &self,
+        course: &Course,
+        before: &Outline,
+        after: &Outline,
+    ) -> Result<(), StoreError> {
+        self.table
+            .put(
+                keyed_item(
+                    after,
+                    keys::course_outline(&course.tenant, course.id),
+                    "Outline",
+                )?,
+                Some(if before.version == 0 {
+                    Condition::NotExists
+                } else {
+                    Condition::VersionEquals(before.version)
+                }),
+            )
+            .await
+    }
+
+    /// A lesson's content (one get).
+    pub async fn content(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        lesson: LessonId,
+    ) -> Result<Option<LessonContent>, StoreError> {
+        self.table
+            .get(&keys::lesson_content(tenant, course, lesson))
+            .await?
+            .map(|item| from_item::<ContentItem>(item).map(|c| c.content))
+            .transpose()
+    }
+}
