@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use lectern_domain::enrollment::Enrollment;
 use lectern_domain::quiz::QuizStanding;
 use lectern_domain::user::now;
 use lectern_domain::{CourseId, QuizId, TenantId, UserId};
@@ -11,7 +10,7 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::quizzes::QuizRepo;
 use lectern_store::sqlite::SqliteTable;
-use lectern_store::{AttrValue, Update, UpdateAction, keys, to_item};
+use lectern_store::{AttrValue, Update, UpdateAction, keys};
 use lectern_testkit::counting::{Calls, CountingTable};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -46,19 +45,15 @@ async fn course(app: &TestApp, teacher: &Session, draft: bool) -> String {
     id
 }
 
-/// Enrolls a student directly in the store (the enroll endpoint lives with the courses work).
+/// Enrolls a student in a published course.
 async fn enroll(app: &TestApp, course_id: &str, student: &Session) {
-    let (course, student) = (
-        CourseId::parse(course_id).unwrap(),
-        UserId::parse(&student.id).unwrap(),
-    );
-    let enrollment = Enrollment::new(tenant(), course, student, now());
-    let key = keys::enrollment(&tenant(), course, student);
-    let mut item = to_item(&enrollment).unwrap();
-    item.insert("PK".into(), AttrValue::S(key.pk));
-    item.insert("SK".into(), AttrValue::S(key.sk));
-    item.insert("entity".into(), AttrValue::s("Enrollment"));
-    app.state.table.put(item, None).await.unwrap();
+    app.post(
+        &format!("/api/v1/courses/{course_id}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
 }
 
 /// Four questions, one of each type, worth 2 + 3 + 1 + 4 = 10 points.
@@ -388,6 +383,19 @@ async fn every_question_type_is_graded_and_a_pass_is_recorded_on_the_enrollment(
             .passed_quizzes
             .contains_key(&QuizId::parse(&quiz_id).unwrap())
     );
+    // AND the student's progress shows it passed, which completes this quiz-only course
+    let progress = app
+        .get(
+            &format!("/api/v1/courses/{course_id}/progress"),
+            Some(&student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(progress["quizzes"][0]["quizId"], quiz_id.as_str());
+    assert_eq!(progress["quizzes"][0]["status"], "passed");
+    assert_eq!(progress["progress"]["completedQuizzes"], 1);
+    assert!(progress["completedAt"].is_string(), "{progress}");
     // WHEN a second attempt chooses a subset of the multiple-choice answer and a wrong short answer
     let attempt = start(&app, &student, &quiz_id).await.assert(201).body;
     assert_eq!(attempt["attemptNumber"], 2);
@@ -748,7 +756,6 @@ async fn who_may_do_what_with_a_quiz() {
     let outsider = app.user("o@example.org", "outsider", "student").await;
     let other_teacher = app.user("x@example.org", "other", "instructor").await;
     let draft = course(&app, &teacher, true).await;
-    enroll(&app, &draft, &student).await;
     let draft_quiz = create_quiz(&app, &teacher, &draft, quiz_body()).await;
     let draft_quiz_id = draft_quiz["quizId"].as_str().unwrap();
     let quiz_path = format!("/api/v1/quizzes/{quiz_id}");
@@ -766,13 +773,6 @@ async fn who_may_do_what_with_a_quiz() {
     )
     .await
     .assert(404);
-    // AND an enrolled student may read the draft course's quiz
-    app.get(
-        &format!("/api/v1/quizzes/{draft_quiz_id}"),
-        Some(&student.access),
-    )
-    .await
-    .assert(200);
     // AND another instructor can neither create, read as author, nor delete
     app.post(
         &format!("/api/v1/courses/{}/quizzes", draft),
