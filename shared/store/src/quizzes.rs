@@ -23,7 +23,15 @@ use crate::table::{
 };
 
 /// How often a write that lost a race on the standing is retried on a fresh read.
-const RETRIES: usize = 5;
+const RETRIES: u32 = 5;
+
+/// A pause before retrying a transaction that collided with another in flight (DynamoDB cancels both
+/// of two transactions on one item, so retrying at once would likely collide again).
+async fn backoff(error: &StoreError, attempt: u32) {
+    if matches!(error, StoreError::TransactionConflict) {
+        tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt + 1))).await;
+    }
+}
 
 /// Why a quiz write did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -208,7 +216,7 @@ impl QuizRepo {
         now: OffsetDateTime,
     ) -> Result<Attempt, QuizWriteError> {
         let counter = keys::quiz_attempt_counter(&quiz.tenant, quiz.id, student);
-        for _ in 0..RETRIES {
+        for retry in 0..RETRIES {
             let started = standing.as_ref().map_or(0, |s| s.count);
             if !quiz.allows_another_attempt(started) {
                 return Err(QuizWriteError::AttemptsExhausted);
@@ -237,7 +245,10 @@ impl QuizRepo {
             ];
             match self.table.transact_write(actions).await {
                 Ok(()) => return Ok(attempt),
-                Err(StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict) => {
+                Err(
+                    e @ (StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict),
+                ) => {
+                    backoff(&e, retry).await;
                     standing = decode(self.table.get(&counter).await?)?;
                 }
                 Err(e) => return Err(e.into()),
@@ -257,7 +268,7 @@ impl QuizRepo {
         mut standing: QuizStanding,
     ) -> Result<QuizStanding, QuizWriteError> {
         let counter = keys::quiz_attempt_counter(&quiz.tenant, quiz.id, graded.student_id);
-        for _ in 0..RETRIES {
+        for retry in 0..RETRIES {
             let after = standing.record(quiz.scoring_policy, graded);
             let unchanged = if standing.version == 0 {
                 Condition::AttrNotExists(VERSION.into())
@@ -281,7 +292,10 @@ impl QuizRepo {
                 Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                     return Err(QuizWriteError::AlreadySubmitted);
                 }
-                Err(StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict) => {
+                Err(
+                    e @ (StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict),
+                ) => {
+                    backoff(&e, retry).await;
                     standing = decode(self.table.get(&counter).await?)?.unwrap_or_default();
                 }
                 Err(e) => return Err(e.into()),
