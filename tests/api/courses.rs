@@ -240,3 +240,130 @@ async fn a_course_of_one_tenant_is_invisible_to_another() {
         .await
         .assert(404);
 }
+
+/// Every item left in a course's partition.
+async fn partition_size(app: &TestApp, course: &str) -> usize {
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let id = lectern_domain::CourseId::parse(course).unwrap();
+    app.state
+        .table
+        .query(&lectern_store::Query::partition(
+            lectern_store::keys::course_pk(&tenant, id),
+        ))
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+#[tokio::test]
+async fn deleting_a_course_removes_everything_in_it_even_past_one_transaction() {
+    // GIVEN a course with 55 lessons (110 items with their contents), an enrolled student with a
+    // rating, and a prerequisite link each way
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let before = app.course(&teacher, json!({"title": "Before"}), true).await;
+    let course = app.course(&teacher, json!({"title": "Big"}), true).await;
+    let after = app.course(&teacher, json!({"title": "After"}), true).await;
+    for i in 0..55 {
+        app.lesson(&teacher, &course, &format!("Lesson {i}"), 1)
+            .await;
+    }
+    for (c, p) in [(&course, &before), (&after, &course)] {
+        app.post(
+            &format!("/api/v1/courses/{c}/prerequisites"),
+            Some(&teacher.access),
+            json!({"prerequisiteId": p}),
+        )
+        .await
+        .assert(201);
+    }
+    let lesson_of_before = app.lesson(&teacher, &before, "Intro", 1).await;
+    app.post(
+        &format!("/api/v1/courses/{before}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
+    app.post(
+        "/api/v1/lessons/complete",
+        Some(&student.access),
+        json!({"lessonId": lesson_of_before, "courseId": before}),
+    )
+    .await
+    .assert(200);
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
+    app.post(
+        &format!("/api/v1/courses/{course}/ratings"),
+        Some(&student.access),
+        json!({"rating": 4}),
+    )
+    .await
+    .assert(201);
+    assert!(partition_size(&app, &course).await > 110);
+    // WHEN it is deleted
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(204);
+    // THEN nothing of it is left, and the linked courses forget it
+    assert_eq!(partition_size(&app, &course).await, 0);
+    app.get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(404);
+    let b = app
+        .get(&format!("/api/v1/courses/{before}"), None)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(b["requiredBy"].as_array().unwrap().len(), 0);
+    let a = app
+        .get(&format!("/api/v1/courses/{after}"), None)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(a["prerequisites"].as_array().unwrap().len(), 0);
+    // AND deleting it again is 404
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(404);
+}
+
+#[tokio::test]
+async fn a_deletion_cut_short_leaves_no_visible_course_and_deleting_again_finishes_it() {
+    // GIVEN a course with a lesson whose deletion stopped after marking it (as a crash would leave it)
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let course = app.course(&teacher, json!({}), true).await;
+    app.lesson(&teacher, &course, "One", 1).await;
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let id = lectern_domain::CourseId::parse(&course).unwrap();
+    let repo = lectern_store::courses::CourseRepo::new(app.state.table.clone());
+    let stored = repo.get(&tenant, id).await.unwrap().unwrap();
+    let mut marked = stored.clone();
+    marked.deleting_since = Some(time::OffsetDateTime::now_utc());
+    marked.version += 1;
+    repo.update(&stored, &marked).await.unwrap();
+    // THEN nobody sees it, not even its instructor
+    app.get(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(404);
+    app.get(
+        &format!("/api/v1/courses/{course}/lessons"),
+        Some(&teacher.access),
+    )
+    .await
+    .assert(404);
+    // AND its instructor's delete finishes the job
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(204);
+    assert_eq!(partition_size(&app, &course).await, 0);
+}

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod catalog;
 mod courses;
 mod dynamo;
 mod enrollment;
@@ -10,7 +11,9 @@ mod failures;
 mod helpers;
 mod http_glue;
 mod lessons;
+mod prerequisites;
 mod profiles;
 mod quizzes;
+mod ratings;
 mod store_calls;
 mod tenants;

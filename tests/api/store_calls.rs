@@ -141,3 +141,135 @@ async fn every_endpoint_stays_within_its_store_round_trips() {
         .assert(200);
     assert_eq!(table.take().total(), 0, "jwks");
 }
+
+#[tokio::test]
+async fn course_endpoints_stay_within_their_store_round_trips() {
+    // GIVEN a counting store, a published course with a lesson and a prerequisite, and a student
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(CountingTable::new(
+        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+    ));
+    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let intro = app.course(&teacher, json!({"title": "Intro"}), true).await;
+    let course = app.course(&teacher, json!({}), true).await;
+    let lesson = app.lesson(&teacher, &course, "One", 5).await;
+    table.take();
+
+    // WHEN each endpoint is called once, THEN it makes exactly these calls
+    app.post(
+        &format!("/api/v1/courses/{course}/prerequisites"),
+        Some(&teacher.access),
+        json!({"prerequisiteId": intro}),
+    )
+    .await
+    .assert(201);
+    assert_eq!(
+        table.take(),
+        calls(2, 0, 0, 1),
+        "link (course, prerequisite; the walk found nothing behind it)"
+    );
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/courses/{course}/prerequisites/{intro}"),
+        Some(&teacher.access),
+        None,
+    )
+    .await
+    .assert(204);
+    assert_eq!(table.take(), calls(2, 0, 0, 1), "unlink");
+
+    app.get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(0, 1, 1, 0), "course page, anonymous");
+    app.get(&format!("/api/v1/courses/{course}"), Some(&student.access))
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(0, 1, 1, 0), "course page, signed in");
+
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
+    assert_eq!(table.take(), calls(0, 1, 1, 1), "enroll");
+
+    app.get(
+        &format!("/api/v1/courses/{course}/lessons"),
+        Some(&student.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(
+        table.take(),
+        calls(1, 0, 1, 0),
+        "lessons (page + enrollment)"
+    );
+    app.get(
+        &format!("/api/v1/courses/{course}/lessons/{lesson}"),
+        Some(&student.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(2, 0, 1, 0), "lesson with content");
+
+    app.post(
+        "/api/v1/lessons/complete",
+        Some(&student.access),
+        json!({"lessonId": lesson, "courseId": course}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 1, 1), "complete a lesson");
+    app.get(
+        &format!("/api/v1/courses/{course}/progress"),
+        Some(&student.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 1, 0), "progress");
+
+    app.post(
+        &format!("/api/v1/courses/{course}/ratings"),
+        Some(&student.access),
+        json!({"rating": 5}),
+    )
+    .await
+    .assert(201);
+    assert_eq!(table.take(), calls(0, 1, 1, 1), "rate");
+    app.get(&format!("/api/v1/courses/{course}/ratings"), None)
+        .await
+        .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 1, 0), "ratings");
+
+    app.post(
+        &format!("/api/v1/courses/{course}/lessons"),
+        Some(&teacher.access),
+        json!({"title": "Two"}),
+    )
+    .await
+    .assert(201);
+    assert_eq!(table.take(), calls(0, 0, 1, 1), "add a lesson");
+    app.get(
+        &format!("/api/v1/courses/{course}/statistics"),
+        Some(&teacher.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(table.take(), calls(1, 0, 0, 0), "statistics");
+    app.get(
+        &format!("/api/v1/courses/{course}/students"),
+        Some(&teacher.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(
+        table.take(),
+        calls(0, 1, 2, 0),
+        "students (page, enrollments, names)"
+    );
+}

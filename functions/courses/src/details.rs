@@ -33,7 +33,7 @@ pub struct LinkedCourse {
 }
 
 impl LinkedCourse {
-    fn new(c: &Course) -> Self {
+    pub(crate) fn new(c: &Course) -> Self {
         LinkedCourse {
             course_id: c.id.to_string(),
             title: c.title.as_str().to_owned(),

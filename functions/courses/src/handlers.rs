@@ -216,6 +216,7 @@ pub(crate) async fn visible_course(
     let course = CourseRepo::new(state.table.clone())
         .get(&tenant, id)
         .await?
+        .filter(|c| c.deleting_since.is_none())
         .ok_or_else(|| ApiError::not_found("course"))?;
     if course.is_published() || caller.is_some_and(|c| may_manage(c, &course)) {
         Ok(course)
@@ -361,7 +362,9 @@ pub async fn publish_course(
     )))
 }
 
-/// Deletes a course (its instructor or an admin).
+/// Deletes a course with everything in it (its instructor or an admin): lessons, quizzes and their
+/// attempts, enrollments, ratings, and prerequisite links. The course disappears at once; the rest
+/// follows in batches, and deleting again resumes an interrupted deletion.
 #[utoipa::path(delete, path = "/api/v1/courses/{courseId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id")),
@@ -377,7 +380,19 @@ pub async fn delete_course(
     caller: AuthUser,
     Path(course_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let course = managed_course(&state, &caller, &course_id).await?;
-    CourseRepo::new(state.table.clone()).delete(&course).await?;
+    let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
+    let repo = CourseRepo::new(state.table.clone());
+    // A course being deleted is invisible to everyone, but its managers may resume the deletion.
+    let course = repo
+        .get(&caller.tenant, id)
+        .await?
+        .filter(|c| c.is_published() || c.deleting_since.is_some() || may_manage(&caller, c))
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    if !may_manage(&caller, &course) {
+        return Err(ApiError::Forbidden(
+            "only the course's instructor or an admin may delete it".into(),
+        ));
+    }
+    repo.delete_all(&course, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

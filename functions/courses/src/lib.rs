@@ -1,19 +1,28 @@
 //! The courses route group: instructors build courses, publish them, and students read published ones.
 //!
-//! Contract: seed 002 "COURSES" (`CourseDetails`, `CourseCategory`, `DifficultyLevel`), under
-//! `/api/v1`. This slice covers a course's own lifecycle (create, read, update, publish, delete); the
-//! catalog list, lessons, prerequisites, enrollment, ratings and quizzes follow.
+//! Contract: seed 002 "COURSES" (`CourseDetails`, `CourseProgress`, `CourseCategory`,
+//! `DifficultyLevel`), seed 003 (course duplicate / statistics / students), issue "Courses"; under
+//! `/api/v1`.
 //!
 //! # Layout
-//! - [`handlers`]: create, read, update, publish, delete.
+//! - [`handlers`]: create, update, publish, delete (cascading, resumable); who may see and manage.
+//! - [`catalog`]: the catalog list (filters, search, sort, pages and cursors).
+//! - [`details`]: the course page (seed `CourseDetails`) and statistics.
+//! - [`lessons`]: lessons, their content and their order.
+//! - [`enrollment`]: enroll, unenroll, lesson completion, progress, a course's students.
+//! - [`prerequisites`]: prerequisite links, cycles refused.
+//! - [`ratings`]: ratings and reviews.
 //! - [`quizzes`]: quizzes of a course: create, read, delete; attempts: start, submit (graded); results.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
+pub mod catalog;
 pub mod details;
 pub mod enrollment;
 pub mod handlers;
 pub mod lessons;
+pub mod prerequisites;
 pub mod quizzes;
+pub mod ratings;
 
 use axum::Router;
 use lectern_web::AppState;
@@ -23,7 +32,7 @@ use utoipa_axum::routes;
 /// The routes of this group, described for OpenAPI.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(handlers::create_course))
+        .routes(routes!(handlers::create_course, catalog::list_courses))
         .routes(routes!(
             details::get_course,
             handlers::update_course,
@@ -42,6 +51,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             lessons::delete_lesson
         ))
         .routes(routes!(lessons::reorder_lessons))
+        .routes(routes!(ratings::rate, ratings::list_ratings))
+        .routes(routes!(prerequisites::add_prerequisite))
+        .routes(routes!(prerequisites::remove_prerequisite))
         .merge(quizzes::routes())
 }
 

@@ -4,6 +4,7 @@
 //! rest of the code only ever holds valid ones.
 //!
 //! # Layout
+//! - [`catalog`]: the catalog list: filters, word-prefix search, sort orders, pages and keyset positions.
 //! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
 //! - [`enrollment`]: a student's enrollment in a course and their progress through it.
 //! - [`lesson`]: lessons, their content, and the outline that orders them.
@@ -13,6 +14,7 @@
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
 //! - [`user`]: users: roles, status, study time, and the value types a profile is made of.
 
+pub mod catalog;
 pub mod course;
 pub mod enrollment;
 pub mod ids;

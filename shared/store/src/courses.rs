@@ -12,7 +12,7 @@ use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
 use crate::table::{
     Condition, ENTITY, Index, Key, MAX_BATCH_GET_KEYS, PK, Query, SK, SortKeyCondition, StoreError,
-    Table, Update,
+    Table, TxAction, Update, UpdateAction,
 };
 
 /// Why a course could not be written.
@@ -206,5 +206,166 @@ impl CourseRepo {
             }
         }
         Ok(found)
+    }
+}
+
+/// The update of one side of a prerequisite link: the course's new lists, conditional on the link
+/// version read.
+fn relink(course: &Course, next: &Course) -> Result<TxAction, StoreError> {
+    Ok(TxAction::Update(Update {
+        key: keys::course(&course.tenant, course.id),
+        actions: vec![
+            UpdateAction::Set("prerequisites".into(), id_list(&next.prerequisites)),
+            UpdateAction::Set("requiredBy".into(), id_list(&next.required_by)),
+            UpdateAction::Set(
+                "linksVersion".into(),
+                AttrValue::from(course.links_version + 1),
+            ),
+        ],
+        condition: Some(links_unchanged(course)),
+    }))
+}
+
+fn id_list(ids: &[CourseId]) -> AttrValue {
+    AttrValue::L(ids.iter().map(|id| AttrValue::S(id.to_string())).collect())
+}
+
+fn links_unchanged(course: &Course) -> Condition {
+    Condition::Equals("linksVersion".into(), AttrValue::from(course.links_version))
+}
+
+impl CourseRepo {
+    /// Makes `prerequisite` a prerequisite of `course`, in one transaction that also checks that none
+    /// of the `checked` courses (those the cycle search walked through) changed their links meanwhile:
+    /// so two concurrent links cannot close a cycle together. Cancelled: read again and retry.
+    pub async fn link(
+        &self,
+        course: &Course,
+        prerequisite: &Course,
+        checked: &[Course],
+    ) -> Result<(), StoreError> {
+        let mut c = course.clone();
+        c.prerequisites.push(prerequisite.id);
+        let mut p = prerequisite.clone();
+        p.required_by.push(course.id);
+        let mut actions = vec![relink(course, &c)?, relink(prerequisite, &p)?];
+        actions.extend(
+            checked
+                .iter()
+                .filter(|x| x.id != course.id && x.id != prerequisite.id)
+                .map(|x| TxAction::Check {
+                    key: keys::course(&x.tenant, x.id),
+                    condition: links_unchanged(x),
+                }),
+        );
+        self.table.transact_write(actions).await
+    }
+
+    /// Removes a prerequisite link (either side may already be gone).
+    pub async fn unlink(
+        &self,
+        course: &Course,
+        prerequisite: Option<&Course>,
+        prerequisite_id: CourseId,
+    ) -> Result<(), StoreError> {
+        let mut c = course.clone();
+        c.prerequisites.retain(|p| *p != prerequisite_id);
+        let mut actions = vec![relink(course, &c)?];
+        if let Some(prerequisite) = prerequisite {
+            let mut p = prerequisite.clone();
+            p.required_by.retain(|r| *r != course.id);
+            actions.push(relink(prerequisite, &p)?);
+        }
+        self.table.transact_write(actions).await
+    }
+
+    /// Deletes a course with everything that belongs to it: its item collection (lessons, contents,
+    /// quizzes, enrollments, ratings), its quizzes' partitions (attempts), and its side of every
+    /// prerequisite link. First the course is marked as being deleted — from then on it is invisible
+    /// and out of the catalog — then the rest goes in transactions of up to 100, and the course item
+    /// last. If anything fails midway, deleting again resumes. A stale `course` → `Stale`.
+    #[tracing::instrument(skip_all, fields(course_id = %course.id))]
+    pub async fn delete_all(
+        &self,
+        course: &Course,
+        now: time::OffsetDateTime,
+    ) -> Result<(), CourseWriteError> {
+        let tenant = &course.tenant;
+        let mut course = course.clone();
+        if course.deleting_since.is_none() {
+            let mut marked = course.clone();
+            marked.deleting_since = Some(now);
+            marked.version += 1;
+            self.update(&course, &marked).await?;
+            course = marked;
+        }
+        // Unlink both directions, re-reading a linked course when it changed meanwhile.
+        for other in course.prerequisites.iter().chain(&course.required_by) {
+            for _ in 0..5 {
+                let Some(linked) = self.get(tenant, *other).await? else {
+                    break;
+                };
+                let mut next = linked.clone();
+                next.prerequisites.retain(|p| *p != course.id);
+                next.required_by.retain(|r| *r != course.id);
+                match self
+                    .table
+                    .transact_write(vec![relink(&linked, &next)?])
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(
+                        StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict,
+                    ) => {
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let course_key = keys::course(tenant, course.id);
+        let mut doomed: Vec<Key> = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .table
+                .query(
+                    &Query::partition(keys::course_pk(tenant, course.id))
+                        .limit(1000)
+                        .after(cursor),
+                )
+                .await?;
+            for item in &page.items {
+                let Some(key) = Key::of(item) else { continue };
+                if let Some(quiz) = key.sk.strip_prefix(keys::QUIZ_SUMMARY_PREFIX) {
+                    let quiz = QuizId::parse(quiz)
+                        .map_err(|_| StoreError::Corrupt(format!("quiz summary key {}", key.sk)))?;
+                    let all = self
+                        .table
+                        .query(&Query::partition(keys::quiz_pk(tenant, quiz)))
+                        .await?;
+                    doomed.extend(all.items.iter().filter_map(Key::of));
+                }
+                if key != course_key {
+                    doomed.push(key);
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        for chunk in doomed.chunks(crate::table::MAX_TRANSACTION_ACTIONS) {
+            let actions = chunk
+                .iter()
+                .map(|key| TxAction::Delete {
+                    key: key.clone(),
+                    condition: None,
+                })
+                .collect();
+            self.table.transact_write(actions).await?;
+        }
+        self.table.delete(&course_key, None).await?;
+        Ok(())
     }
 }

@@ -17,9 +17,13 @@
 //! - [`courses`]: the courses of a catalog.
 //! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
 //! - [`lessons`]: lessons, their content and their order.
+//! - [`ratings`]: ratings, with the course's exact average and its latest reviews.
+//! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
+//!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
+pub mod catalog;
 pub mod checks;
 pub mod courses;
 pub mod cursor;
@@ -30,6 +34,7 @@ pub mod item;
 pub mod keys;
 pub mod lessons;
 pub mod quizzes;
+pub mod ratings;
 pub mod sessions;
 pub mod sqlite;
 pub mod table;

@@ -356,8 +356,8 @@ impl QuizRepo {
 
     /// Deletes the quiz, its summary and one from the course's quiz count in one transaction; then its
     /// attempts and standings, 100 per transaction. If that second step is interrupted, what is left
-    /// is unreachable (every endpoint reads the quiz first) and a repeated delete cannot reach it
-    /// either; the course's cascade delete does not cover the quiz partition.
+    /// is unreachable (every endpoint reads the quiz first); the summary being gone, the course's
+    /// cascade delete no longer finds this partition either, so such leftovers stay until swept.
     #[tracing::instrument(skip_all, fields(quiz_id = %quiz.id))]
     pub async fn delete(&self, quiz: &Quiz) -> Result<(), QuizWriteError> {
         let mut actions = vec![

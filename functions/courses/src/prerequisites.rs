@@ -1,0 +1,214 @@
+//! Prerequisites between courses. Contract: seed 002 `CourseDetails.prerequisites` / `requiredBy`;
+//! issue "Courses" §Prerequisites (a cycle at any depth → 409 naming the path; self → 400).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lectern_domain::CourseId;
+use lectern_domain::course::Course;
+use lectern_store::StoreError;
+use lectern_store::courses::CourseRepo;
+use lectern_web::views::Envelope;
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::details::{LinkedCourse, PrerequisiteView};
+use crate::handlers::managed_course;
+
+const TAG: &str = "courses";
+
+/// Most prerequisites one course may have.
+const MAX_PREREQUISITES: usize = 20;
+/// Most courses the cycle search may walk through (they are all checked in the linking transaction,
+/// which holds 100 actions).
+const MAX_WALK: usize = 98;
+const RETRIES: usize = 5;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddPrerequisiteRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub prerequisite_id: String,
+}
+
+/// What the walk from the new prerequisite found.
+enum Walk {
+    /// The walked courses; none of them leads back.
+    Clear(Vec<Course>),
+    /// The path from the course back to itself.
+    Cycle(Vec<String>),
+}
+
+/// Walks the prerequisites of `prerequisite` (breadth first, one batch get per level) looking for
+/// `course`: finding it means linking would close a cycle.
+async fn walk(repo: &CourseRepo, course: &Course, prerequisite: &Course) -> ApiResult<Walk> {
+    let mut walked = vec![prerequisite.clone()];
+    let mut parent: HashMap<CourseId, CourseId> = HashMap::new();
+    let mut level = vec![prerequisite.clone()];
+    while !level.is_empty() {
+        let mut next_ids = Vec::new();
+        for c in &level {
+            for p in &c.prerequisites {
+                if *p == course.id {
+                    // course → prerequisite → … → c → course
+                    let titles: HashMap<CourseId, String> = walked
+                        .iter()
+                        .map(|w| (w.id, w.title.as_str().to_owned()))
+                        .collect();
+                    let mut chain = vec![c.id];
+                    while let Some(up) = parent.get(chain.last().unwrap_or(&c.id)) {
+                        chain.push(*up);
+                    }
+                    chain.reverse();
+                    let mut path = vec![course.title.as_str().to_owned()];
+                    path.extend(chain.iter().filter_map(|id| titles.get(id).cloned()));
+                    path.push(course.title.as_str().to_owned());
+                    return Ok(Walk::Cycle(path));
+                }
+                if !walked.iter().any(|w| w.id == *p) && !next_ids.contains(p) {
+                    parent.insert(*p, c.id);
+                    next_ids.push(*p);
+                }
+            }
+        }
+        if walked.len() + next_ids.len() > MAX_WALK {
+            return Err(ApiError::conflict(
+                "prerequisites_too_deep",
+                "the chain of prerequisites behind this course is too long to check",
+            ));
+        }
+        level = repo
+            .get_many(&course.tenant, &next_ids)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        walked.extend(level.iter().cloned());
+    }
+    Ok(Walk::Clear(walked))
+}
+
+/// Makes another course a prerequisite of this one (the course's instructor or an admin).
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/prerequisites", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    request_body = AddPrerequisiteRequest,
+    responses(
+        (status = 201, description = "Linked", body = Envelope<PrerequisiteView>),
+        (status = 200, description = "Already linked", body = Envelope<PrerequisiteView>),
+        (status = 400, description = "Not a course id, or the course itself (`self_prerequisite`)", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course or prerequisite", body = ErrorBody),
+        (status = 409, description = "It would close a cycle (`prerequisite_cycle`, the path in the message), or too many", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn add_prerequisite(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+    Json(body): Json<AddPrerequisiteRequest>,
+) -> ApiResult<(StatusCode, Json<Envelope<PrerequisiteView>>)> {
+    let prerequisite_id = CourseId::parse(&body.prerequisite_id)
+        .map_err(|e| ApiError::invalid_field("prerequisiteId", e.to_string()))?;
+    let repo = CourseRepo::new(state.table.clone());
+    for _ in 0..RETRIES {
+        let course = managed_course(&state, &caller, &course_id).await?;
+        if prerequisite_id == course.id {
+            return Err(ApiError::bad_request(
+                "self_prerequisite",
+                "a course cannot be its own prerequisite",
+            ));
+        }
+        let prerequisite = repo
+            .get(&caller.tenant, prerequisite_id)
+            .await?
+            .filter(|p| p.deleting_since.is_none())
+            .ok_or_else(|| ApiError::not_found("prerequisite course"))?;
+        let view = PrerequisiteView {
+            id: format!("{}:{}", course.id, prerequisite.id),
+            prerequisite_id: prerequisite.id.to_string(),
+            prerequisite: LinkedCourse::new(&prerequisite),
+        };
+        if course.prerequisites.contains(&prerequisite.id) {
+            return Ok((
+                StatusCode::OK,
+                Json(Envelope::new("Already a prerequisite", view)),
+            ));
+        }
+        if course.prerequisites.len() >= MAX_PREREQUISITES {
+            return Err(ApiError::conflict(
+                "too_many_prerequisites",
+                format!("a course has at most {MAX_PREREQUISITES} prerequisites"),
+            ));
+        }
+        let walked = match walk(&repo, &course, &prerequisite).await? {
+            Walk::Cycle(path) => {
+                return Err(ApiError::conflict(
+                    "prerequisite_cycle",
+                    format!("this would make a cycle: {}", path.join(" → ")),
+                ));
+            }
+            Walk::Clear(walked) => walked,
+        };
+        match repo.link(&course, &prerequisite, &walked).await {
+            Ok(()) => {
+                return Ok((
+                    StatusCode::CREATED,
+                    Json(Envelope::new("Prerequisite added", view)),
+                ));
+            }
+            Err(StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict) => {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent_change",
+        "the prerequisites kept changing while this request ran; retry",
+    ))
+}
+
+/// Removes a prerequisite (the course's instructor or an admin).
+#[utoipa::path(delete, path = "/api/v1/courses/{courseId}/prerequisites/{prerequisiteId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id"),
+           ("prerequisiteId" = String, Path, description = "The prerequisite course's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course, or not a prerequisite of it", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn remove_prerequisite(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path((course_id, prerequisite_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let prerequisite_id =
+        CourseId::parse(&prerequisite_id).map_err(|_| ApiError::not_found("prerequisite"))?;
+    let repo = CourseRepo::new(state.table.clone());
+    for _ in 0..RETRIES {
+        let course = managed_course(&state, &caller, &course_id).await?;
+        if !course.prerequisites.contains(&prerequisite_id) {
+            return Err(ApiError::not_found("prerequisite"));
+        }
+        let prerequisite = repo.get(&caller.tenant, prerequisite_id).await?;
+        match repo
+            .unlink(&course, prerequisite.as_ref(), prerequisite_id)
+            .await
+        {
+            Ok(()) => return Ok(StatusCode::NO_CONTENT),
+            Err(StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict) => {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "concurrent_change",
+        "the prerequisites kept changing while this request ran; retry",
+    ))
+}

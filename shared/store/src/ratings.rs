@@ -1,0 +1,136 @@
+//! Ratings: one per student and course. Each write is one transaction of the rating, the course's
+//! `totalRatings`/`ratingSum` (so the average is exact without scanning) and the course page's latest
+//! reviews, whose version serialises concurrent ratings of a course.
+
+use std::sync::Arc;
+
+use lectern_domain::course::Course;
+use lectern_domain::rating::{Rating, RecentRatings};
+use lectern_domain::{CourseId, TenantId, UserId};
+use time::format_description::well_known::Rfc3339;
+
+use crate::cursor::Cursor;
+use crate::item::{AttrValue, Item, from_item, keyed_item};
+use crate::keys;
+use crate::table::{Condition, Index, Query, StoreError, Table, TxAction, Update, UpdateAction};
+
+/// A page of ratings, newest first.
+pub struct RatingPage {
+    pub ratings: Vec<Rating>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Clone)]
+pub struct RatingRepo {
+    table: Arc<dyn Table>,
+}
+
+fn stamp(r: &Rating) -> String {
+    r.updated_at.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn rating_item(tenant: &TenantId, r: &Rating) -> Result<Item, StoreError> {
+    let mut item = keyed_item(r, keys::rating(tenant, r.course_id, r.student_id), "Rating")?;
+    item.insert(
+        Index::Gsi1.pk_attr().into(),
+        AttrValue::S(keys::ratings_index_pk(tenant, r.course_id)),
+    );
+    item.insert(
+        Index::Gsi1.sk_attr().into(),
+        AttrValue::S(format!("{}#{}", stamp(r), r.student_id)),
+    );
+    Ok(item)
+}
+
+impl RatingRepo {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        RatingRepo { table }
+    }
+
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Option<Rating>, StoreError> {
+        self.table
+            .get(&keys::rating(tenant, course, student))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Writes a new or changed rating with the course's counters and latest reviews, all conditional
+    /// on what was read (`previous` rating, `recent` reviews): a cancelled transaction means another
+    /// rating landed first; read again and retry.
+    pub async fn rate(
+        &self,
+        course: &Course,
+        recent: &RecentRatings,
+        previous: Option<&Rating>,
+        rating: &Rating,
+    ) -> Result<(), StoreError> {
+        let mut next = recent.clone();
+        next.record(rating.clone());
+        next.version = recent.version + 1;
+        let rating_condition = match previous {
+            Some(p) => Condition::Equals("updatedAt".into(), AttrValue::S(stamp(p))),
+            None => Condition::NotExists,
+        };
+        let old = previous.map_or(0, |p| i64::from(p.rating));
+        self.table
+            .transact_write(vec![
+                TxAction::Put {
+                    item: rating_item(&course.tenant, rating)?,
+                    condition: Some(rating_condition),
+                },
+                TxAction::Update(Update {
+                    key: keys::course(&course.tenant, course.id),
+                    actions: vec![
+                        UpdateAction::Add("totalRatings".into(), i64::from(previous.is_none())),
+                        UpdateAction::Add("ratingSum".into(), i64::from(rating.rating) - old),
+                    ],
+                    condition: Some(Condition::And(vec![
+                        Condition::Exists,
+                        Condition::AttrNotExists("deletingSince".into()),
+                    ])),
+                }),
+                TxAction::Put {
+                    item: keyed_item(
+                        &next,
+                        keys::course_reviews(&course.tenant, course.id),
+                        "RecentRatings",
+                    )?,
+                    condition: Some(if recent.version == 0 {
+                        Condition::NotExists
+                    } else {
+                        Condition::VersionEquals(recent.version)
+                    }),
+                },
+            ])
+            .await
+    }
+
+    /// A page of a course's ratings, newest first (GSI1).
+    pub async fn of_course(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<RatingPage, StoreError> {
+        let query = Query::index(Index::Gsi1, keys::ratings_index_pk(tenant, course))
+            .backward()
+            .limit(limit)
+            .after(cursor);
+        let page = self.table.query(&query).await?;
+        Ok(RatingPage {
+            ratings: page
+                .items
+                .into_iter()
+                .map(from_item)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
+}
