@@ -13,6 +13,7 @@ mod http_glue;
 mod lessons;
 mod prerequisites;
 mod profiles;
+mod quizzes;
 mod ratings;
 mod store_calls;
 mod tenants;

@@ -12,6 +12,7 @@
 //! - [`enrollment`]: enroll, unenroll, lesson completion, progress, a course's students.
 //! - [`prerequisites`]: prerequisite links, cycles refused.
 //! - [`ratings`]: ratings and reviews.
+//! - [`quizzes`]: quizzes of a course: create, read, delete; attempts: start, submit (graded); results.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod enrollment;
 pub mod handlers;
 pub mod lessons;
 pub mod prerequisites;
+pub mod quizzes;
 pub mod ratings;
 
 use axum::Router;
@@ -52,6 +54,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ratings::rate, ratings::list_ratings))
         .routes(routes!(prerequisites::add_prerequisite))
         .routes(routes!(prerequisites::remove_prerequisite))
+        .merge(quizzes::routes())
 }
 
 /// The servable app.

@@ -35,6 +35,11 @@ fn every_route_is_described() {
         "/api/v1/users/{userId}/role",
         "/api/v1/users/{userId}/suspend",
         "/api/v1/users/{userId}/unsuspend",
+        "/api/v1/courses/{courseId}/quizzes",
+        "/api/v1/quizzes/{quizId}",
+        "/api/v1/quizzes/{quizId}/attempts",
+        "/api/v1/quizzes/{quizId}/attempts/{attemptId}/submit",
+        "/api/v1/quizzes/{quizId}/results",
     ] {
         assert!(
             paths.contains_key(path),

@@ -119,6 +119,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// A question of a quiz (unique within its quiz).
+    QuestionId
+);
+
+uuid_id!(
     /// A student's enrollment in a course (kept across unenrolling and enrolling again).
     EnrollmentId
 );

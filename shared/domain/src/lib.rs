@@ -25,6 +25,7 @@ pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AttemptId, CourseId, EnrollmentId, LessonId, QuizId, RatingId, SessionId, TenantId, UserId,
+    AttemptId, CourseId, EnrollmentId, LessonId, QuestionId, QuizId, RatingId, SessionId, TenantId,
+    UserId,
 };
 pub use validation::{FieldErrors, Invalid};

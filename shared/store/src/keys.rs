@@ -42,6 +42,10 @@
 //! | A quiz | PK = quiz, SK = `QUIZ` | table | 1 get |
 //! | A student's attempts at a quiz | PK = quiz, SK begins_with `ATTEMPT#{userId}#` | table | 1 query |
 //! | Every attempt at a quiz (its instructor) | PK = quiz, SK begins_with `ATTEMPT#` | table | 1 query (paged) |
+//! | Start an attempt: quiz, then course + enrollment + standing | their keys | table | 1 get + 1 batch get, then 1 transaction (standing's count conditioned) |
+//! | Submit an attempt: quiz, then course + enrollment + standing + attempt | their keys | table | 1 get + 1 batch get, then 1 transaction (attempt still open, standing's version) |
+//! | A student's standing in a course's quizzes (progress) | PK = each quiz, SK = `ATTEMPTS#{userId}` | table | 1 batch get |
+//! | Everything of a quiz (its deletion) | PK = quiz | table | 1 query per 100 items |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as

@@ -21,6 +21,7 @@
 //! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
 //!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
+//! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod catalog;
 pub mod checks;
@@ -32,6 +33,7 @@ mod eval;
 pub mod item;
 pub mod keys;
 pub mod lessons;
+pub mod quizzes;
 pub mod ratings;
 pub mod sessions;
 pub mod sqlite;

@@ -11,6 +11,7 @@ use lectern_domain::FieldErrors;
 use lectern_store::StoreError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
+use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -258,6 +259,29 @@ impl From<CourseWriteError> for ApiError {
                 "the course was changed by another request; read it again and retry",
             ),
             CourseWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A quiz write's domain outcomes: no attempts left and double submissions are 409s with their own
+/// codes; a course or quiz deleted meanwhile is a 404.
+impl From<QuizWriteError> for ApiError {
+    fn from(error: QuizWriteError) -> Self {
+        match error {
+            QuizWriteError::CourseGone => ApiError::not_found("course"),
+            QuizWriteError::QuizGone => ApiError::not_found("quiz"),
+            QuizWriteError::AttemptsExhausted => ApiError::conflict(
+                "attempts_exhausted",
+                "you have started every attempt this quiz allows",
+            ),
+            QuizWriteError::AlreadySubmitted => {
+                ApiError::conflict("already_submitted", "this attempt was already submitted")
+            }
+            QuizWriteError::Busy => ApiError::conflict(
+                "conflict",
+                "another request changed the same data at the same time; retry",
+            ),
+            QuizWriteError::Store(e) => e.into(),
         }
     }
 }

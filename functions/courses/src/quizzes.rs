@@ -1,0 +1,500 @@
+//! Quizzes of a course: authors create and delete them; enrolled students start attempts, submit them
+//! and are graded at once; everyone involved reads results. Contract: issue "Quizzes"; seed 002
+//! `POST /api/quizzes`, `GET /api/quizzes/[quizId]/results`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lectern_domain::course::Course;
+use lectern_domain::quiz::{
+    Attempt, AttemptStatus, Question, QuestionResult, QuestionType, Quiz, QuizInput, ScoringPolicy,
+    SubmitRefusal,
+};
+use lectern_domain::user::now;
+use lectern_domain::{AttemptId, QuizId, UserId};
+use lectern_store::courses::CourseRepo;
+use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::quizzes::{QuizRepo, QuizWriteError, StudentContext};
+use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::views::{Envelope, timestamp};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::handlers::{managed_course, may_manage};
+
+const TAG: &str = "quizzes";
+
+/// The quiz routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_quiz))
+        .routes(routes!(get_quiz, delete_quiz))
+        .routes(routes!(start_attempt))
+        .routes(routes!(submit_attempt))
+        .routes(routes!(quiz_results))
+}
+
+/// A question; `correctAnswer` only for the quiz's instructor and admins.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionView {
+    #[schema(value_type = String, format = Uuid)]
+    pub question_id: String,
+    #[serde(rename = "type")]
+    pub question_type: QuestionType,
+    pub prompt: String,
+    /// Choice questions only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+    /// An option index, a list of indices, a boolean or a string, by type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correct_answer: Option<Value>,
+    pub points: u32,
+}
+
+impl QuestionView {
+    fn new(question: &Question, with_answer: bool) -> Self {
+        QuestionView {
+            question_id: question.question_id.to_string(),
+            question_type: question.question_type(),
+            prompt: question.prompt.clone(),
+            options: question.options().map(<[String]>::to_vec),
+            correct_answer: with_answer.then(|| question.correct_answer()),
+            points: question.points,
+        }
+    }
+}
+
+/// A quiz with its questions.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuizView {
+    #[schema(value_type = String, format = Uuid)]
+    pub quiz_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Minutes; null = untimed.
+    pub time_limit: Option<u32>,
+    /// -1 = unlimited.
+    pub allowed_attempts: i32,
+    /// Percent needed to pass.
+    pub passing_score: u8,
+    pub scoring_policy: ScoringPolicy,
+    pub total_questions: u32,
+    pub total_points: u32,
+    pub questions: Vec<QuestionView>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: String,
+}
+
+impl QuizView {
+    fn new(quiz: &Quiz, with_answers: bool) -> Self {
+        QuizView {
+            quiz_id: quiz.id.to_string(),
+            course_id: quiz.course_id.to_string(),
+            title: quiz.title.clone(),
+            description: quiz.description.clone(),
+            time_limit: quiz.time_limit,
+            allowed_attempts: quiz.allowed_attempts,
+            passing_score: quiz.passing_score,
+            scoring_policy: quiz.scoring_policy,
+            total_questions: quiz.questions.len() as u32,
+            total_points: quiz.total_points(),
+            questions: quiz
+                .questions
+                .iter()
+                .map(|q| QuestionView::new(q, with_answers))
+                .collect(),
+            created_at: timestamp(quiz.created_at),
+            updated_at: timestamp(quiz.updated_at),
+        }
+    }
+}
+
+/// What the caller is to a quiz.
+enum Role {
+    /// The course's instructor or an admin.
+    Manager,
+    /// A student enrolled (active) in the course.
+    Student,
+}
+
+/// The quiz at the path, or 404 (malformed id, another tenant's, gone).
+async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: &str) -> ApiResult<Quiz> {
+    let id = QuizId::parse(quiz_id).map_err(|_| ApiError::not_found("quiz"))?;
+    QuizRepo::new(state.table.clone())
+        .get(&caller.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("quiz"))
+}
+
+/// The caller's role for a quiz of `course`: its managers and its enrolled students; others get 404
+/// while the course is a draft they cannot see (or is gone), else 403.
+fn role_in(caller: &AuthUser, course: Option<&Course>, ctx: &StudentContext) -> ApiResult<Role> {
+    let course = course
+        .filter(|c| c.deleting_since.is_none())
+        .ok_or_else(|| ApiError::not_found("quiz"))?;
+    if may_manage(caller, course) {
+        return Ok(Role::Manager);
+    }
+    if ctx.enrollment.as_ref().is_some_and(|e| e.is_active()) {
+        return Ok(Role::Student);
+    }
+    if course.is_published() {
+        Err(ApiError::Forbidden(
+            "only students enrolled in the course may take its quizzes".into(),
+        ))
+    } else {
+        Err(ApiError::not_found("quiz"))
+    }
+}
+
+/// The quiz at the path with the caller's context (course, enrollment, standing and optionally an
+/// attempt), and the caller's role: one get and one batch get.
+async fn quiz_for(
+    state: &AppState,
+    caller: &AuthUser,
+    quiz_id: &str,
+    attempt: Option<AttemptId>,
+) -> ApiResult<(Quiz, StudentContext, Role)> {
+    let quiz = find_quiz(state, caller, quiz_id).await?;
+    let ctx = QuizRepo::new(state.table.clone())
+        .student_context(&quiz, caller.id, attempt)
+        .await?;
+    let role = role_in(caller, ctx.course.as_ref(), &ctx)?;
+    Ok((quiz, ctx, role))
+}
+
+/// Issue "Quizzes": create a quiz with its questions (the course's instructor or an admin).
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/quizzes", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    request_body = QuizInput,
+    responses(
+        (status = 201, description = "Created, with the correct answers", body = Envelope<QuizView>),
+        (status = 400, description = "Invalid fields, named by path (`questions[2].correctAnswer`)", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn create_quiz(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+    Json(body): Json<QuizInput>,
+) -> ApiResult<(StatusCode, Json<Envelope<QuizView>>)> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    let quiz = Quiz::create(course.tenant.clone(), course.id, &body, now())?;
+    QuizRepo::new(state.table.clone()).create(&quiz).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Envelope::new(
+            "Quiz created successfully",
+            QuizView::new(&quiz, true),
+        )),
+    ))
+}
+
+/// Issue "Quizzes": read a quiz. Students never see the correct answers.
+#[utoipa::path(get, path = "/api/v1/quizzes/{quizId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("quizId" = String, Path, description = "The quiz's id")),
+    responses(
+        (status = 200, description = "The quiz (correct answers for its instructor and admins only)", body = QuizView),
+        (status = 403, description = "Not enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such quiz visible to the caller", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn get_quiz(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(quiz_id): Path<String>,
+) -> ApiResult<Json<QuizView>> {
+    let (quiz, _, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
+    Ok(Json(QuizView::new(&quiz, matches!(role, Role::Manager))))
+}
+
+/// Issue "Quizzes": delete a quiz with its attempts (the course's instructor or an admin).
+#[utoipa::path(delete, path = "/api/v1/quizzes/{quizId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("quizId" = String, Path, description = "The quiz's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such quiz", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn delete_quiz(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(quiz_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let quiz = find_quiz(&state, &caller, &quiz_id).await?;
+    let course = CourseRepo::new(state.table.clone())
+        .get(&caller.tenant, quiz.course_id)
+        .await?;
+    match role_in(&caller, course.as_ref(), &StudentContext::default())? {
+        Role::Manager => {}
+        Role::Student => {
+            return Err(ApiError::Forbidden(
+                "only the course's instructor or an admin may delete its quizzes".into(),
+            ));
+        }
+    }
+    QuizRepo::new(state.table.clone()).delete(&quiz).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A started attempt.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptStartedView {
+    #[schema(value_type = String, format = Uuid)]
+    pub attempt_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: String,
+    /// `startedAt` plus the time limit; null when untimed. Submissions are accepted for 30 s more.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deadline: Option<String>,
+    /// 1 for the first attempt.
+    pub attempt_number: u32,
+}
+
+fn students_only(role: Role) -> ApiResult<()> {
+    match role {
+        Role::Student => Ok(()),
+        Role::Manager => Err(ApiError::Forbidden(
+            "only students enrolled in the course take its quizzes".into(),
+        )),
+    }
+}
+
+/// Issue "Quizzes": start an attempt (enrolled students), within the quiz's allowed attempts.
+#[utoipa::path(post, path = "/api/v1/quizzes/{quizId}/attempts", tag = TAG,
+    security(("bearer" = [])),
+    params(("quizId" = String, Path, description = "The quiz's id")),
+    responses(
+        (status = 201, description = "Started", body = AttemptStartedView),
+        (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such quiz", body = ErrorBody),
+        (status = 409, description = "Every allowed attempt is used (`attempts_exhausted`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn start_attempt(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(quiz_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<AttemptStartedView>)> {
+    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
+    students_only(role)?;
+    let attempt = QuizRepo::new(state.table.clone())
+        .start_attempt(&quiz, caller.id, ctx.standing, now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AttemptStartedView {
+            attempt_id: attempt.id.to_string(),
+            started_at: timestamp(attempt.started_at),
+            deadline: attempt.deadline.map(timestamp),
+            attempt_number: attempt.attempt_number,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// Question id → answer: an option index (single choice), a list of option indices (multiple
+    /// choice), a boolean (true/false) or a string (short answer). Unanswered questions score 0.
+    pub answers: BTreeMap<String, Value>,
+}
+
+/// A graded attempt.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GradedAttemptView {
+    #[schema(value_type = String, format = Uuid)]
+    pub attempt_id: String,
+    pub score: u32,
+    pub max_score: u32,
+    /// 0–100, one decimal.
+    pub percentage: f64,
+    pub passed: bool,
+    pub results: Vec<QuestionResult>,
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: String,
+}
+
+/// Issue "Quizzes": submit an attempt's answers and get it graded.
+#[utoipa::path(post, path = "/api/v1/quizzes/{quizId}/attempts/{attemptId}/submit", tag = TAG,
+    security(("bearer" = [])),
+    params(
+        ("quizId" = String, Path, description = "The quiz's id"),
+        ("attemptId" = String, Path, description = "The attempt's id"),
+    ),
+    request_body = SubmitRequest,
+    responses(
+        (status = 200, description = "Graded", body = GradedAttemptView),
+        (status = 400, description = "An answer of the wrong type, or for no question of the quiz", body = ErrorBody),
+        (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such quiz, or no such attempt of the caller", body = ErrorBody),
+        (status = 409, description = "Submitted before (`already_submitted`) or too late (`time_limit_exceeded`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn submit_attempt(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path((quiz_id, attempt_id)): Path<(String, String)>,
+    Json(body): Json<SubmitRequest>,
+) -> ApiResult<Json<GradedAttemptView>> {
+    let attempt_id = AttemptId::parse(&attempt_id).map_err(|_| ApiError::not_found("attempt"))?;
+    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, Some(attempt_id)).await?;
+    students_only(role)?;
+    let attempt = ctx.attempt.ok_or_else(|| ApiError::not_found("attempt"))?;
+    let answers = quiz.parse_answers(&body.answers)?;
+    let repo = QuizRepo::new(state.table.clone());
+    let graded = match attempt.submit(&quiz, answers, now()) {
+        Ok(graded) => graded,
+        Err(SubmitRefusal::AlreadySubmitted) => {
+            return Err(QuizWriteError::AlreadySubmitted.into());
+        }
+        Err(SubmitRefusal::TimeLimitExceeded(expired)) => {
+            if attempt.status == AttemptStatus::InProgress {
+                repo.expire_attempt(&quiz.tenant, &expired).await?;
+            }
+            return Err(ApiError::conflict(
+                "time_limit_exceeded",
+                "the attempt's time limit has passed; it was recorded as expired",
+            ));
+        }
+    };
+    repo.submit_attempt(&quiz, &graded, ctx.standing.unwrap_or_default())
+        .await?;
+    let submitted_at = graded.submitted_at.unwrap_or(graded.started_at);
+    if graded.passed == Some(true)
+        && let Some(course) = &ctx.course
+    {
+        EnrollmentRepo::new(state.table.clone())
+            .record_quiz_passed(course, caller.id, quiz.id, submitted_at)
+            .await?;
+    }
+    Ok(Json(GradedAttemptView {
+        attempt_id: graded.id.to_string(),
+        score: graded.score.unwrap_or(0),
+        max_score: graded.max_score,
+        percentage: graded.percentage.unwrap_or(0.0),
+        passed: graded.passed.unwrap_or(false),
+        results: graded.results,
+        submitted_at: timestamp(submitted_at),
+    }))
+}
+
+/// An attempt in a results list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptResultView {
+    #[schema(value_type = String, format = Uuid)]
+    pub attempt_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub student_id: String,
+    pub attempt_number: u32,
+    pub status: AttemptStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deadline: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<String>,
+    pub score: Option<u32>,
+    pub max_score: u32,
+    pub percentage: Option<f64>,
+    pub passed: Option<bool>,
+    pub results: Vec<QuestionResult>,
+}
+
+impl From<Attempt> for AttemptResultView {
+    fn from(a: Attempt) -> Self {
+        AttemptResultView {
+            attempt_id: a.id.to_string(),
+            student_id: a.student_id.to_string(),
+            attempt_number: a.attempt_number,
+            status: a.status,
+            started_at: timestamp(a.started_at),
+            deadline: a.deadline.map(timestamp),
+            submitted_at: a.submitted_at.map(timestamp),
+            score: a.score,
+            max_score: a.max_score,
+            percentage: a.percentage,
+            passed: a.passed,
+            results: a.results,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ResultsParams {
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only this student's attempts (instructors and admins).
+    pub student_id: Option<String>,
+}
+
+/// Seed 002 `GET /api/quizzes/[quizId]/results`: a student's own attempts; for the course's instructor
+/// and admins, every student's (optionally one's), paginated.
+#[utoipa::path(get, path = "/api/v1/quizzes/{quizId}/results", tag = TAG,
+    security(("bearer" = [])),
+    params(("quizId" = String, Path, description = "The quiz's id"), ResultsParams),
+    responses(
+        (status = 200, description = "Attempts, by student then in the order they were started", body = Paginated<AttemptResultView>),
+        (status = 400, description = "Invalid limit, cursor or student id", body = ErrorBody),
+        (status = 403, description = "Not enrolled in the course, or another student's results", body = ErrorBody),
+        (status = 404, description = "No such quiz", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, params))]
+pub async fn quiz_results(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(quiz_id): Path<String>,
+    Query(params): Query<ResultsParams>,
+) -> ApiResult<Json<Paginated<AttemptResultView>>> {
+    let (limit, cursor) = PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    }
+    .parse()?;
+    let requested = params
+        .student_id
+        .as_deref()
+        .map(|s| UserId::parse(s).map_err(|e| ApiError::invalid_field("studentId", e.0)))
+        .transpose()?;
+    let (quiz, _, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
+    let student = match role {
+        Role::Manager => requested,
+        Role::Student if requested.is_none_or(|s| s == caller.id) => Some(caller.id),
+        Role::Student => {
+            return Err(ApiError::Forbidden(
+                "students see only their own results".into(),
+            ));
+        }
+    };
+    let (attempts, next) = QuizRepo::new(state.table.clone())
+        .attempts(&quiz.tenant, quiz.id, student, limit, cursor)
+        .await?;
+    Ok(Json(Paginated {
+        data: attempts.into_iter().map(AttemptResultView::from).collect(),
+        next_cursor: next.map(|c| c.to_string()),
+    }))
+}
