@@ -367,3 +367,97 @@ async fn a_deletion_cut_short_leaves_no_visible_course_and_deleting_again_finish
         .assert(204);
     assert_eq!(partition_size(&app, &course).await, 0);
 }
+
+#[tokio::test]
+async fn duplicating_copies_lessons_and_quizzes_into_a_new_draft_without_students() {
+    // GIVEN a published course with two lessons, a quiz, an enrolled student
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let course = app
+        .course(&teacher, json!({"title": "Original"}), true)
+        .await;
+    let first = app.lesson(&teacher, &course, "First", 10).await;
+    app.lesson(&teacher, &course, "Second", 20).await;
+    app.post(
+        &format!("/api/v1/courses/{course}/quizzes"),
+        Some(&teacher.access),
+        json!({"title": "Check", "passingScore": 50, "questions": [
+            {"type": "true_false", "prompt": "Sure?", "correctAnswer": true}
+        ]}),
+    )
+    .await
+    .assert(201);
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
+    // WHEN a student tries to duplicate it THEN 403; WHEN its instructor does THEN 201
+    app.post(
+        &format!("/api/v1/courses/{course}/duplicate"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(403);
+    let copy = app
+        .post(
+            &format!("/api/v1/courses/{course}/duplicate"),
+            Some(&teacher.access),
+            json!({}),
+        )
+        .await
+        .assert(201)
+        .body["data"]
+        .clone();
+    assert_eq!(copy["title"], "Original (copy)");
+    assert_eq!(copy["status"], "draft");
+    assert_eq!(copy["totalEnrollments"], 0);
+    let copy_id = copy["courseId"].as_str().unwrap();
+    assert_ne!(copy_id, course);
+    // THEN the copy has the lessons in order, with content, and the quiz under a new id
+    let page = app
+        .get(&format!("/api/v1/courses/{copy_id}"), Some(&teacher.access))
+        .await
+        .assert(200)
+        .body;
+    let titles: Vec<&str> = page["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["First", "Second"]);
+    assert_ne!(page["lessons"][0]["lessonId"], first.as_str());
+    assert_eq!(page["quizzes"][0]["title"], "Check");
+    assert_eq!(
+        (
+            page["totalLessons"].as_u64(),
+            page["statistics"]["totalQuizzes"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let lesson = page["lessons"][0]["lessonId"].as_str().unwrap();
+    let read = app
+        .get(
+            &format!("/api/v1/courses/{copy_id}/lessons/{lesson}"),
+            Some(&teacher.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(read["content"], "# First");
+    // AND the draft is invisible to students, and the original keeps its student
+    app.get(&format!("/api/v1/courses/{copy_id}"), Some(&student.access))
+        .await
+        .assert(404);
+    let original = app
+        .get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(original["totalEnrollments"], 1);
+}

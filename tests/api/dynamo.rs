@@ -106,8 +106,12 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
     let app = spawn_on_dynamo().await;
     let teacher = app.user("t@example.org", "teacher", "instructor").await;
     let student = app.user("s@example.org", "student", "student").await;
-    let intro = app.course(&teacher, json!({"title": "Intro to Rust"}), true).await;
-    let course = app.course(&teacher, json!({"title": "Rust on Lambda"}), true).await;
+    let intro = app
+        .course(&teacher, json!({"title": "Intro to Rust"}), true)
+        .await;
+    let course = app
+        .course(&teacher, json!({"title": "Rust on Lambda"}), true)
+        .await;
     let one = app.lesson(&teacher, &course, "One", 10).await;
     let two = app.lesson(&teacher, &course, "Two", 10).await;
     app.post(
@@ -134,9 +138,13 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
     assert_eq!(found["data"][0]["title"], "Intro to Rust");
     // WHEN the student (with the prerequisite done: it has no lessons, so enroll needs completion)
     // enrolls in the intro course, it is refused for the advanced one
-    app.post(&format!("/api/v1/courses/{course}/enroll"), Some(&student.access), json!({}))
-        .await
-        .assert(409);
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(409);
     app.call(
         reqwest::Method::DELETE,
         &format!("/api/v1/courses/{course}/prerequisites/{intro}"),
@@ -145,9 +153,13 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
     )
     .await
     .assert(204);
-    app.post(&format!("/api/v1/courses/{course}/enroll"), Some(&student.access), json!({}))
-        .await
-        .assert(201);
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
     for lesson in [&one, &two, &one] {
         app.post(
             "/api/v1/lessons/complete",
@@ -171,7 +183,10 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
         .assert(200)
         .body;
     assert_eq!(page["lessons"][1]["lessonId"], two.as_str());
-    assert_eq!(page["enrollment"]["progress"]["completionPercentage"], 100.0);
+    assert_eq!(
+        page["enrollment"]["progress"]["completionPercentage"],
+        100.0
+    );
     assert_eq!(page["statistics"]["totalEnrollments"], 1);
     assert_eq!(page["ratings"][0]["review"], "Clear");
     assert_eq!(page["averageRating"], 5.0);
@@ -184,7 +199,9 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
     )
     .await
     .assert(204);
-    app.get(&format!("/api/v1/courses/{course}"), None).await.assert(404);
+    app.get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(404);
     let left = app.get("/api/v1/courses", None).await.assert(200).body;
     assert_eq!(left["pagination"]["totalCount"], 1);
 }
@@ -197,8 +214,12 @@ async fn on_dynamodb_concurrent_enrollments_are_counted_exactly() {
     let mut students = Vec::new();
     for i in 0..6 {
         students.push(
-            app.user(&format!("s{i}@example.org"), &format!("student{i}"), "student")
-                .await,
+            app.user(
+                &format!("s{i}@example.org"),
+                &format!("student{i}"),
+                "student",
+            )
+            .await,
         );
     }
     // Only enrollments that succeed race here: moto rolls a cancelled transaction back by restoring
@@ -212,7 +233,15 @@ async fn on_dynamodb_concurrent_enrollments_are_counted_exactly() {
         .collect();
     let replies = futures::future::join_all(calls).await;
     let created = replies.iter().filter(|r| r.status == 201).count();
-    assert_eq!(created, 6, "{:?}", replies.iter().map(|r| r.body.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        created,
+        6,
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| r.body.to_string())
+            .collect::<Vec<_>>()
+    );
     let page = app
         .get(&format!("/api/v1/courses/{course}"), None)
         .await

@@ -394,6 +394,11 @@ async fn every_question_type_is_graded_and_a_pass_is_recorded_on_the_enrollment(
         .body;
     assert_eq!(progress["quizzes"][0]["quizId"], quiz_id.as_str());
     assert_eq!(progress["quizzes"][0]["status"], "passed");
+    assert_eq!(progress["quizzes"][0]["attempts"], 1);
+    assert!(
+        progress["quizzes"][0]["percentage"].is_number(),
+        "{progress}"
+    );
     assert_eq!(progress["progress"]["completedQuizzes"], 1);
     assert!(progress["completedAt"].is_string(), "{progress}");
     // WHEN a second attempt chooses a subset of the multiple-choice answer and a wrong short answer

@@ -6,10 +6,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
+use lectern_domain::quiz::QuizStanding;
 use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, LessonId, UserId};
 use lectern_store::courses::{CoursePage, CourseRepo};
 use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::quizzes::QuizRepo;
 use lectern_store::users::UserRepo;
 use lectern_store::{Key, from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
@@ -228,8 +230,14 @@ pub struct QuizProgressView {
     pub quiz_id: String,
     pub title: String,
     pub total_points: u32,
-    /// `passed` or `not_passed`.
+    /// The score that stands under the quiz's scoring policy, once an attempt was submitted.
+    pub score: Option<u32>,
+    pub percentage: Option<f64>,
+    /// Attempts started.
+    pub attempts: u32,
+    /// `passed`, `attempted` or `not_started`.
     pub status: String,
+    /// When the quiz was passed.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<String>,
 }
@@ -255,8 +263,22 @@ pub struct CourseProgressView {
     pub quizzes: Vec<QuizProgressView>,
 }
 
+/// The caller's standing in each of the course's quizzes (one batch get; none without quizzes).
+async fn standings(
+    state: &AppState,
+    page: &CoursePage,
+    student: UserId,
+) -> ApiResult<Vec<Option<QuizStanding>>> {
+    if page.quizzes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(QuizRepo::new(state.table.clone())
+        .standings(&page.course.tenant, &page.quiz_ids(), student)
+        .await?)
+}
+
 impl CourseProgressView {
-    fn new(page: &CoursePage, e: &Enrollment) -> Self {
+    fn new(page: &CoursePage, e: &Enrollment, standings: &[Option<QuizStanding>]) -> Self {
         CourseProgressView {
             course_id: page.course.id.to_string(),
             course_title: page.course.title.as_str().to_owned(),
@@ -281,18 +303,23 @@ impl CourseProgressView {
             quizzes: page
                 .quizzes
                 .iter()
-                .map(|q| {
+                .enumerate()
+                .map(|(i, q)| {
                     let passed = e.passed_quizzes.get(&q.quiz_id);
+                    let standing = standings.get(i).cloned().flatten().unwrap_or_default();
+                    let status = match (passed, standing.count) {
+                        (Some(_), _) => "passed",
+                        (None, 0) => "not_started",
+                        (None, _) => "attempted",
+                    };
                     QuizProgressView {
                         quiz_id: q.quiz_id.to_string(),
                         title: q.title.clone(),
                         total_points: q.total_points,
-                        status: if passed.is_some() {
-                            "passed"
-                        } else {
-                            "not_passed"
-                        }
-                        .into(),
+                        score: standing.kept_score,
+                        percentage: standing.kept_percentage,
+                        attempts: standing.count,
+                        status: status.into(),
                         completed_at: passed.cloned(),
                     }
                 })
@@ -338,9 +365,10 @@ pub async fn complete_lesson(
     let enrollment = EnrollmentRepo::new(state.table.clone())
         .complete_lesson(&page, caller.id, lesson, now())
         .await?;
+    let standings = standings(&state, &page, caller.id).await?;
     Ok(Json(Envelope::new(
         "Lesson completed",
-        CourseProgressView::new(&page, &enrollment),
+        CourseProgressView::new(&page, &enrollment, &standings),
     )))
 }
 
@@ -363,7 +391,12 @@ pub async fn progress(
         .get(&caller.tenant, page.course.id, caller.id)
         .await?
         .ok_or_else(|| ApiError::not_found("enrollment"))?;
-    Ok(Json(CourseProgressView::new(&page, &enrollment)))
+    let standings = standings(&state, &page, caller.id).await?;
+    Ok(Json(CourseProgressView::new(
+        &page,
+        &enrollment,
+        &standings,
+    )))
 }
 
 /// A student of a course, with their progress.

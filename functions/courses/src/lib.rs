@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`handlers`]: create, update, publish, delete (cascading, resumable); who may see and manage.
 //! - [`catalog`]: the catalog list (filters, search, sort, pages and cursors).
+//! - [`duplicate`]: copying a course into a new draft.
 //! - [`details`]: the course page (seed `CourseDetails`) and statistics.
 //! - [`lessons`]: lessons, their content and their order.
 //! - [`enrollment`]: enroll, unenroll, lesson completion, progress, a course's students.
@@ -17,6 +18,7 @@
 
 pub mod catalog;
 pub mod details;
+pub mod duplicate;
 pub mod enrollment;
 pub mod handlers;
 pub mod lessons;
@@ -40,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(handlers::publish_course))
         .routes(routes!(details::statistics))
+        .routes(routes!(duplicate::duplicate_course))
         .routes(routes!(enrollment::enroll, enrollment::unenroll))
         .routes(routes!(enrollment::complete_lesson))
         .routes(routes!(enrollment::progress))

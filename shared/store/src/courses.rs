@@ -369,3 +369,86 @@ impl CourseRepo {
         Ok(())
     }
 }
+
+impl CourseRepo {
+    /// Copies a course's content into `copy` (a new draft): every lesson with its content and order,
+    /// every quiz with its questions; no enrollments, ratings or links. The copy's items are written
+    /// first and its course item last, so an interrupted copy is never visible as a course. Answers
+    /// the copy with its counters set.
+    #[tracing::instrument(skip_all, fields(from = %page.course.id, to = %copy.id))]
+    pub async fn duplicate(
+        &self,
+        page: &CoursePage,
+        mut copy: Course,
+        now: time::OffsetDateTime,
+    ) -> Result<Course, StoreError> {
+        let tenant = &page.course.tenant;
+        let source = page.course.id;
+        let contents = self
+            .table
+            .query(
+                &Query::partition(keys::course_pk(tenant, source))
+                    .sort_key(SortKeyCondition::BeginsWith("CONTENT#".into())),
+            )
+            .await?
+            .items;
+        let content_of = |lesson: LessonId| {
+            let key = keys::lesson_content(tenant, source, lesson);
+            contents
+                .iter()
+                .find(|item| Key::of(item).as_ref() == Some(&key))
+                .and_then(|item| item.get("content"))
+                .and_then(AttrValue::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut actions = Vec::new();
+        let mut outline = Outline::default();
+        for lesson in &page.lessons {
+            let new = Lesson {
+                id: LessonId::new(),
+                course_id: copy.id,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                ..lesson.clone()
+            };
+            let content = lectern_domain::lesson::LessonContent::parse(&content_of(lesson.id))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            actions.push(TxAction::Put {
+                item: crate::lessons::lesson_item(&copy, &new)?,
+                condition: Some(Condition::NotExists),
+            });
+            actions.push(TxAction::Put {
+                item: crate::lessons::content_item(&copy, new.id, &content)?,
+                condition: Some(Condition::NotExists),
+            });
+            outline.lessons.push(new.id);
+        }
+        outline.version = 1;
+        actions.push(crate::lessons::put_outline(
+            &copy,
+            &Outline::default(),
+            &outline,
+        )?);
+        let quiz_keys: Vec<Key> = page
+            .quizzes
+            .iter()
+            .map(|q| keys::quiz(tenant, q.quiz_id))
+            .collect();
+        let mut quizzes = 0;
+        for chunk in quiz_keys.chunks(MAX_BATCH_GET_KEYS) {
+            for item in self.table.batch_get(chunk).await?.into_iter().flatten() {
+                let quiz: lectern_domain::quiz::Quiz = from_item(item)?;
+                let (_, writes) = crate::quizzes::QuizRepo::copy_to(&quiz, copy.id, now)?;
+                actions.extend(writes);
+                quizzes += 1;
+            }
+        }
+        crate::table::transact_in_batches(self.table.as_ref(), Vec::new(), actions).await?;
+        copy.total_lessons = page.lessons.len() as u32;
+        copy.total_quizzes = quizzes;
+        self.create(&copy).await?;
+        Ok(copy)
+    }
+}
