@@ -3,7 +3,7 @@
 use axum::extract::State;
 use lectern_domain::catalog::{CatalogFilter, CatalogSort, Search};
 use lectern_domain::course::{CourseCategory, CourseStatus, DifficultyLevel};
-use lectern_domain::user::{User, UserRole};
+use lectern_domain::user::UserRole;
 use lectern_domain::{FieldErrors, UserId};
 use lectern_store::Cursor;
 use lectern_store::catalog::{CatalogRepo, CatalogStart};
@@ -159,15 +159,6 @@ fn authorize(caller: Option<&AuthUser>, filter: &mut CatalogFilter) -> ApiResult
     }
 }
 
-fn instructor_view(user: &User) -> InstructorView {
-    InstructorView {
-        id: user.id.to_string(),
-        first_name: user.first_name.as_str().to_owned(),
-        last_name: user.last_name.as_str().to_owned(),
-        username: user.username.as_str().to_owned(),
-    }
-}
-
 /// Seed 002 `GET /api/courses`: the tenant's published courses (anonymous callers: the default
 /// tenant's), filtered by category, difficulty, instructor and a word-prefix search, sorted, and paged
 /// by page number or by cursor. One query of the catalog range and one batch get of the page's
@@ -217,7 +208,9 @@ pub async fn list_courses(
             .map(|course| {
                 CourseView::new(
                     course,
-                    instructors.get(&course.instructor_id).map(instructor_view),
+                    instructors
+                        .get(&course.instructor_id)
+                        .map(InstructorView::from),
                 )
             })
             .collect(),

@@ -170,15 +170,6 @@ pub struct CourseDetailsView {
     pub statistics: CourseStatisticsView,
 }
 
-fn instructor(u: &User) -> InstructorView {
-    InstructorView {
-        id: u.id.to_string(),
-        first_name: u.first_name.as_str().to_owned(),
-        last_name: u.last_name.as_str().to_owned(),
-        username: u.username.as_str().to_owned(),
-    }
-}
-
 /// Seed 002 `GET /api/courses/[courseId]`: the course with its lessons, prerequisites, dependent
 /// courses, quizzes, latest ratings, statistics, and the caller's enrollment. One query for the course's
 /// own items and one batch get for the instructor, the caller's enrollment and the linked courses.
@@ -231,7 +222,7 @@ pub async fn get_course(
     let (pre, req) = linked.split_at(prerequisites.len().min(linked.len()));
     let quizzes = page.quiz_ids();
     let view = CourseDetailsView {
-        course: CourseView::new(course, teacher.as_ref().map(instructor)),
+        course: CourseView::new(course, teacher.as_ref().map(InstructorView::from)),
         instructor_id: course.instructor_id.to_string(),
         prerequisites: pre
             .iter()

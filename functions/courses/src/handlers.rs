@@ -6,7 +6,7 @@ use lectern_domain::course::{
     Course, CourseCategory, CourseDescription, CourseStatus, CourseTitle, DifficultyLevel,
     HttpsUrl, Price,
 };
-use lectern_domain::user::{UserRole, now};
+use lectern_domain::user::{User, UserRole, now};
 use lectern_domain::{CourseId, FieldErrors, UserId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
@@ -28,6 +28,17 @@ pub struct InstructorView {
     pub first_name: String,
     pub last_name: String,
     pub username: String,
+}
+
+impl From<&User> for InstructorView {
+    fn from(u: &User) -> Self {
+        InstructorView {
+            id: u.id.to_string(),
+            first_name: u.first_name.as_str().to_owned(),
+            last_name: u.last_name.as_str().to_owned(),
+            username: u.username.as_str().to_owned(),
+        }
+    }
 }
 
 /// A course (seed 002 `CourseDetails`, the course's own fields).
@@ -93,12 +104,7 @@ pub(crate) async fn instructor_view(
     let user = UserRepo::new(state.table.clone())
         .get(&course.tenant, course.instructor_id)
         .await?;
-    Ok(user.map(|u| InstructorView {
-        id: u.id.to_string(),
-        first_name: u.first_name.as_str().to_owned(),
-        last_name: u.last_name.as_str().to_owned(),
-        username: u.username.as_str().to_owned(),
-    }))
+    Ok(user.as_ref().map(InstructorView::from))
 }
 
 /// Seed 002 `POST /api/courses`.
@@ -183,15 +189,7 @@ pub async fn create_course(
         now(),
     );
     CourseRepo::new(state.table.clone()).create(&course).await?;
-    let view = CourseView::new(
-        &course,
-        Some(InstructorView {
-            id: instructor.id.to_string(),
-            first_name: instructor.first_name.as_str().to_owned(),
-            last_name: instructor.last_name.as_str().to_owned(),
-            username: instructor.username.as_str().to_owned(),
-        }),
-    );
+    let view = CourseView::new(&course, Some(InstructorView::from(&instructor)));
     Ok((
         StatusCode::CREATED,
         Json(Envelope::new("Course created successfully", view)),
