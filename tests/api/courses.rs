@@ -216,29 +216,40 @@ async fn a_course_of_one_tenant_is_invisible_to_another() {
         .await
         .assert(200);
     let acme = app
-        .call_with(
-            Method::POST,
-            "/api/v1/auth/register",
-            None,
-            Some(json!({"email": "a@acme.org", "password": crate::helpers::PASSWORD, "firstName": "A", "lastName": "B", "username": "acmeuser"})),
-            &[("x-tenant-id", "acme")],
-        )
-        .await
-        .assert(201);
-    assert_eq!(acme.body["data"]["role"], "student");
-    let signin = app
-        .call_with(
-            Method::POST,
-            "/api/v1/auth/signin",
-            None,
-            Some(json!({"email": "a@acme.org", "password": crate::helpers::PASSWORD})),
-            &[("x-tenant-id", "acme")],
-        )
-        .await
-        .assert(200);
-    app.get(&path, signin.body["accessToken"].as_str())
-        .await
-        .assert(404);
+        .user_in("acme", "a@acme.org", "acmeuser", "student")
+        .await;
+    app.get(&path, Some(&acme.access)).await.assert(404);
+    // AND its members-only parts, enrollment, ratings and quizzes are not found either
+    for (method, tail) in [
+        (Method::POST, "/enroll"),
+        (Method::GET, "/lessons"),
+        (Method::GET, "/progress"),
+        (Method::POST, "/ratings"),
+        (Method::GET, "/students"),
+        (Method::POST, "/duplicate"),
+        (Method::DELETE, ""),
+    ] {
+        let body = (method == Method::POST).then(|| json!({"rating": 5}));
+        let reply = app
+            .call(
+                method.clone(),
+                &format!("{path}{tail}"),
+                Some(&acme.access),
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, 404, "{method} {tail}: {}", reply.body);
+    }
+    let teacher_in_acme = app
+        .user_in("acme", "t@acme.org", "acmeteacher", "instructor")
+        .await;
+    app.put(
+        &path,
+        Some(&teacher_in_acme.access),
+        json!({"title": "Mine now"}),
+    )
+    .await
+    .assert(404);
 }
 
 /// Every item left in a course's partition.

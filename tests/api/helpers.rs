@@ -192,6 +192,40 @@ impl TestApp {
         }
     }
 
+    /// Registers a user in another tenant (`x-tenant-id`) and signs them in there.
+    pub async fn user_in(&self, tenant: &str, email: &str, username: &str, role: &str) -> Session {
+        let header = [("x-tenant-id", tenant)];
+        let registered = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({
+                    "email": email, "password": PASSWORD, "firstName": "Ada",
+                    "lastName": "Lovelace", "username": username, "role": role
+                })),
+                &header,
+            )
+            .await
+            .assert(201);
+        let tokens = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/signin",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+                &header,
+            )
+            .await
+            .assert(200)
+            .body;
+        Session {
+            id: registered.body["data"]["id"].as_str().unwrap().to_owned(),
+            access: tokens["accessToken"].as_str().unwrap().to_owned(),
+            refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
     /// Creates the default tenant's admin (as the local server does on first start) and signs in.
     pub async fn admin(&self) -> Session {
         let tenant = lectern_domain::TenantId::parse("default").unwrap();
