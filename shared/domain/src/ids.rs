@@ -133,6 +133,21 @@ uuid_id!(
     RatingId
 );
 
+uuid_id!(
+    /// A file kept in object storage.
+    FileId
+);
+
+uuid_id!(
+    /// An assignment of a course.
+    AssignmentId
+);
+
+uuid_id!(
+    /// A student's submission to an assignment.
+    SubmissionId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

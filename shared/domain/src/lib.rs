@@ -10,6 +10,7 @@
 //! - [`lesson`]: lessons, their content, and the outline that orders them.
 //! - [`quiz`]: quizzes: questions, attempts, grading.
 //! - [`rating`]: ratings and reviews of courses.
+//! - [`file`]: files in object storage: purposes, status, the stored description.
 //! - [`ids`]: tenant and entity ids (newtypes, never bare strings).
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
 //! - [`user`]: users: roles, status, study time, and the value types a profile is made of.
@@ -17,6 +18,7 @@
 pub mod catalog;
 pub mod course;
 pub mod enrollment;
+pub mod file;
 pub mod ids;
 pub mod lesson;
 pub mod quiz;
@@ -25,7 +27,7 @@ pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AttemptId, CourseId, EnrollmentId, LessonId, QuestionId, QuizId, RatingId, SessionId, TenantId,
-    UserId,
+    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId, RatingId,
+    SessionId, SubmissionId, TenantId, UserId,
 };
 pub use validation::{FieldErrors, Invalid};

@@ -21,6 +21,7 @@
 //! | Quiz with its questions | `T#{t}#QUIZ#{quizId}` | `QUIZ` | | |
 //! | Attempts a student has started | `T#{t}#QUIZ#{quizId}` | `ATTEMPTS#{userId}` | | |
 //! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
+//! | File (description; bytes in S3) | `T#{t}#FILE#{fileId}` | `FILE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -54,7 +55,7 @@
 use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
-use lectern_domain::{AttemptId, CourseId, LessonId, QuizId, TenantId, UserId};
+use lectern_domain::{AttemptId, CourseId, FileId, LessonId, QuizId, TenantId, UserId};
 
 use crate::table::Key;
 
@@ -219,6 +220,11 @@ pub fn quiz_attempt(t: &TenantId, quiz: QuizId, student: UserId, attempt: Attemp
         quiz_pk(t, quiz),
         format!("{}{attempt}", quiz_attempts_of(student)),
     )
+}
+
+/// A file's description (its bytes are in object storage).
+pub fn file(t: &TenantId, file: FileId) -> Key {
+    Key::new(format!("{}FILE#{file}", tenant(t)), "FILE")
 }
 
 pub const SESSION_PREFIX: &str = "SESSION#";
