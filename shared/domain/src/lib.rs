@@ -4,6 +4,7 @@
 //! rest of the code only ever holds valid ones.
 //!
 //! # Layout
+//! - [`assignment`]: assignments, rubrics, late policies; submissions, their lifecycle and grades.
 //! - [`catalog`]: the catalog list: filters, word-prefix search, sort orders, pages and keyset positions.
 //! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
 //! - [`enrollment`]: a student's enrollment in a course and their progress through it.
@@ -15,6 +16,7 @@
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
 //! - [`user`]: users: roles, status, study time, and the value types a profile is made of.
 
+pub mod assignment;
 pub mod catalog;
 pub mod course;
 pub mod enrollment;
@@ -27,7 +29,7 @@ pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId, RatingId,
-    SessionId, SubmissionId, TenantId, UserId,
+    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId,
+    RatingId, SessionId, SubmissionId, TenantId, UserId,
 };
 pub use validation::{FieldErrors, Invalid};
