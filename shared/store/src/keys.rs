@@ -14,6 +14,8 @@
 //! | Lesson order of a course | `T#{t}#COURSE#{courseId}` | `COURSE#OUTLINE` | | |
 //! | Lesson (without its content) | `T#{t}#COURSE#{courseId}` | `COURSE#LESSON#{lessonId}` | | |
 //! | Quiz summary (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#QUIZ#{quizId}` | | |
+//! | Assignment summary (course page, lists) | `T#{t}#COURSE#{courseId}` | `COURSE#ASSIGNMENT#{assignmentId}` | | |
+//! | Grade change (the course's grade log) | `T#{t}#COURSE#{courseId}` | `GRADELOG#{at}#{changeId}` | | |
 //! | Latest reviews (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#REVIEWS` | | |
 //! | Lesson content (markdown, ≤ 100 KB) | `T#{t}#COURSE#{courseId}` | `CONTENT#{lessonId}` | | |
 //! | Enrollment with progress | `T#{t}#COURSE#{courseId}` | `ENROLL#{userId}` | `T#{t}#USER#{userId}#ENROLLMENTS` | `{courseId}` |
@@ -21,6 +23,8 @@
 //! | Quiz with its questions | `T#{t}#QUIZ#{quizId}` | `QUIZ` | | |
 //! | Attempts a student has started | `T#{t}#QUIZ#{quizId}` | `ATTEMPTS#{userId}` | | |
 //! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
+//! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
+//! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3) | `T#{t}#FILE#{fileId}` | `FILE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
@@ -47,17 +51,28 @@
 //! | Submit an attempt: quiz, then course + enrollment + standing + attempt | their keys | table | 1 get + 1 batch get, then 1 transaction (attempt still open, standing's version) |
 //! | A student's standing in a course's quizzes (progress) | PK = each quiz, SK = `ATTEMPTS#{userId}` | table | 1 batch get |
 //! | Everything of a quiz (its deletion) | PK = quiz | table | 1 query per 100 items |
+//! | A course with its assignment summaries | PK = course, SK between `COURSE` and `COURSE#ASSIGNMENT$` | table | 1 query |
+//! | …plus the caller's enrollment and their submission to each | their keys | table | 1 batch get per 99 assignments |
+//! | A student's assignments across courses | GSI1 enrollments, then each active course's assignments, then the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
+//! | An assignment (details) | PK = assignment, SK = `ASSIGNMENT`; then course + enrollment + own submission + lesson | table | 1 get + 1 batch get |
+//! | Submissions of an assignment | PK = assignment, SK begins_with `SUBMISSION#` (paged); with a status: GSI1PK = its submissions, GSI1SK begins_with `{status}#` | table / GSI1 | 1 query (+ 1 batch get of names) |
+//! | Submit / start: the student's submission, conditioned on the version read | PK = assignment, SK = `SUBMISSION#{studentId}` | table | 1 put (retried on a fresh read when raced) |
+//! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
+//! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
 
+use lectern_domain::assignment::SubmissionStatus;
 use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
-use lectern_domain::{AttemptId, CourseId, FileId, LessonId, QuizId, TenantId, UserId};
+use lectern_domain::{
+    AssignmentId, AttemptId, CourseId, FileId, LessonId, QuizId, TenantId, UserId,
+};
 
-use crate::table::Key;
+use crate::table::{Key, SortKeyCondition};
 
 fn tenant(t: &TenantId) -> String {
     format!("T#{t}#")
@@ -166,6 +181,63 @@ pub fn quiz_summary(t: &TenantId, course: CourseId, quiz: QuizId) -> Key {
     Key::new(course_pk(t, course), format!("{QUIZ_SUMMARY_PREFIX}{quiz}"))
 }
 
+pub const ASSIGNMENT_SUMMARY_PREFIX: &str = "COURSE#ASSIGNMENT#";
+
+pub fn assignment_summary(t: &TenantId, course: CourseId, assignment: AssignmentId) -> Key {
+    Key::new(
+        course_pk(t, course),
+        format!("{ASSIGNMENT_SUMMARY_PREFIX}{assignment}"),
+    )
+}
+
+/// The course item and its assignment summaries, and nothing else of the course page: `COURSE` sorts
+/// first, and no other part of the page sorts between `COURSE#` and `COURSE#ASSIGNMENT#` ('$' is the
+/// byte after '#').
+pub fn course_with_assignments() -> SortKeyCondition {
+    SortKeyCondition::Between(COURSE_PAGE_PREFIX.into(), "COURSE#ASSIGNMENT$".into())
+}
+
+pub const GRADE_LOG_PREFIX: &str = "GRADELOG#";
+
+/// A grade change in its course's log: by time (RFC 3339 UTC, fixed width), then id.
+pub fn grade_change(t: &TenantId, course: CourseId, at: &str, change: uuid::Uuid) -> Key {
+    Key::new(
+        course_pk(t, course),
+        format!("{GRADE_LOG_PREFIX}{at}#{change}"),
+    )
+}
+
+/// The partition of an assignment and its submissions.
+pub fn assignment_pk(t: &TenantId, assignment: AssignmentId) -> String {
+    format!("{}ASSIGNMENT#{assignment}", tenant(t))
+}
+
+pub fn assignment(t: &TenantId, assignment: AssignmentId) -> Key {
+    Key::new(assignment_pk(t, assignment), "ASSIGNMENT")
+}
+
+pub const SUBMISSION_PREFIX: &str = "SUBMISSION#";
+
+pub fn submission(t: &TenantId, assignment: AssignmentId, student: UserId) -> Key {
+    Key::new(
+        assignment_pk(t, assignment),
+        format!("{SUBMISSION_PREFIX}{student}"),
+    )
+}
+
+/// GSI1 partition of an assignment's submissions, by status.
+pub fn submissions_index_pk(t: &TenantId, assignment: AssignmentId) -> String {
+    format!("{}#SUBMISSIONS", assignment_pk(t, assignment))
+}
+
+pub fn submissions_index_sk(status: SubmissionStatus, student: UserId) -> String {
+    format!("{}#{student}", status.as_str())
+}
+
+pub fn submissions_index_prefix(status: SubmissionStatus) -> String {
+    format!("{}#", status.as_str())
+}
+
 pub fn course_reviews(t: &TenantId, course: CourseId) -> Key {
     Key::new(course_pk(t, course), "COURSE#REVIEWS")
 }
@@ -272,6 +344,7 @@ mod tests {
             course_outline(&t, c),
             lesson(&t, c, LessonId::new()),
             quiz_summary(&t, c, QuizId::new()),
+            assignment_summary(&t, c, AssignmentId::new()),
             course_reviews(&t, c),
         ] {
             assert!(inside.sk.starts_with(COURSE_PAGE_PREFIX), "{inside:?}");
@@ -280,8 +353,22 @@ mod tests {
             enrollment(&t, c, u),
             rating(&t, c, u),
             lesson_content(&t, c, LessonId::new()),
+            grade_change(&t, c, "2030-01-01T00:00:00Z", uuid::Uuid::now_v7()),
         ] {
             assert!(!outside.sk.starts_with(COURSE_PAGE_PREFIX), "{outside:?}");
+        }
+        // The course-with-assignments range holds the course and its assignments, no other part.
+        let range = course_with_assignments();
+        assert!(range.matches(&course(&t, c).sk));
+        assert!(range.matches(&assignment_summary(&t, c, AssignmentId::new()).sk));
+        for other in [
+            course_outline(&t, c),
+            lesson(&t, c, LessonId::new()),
+            quiz_summary(&t, c, QuizId::new()),
+            course_reviews(&t, c),
+            enrollment(&t, c, u),
+        ] {
+            assert!(!range.matches(&other.sk), "{other:?}");
         }
         assert!(
             !quiz_attempt_counter(&t, QuizId::new(), u)

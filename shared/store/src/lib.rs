@@ -21,8 +21,10 @@
 //! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
 //!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
+//! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
+pub mod assignments;
 pub mod catalog;
 pub mod checks;
 pub mod courses;

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
 use lectern_store::StoreError;
+use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
 use lectern_store::quizzes::QuizWriteError;
@@ -282,6 +283,21 @@ impl From<QuizWriteError> for ApiError {
                 "another request changed the same data at the same time; retry",
             ),
             QuizWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// An assignment or submission write that lost a race is a 409 the client resolves by re-reading; a
+/// course deleted meanwhile is a 404.
+impl From<AssignmentWriteError> for ApiError {
+    fn from(error: AssignmentWriteError) -> Self {
+        match error {
+            AssignmentWriteError::CourseGone => ApiError::not_found("course"),
+            AssignmentWriteError::Stale => ApiError::conflict(
+                "stale_version",
+                "it was changed by another request; read it again and retry",
+            ),
+            AssignmentWriteError::Store(e) => e.into(),
         }
     }
 }

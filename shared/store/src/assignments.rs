@@ -1,0 +1,435 @@
+//! Assignments, submissions and the grade log. Contract: issue "Assignments, submissions, grading".
+//!
+//! An assignment lives in its own partition (`T#{t}#ASSIGNMENT#{id}`) with one submission item per
+//! student (`SUBMISSION#{studentId}`, indexed on GSI1 by status); its summary lives in the course's
+//! `COURSE…` range, so the course page and the course's assignment list read it with the course. Grade
+//! changes are kept in the course's partition under `GRADELOG#`, outside the course page's range.
+//!
+//! Every write that depends on a read is conditioned on it: a submission on the version read (absent
+//! for a first one), so of two concurrent submits with one attempt left exactly one is written; a grade
+//! on the submission's version, in one transaction with its log entry.
+
+use std::sync::Arc;
+
+use lectern_domain::assignment::{
+    Assignment, AssignmentSummary, GradeChange, Submission, SubmissionStatus,
+};
+use lectern_domain::course::Course;
+use lectern_domain::enrollment::Enrollment;
+use lectern_domain::lesson::Lesson;
+use lectern_domain::{AssignmentId, CourseId, TenantId, UserId};
+
+use crate::cursor::Cursor;
+use crate::item::{AttrValue, Item, from_item, keyed_item};
+use crate::keys;
+use crate::table::{
+    Condition, Index, Key, MAX_BATCH_GET_KEYS, MAX_TRANSACTION_ACTIONS, Query, SK,
+    SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
+};
+
+/// Why an assignment or submission write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignmentWriteError {
+    /// The course is gone (or being deleted).
+    #[error("the course no longer exists")]
+    CourseGone,
+    /// The assignment or submission changed since it was read (or is gone).
+    #[error("changed by another request")]
+    Stale,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a request about one assignment needs besides the assignment, read in one batch.
+#[derive(Debug, Clone, Default)]
+pub struct AssignmentContext {
+    pub course: Option<Course>,
+    pub enrollment: Option<Enrollment>,
+    pub submission: Option<Submission>,
+    pub lesson: Option<Lesson>,
+}
+
+#[derive(Clone)]
+pub struct AssignmentRepo {
+    table: Arc<dyn Table>,
+}
+
+fn assignment_item(a: &Assignment) -> Result<Item, StoreError> {
+    keyed_item(a, keys::assignment(&a.tenant, a.id), "Assignment")
+}
+
+fn summary_item(a: &Assignment) -> Result<Item, StoreError> {
+    keyed_item(
+        &a.summary(),
+        keys::assignment_summary(&a.tenant, a.course_id, a.id),
+        "AssignmentSummary",
+    )
+}
+
+fn submission_item(t: &TenantId, s: &Submission) -> Result<Item, StoreError> {
+    let mut item = keyed_item(
+        s,
+        keys::submission(t, s.assignment_id, s.student_id),
+        "Submission",
+    )?;
+    item.insert(
+        Index::Gsi1.pk_attr().into(),
+        AttrValue::S(keys::submissions_index_pk(t, s.assignment_id)),
+    );
+    item.insert(
+        Index::Gsi1.sk_attr().into(),
+        AttrValue::S(keys::submissions_index_sk(s.status, s.student_id)),
+    );
+    Ok(item)
+}
+
+/// Fixed-width UTC time, so log keys sort by time.
+fn log_time(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+fn grade_change_item(t: &TenantId, change: &GradeChange) -> Result<Item, StoreError> {
+    keyed_item(
+        change,
+        keys::grade_change(t, change.course_id, &log_time(change.at), change.id),
+        "GradeChange",
+    )
+}
+
+/// The write of a submission, conditioned on the version it replaces (`0`: none stored yet).
+fn submission_condition(previous_version: u64) -> Condition {
+    if previous_version == 0 {
+        Condition::NotExists
+    } else {
+        Condition::VersionEquals(previous_version)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: Option<Item>) -> Result<Option<T>, StoreError> {
+    item.map(from_item).transpose()
+}
+
+fn course_count(course: &Course, by: i64, condition: Condition) -> TxAction {
+    TxAction::Update(Update {
+        key: keys::course(&course.tenant, course.id),
+        actions: vec![UpdateAction::Add("totalAssignments".into(), by)],
+        condition: Some(condition),
+    })
+}
+
+impl AssignmentRepo {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        AssignmentRepo { table }
+    }
+
+    /// The assignment, its summary in the course and the course's `totalAssignments`, in one
+    /// transaction; the course must exist and not be being deleted.
+    #[tracing::instrument(skip_all, fields(assignment_id = %a.id, course_id = %a.course_id))]
+    pub async fn create(
+        &self,
+        course: &Course,
+        a: &Assignment,
+    ) -> Result<(), AssignmentWriteError> {
+        let alive = Condition::And(vec![
+            Condition::Exists,
+            Condition::AttrNotExists("deletingSince".into()),
+        ]);
+        let actions = vec![
+            TxAction::Put {
+                item: assignment_item(a)?,
+                condition: Some(Condition::NotExists),
+            },
+            TxAction::Put {
+                item: summary_item(a)?,
+                condition: Some(Condition::NotExists),
+            },
+            course_count(course, 1, alive),
+        ];
+        match self.table.transact_write(actions).await {
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => {
+                Err(AssignmentWriteError::CourseGone)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        id: AssignmentId,
+    ) -> Result<Option<Assignment>, StoreError> {
+        decode(self.table.get(&keys::assignment(tenant, id)).await?)
+    }
+
+    /// Replaces the assignment if it is still the version read, with its summary.
+    #[tracing::instrument(skip_all, fields(assignment_id = %after.id))]
+    pub async fn update(
+        &self,
+        before: &Assignment,
+        after: &Assignment,
+    ) -> Result<(), AssignmentWriteError> {
+        let actions = vec![
+            TxAction::Put {
+                item: assignment_item(after)?,
+                condition: Some(Condition::VersionEquals(before.version)),
+            },
+            TxAction::Put {
+                item: summary_item(after)?,
+                condition: None,
+            },
+        ];
+        match self.table.transact_write(actions).await {
+            Err(StoreError::TransactionCanceled { .. }) => Err(AssignmentWriteError::Stale),
+            other => Ok(other?),
+        }
+    }
+
+    /// Deletes the assignment (if still the version read), its summary and one from the course's
+    /// count in one transaction; then its submissions, 100 per transaction. Grade log entries stay:
+    /// they are the course's history.
+    #[tracing::instrument(skip_all, fields(assignment_id = %a.id))]
+    pub async fn delete(
+        &self,
+        course: &Course,
+        a: &Assignment,
+    ) -> Result<(), AssignmentWriteError> {
+        let actions = vec![
+            TxAction::Delete {
+                key: keys::assignment(&a.tenant, a.id),
+                condition: Some(Condition::VersionEquals(a.version)),
+            },
+            TxAction::Delete {
+                key: keys::assignment_summary(&a.tenant, a.course_id, a.id),
+                condition: None,
+            },
+            course_count(course, -1, Condition::Exists),
+        ];
+        match self.table.transact_write(actions).await {
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                return Err(AssignmentWriteError::Stale);
+            }
+            other => other?,
+        }
+        loop {
+            let page = self
+                .table
+                .query(
+                    &Query::partition(keys::assignment_pk(&a.tenant, a.id))
+                        .limit(MAX_TRANSACTION_ACTIONS),
+                )
+                .await?;
+            if page.items.is_empty() {
+                return Ok(());
+            }
+            let deletes = page
+                .items
+                .iter()
+                .filter_map(Key::of)
+                .map(|key| TxAction::Delete {
+                    key,
+                    condition: None,
+                })
+                .collect();
+            self.table.transact_write(deletes).await?;
+        }
+    }
+
+    /// The course and its assignment summaries (by id, so by creation), in one query. `None` when
+    /// there is no such course.
+    #[tracing::instrument(skip(self))]
+    pub async fn course_assignments(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+    ) -> Result<Option<(Course, Vec<AssignmentSummary>)>, StoreError> {
+        let query = Query::partition(keys::course_pk(tenant, course))
+            .sort_key(keys::course_with_assignments());
+        let mut found = None;
+        let mut summaries = Vec::new();
+        for item in self.table.query(&query).await?.items {
+            let sk = item
+                .get(SK)
+                .and_then(AttrValue::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if sk == keys::COURSE_PAGE_PREFIX {
+                found = Some(from_item::<Course>(item)?);
+            } else if sk.starts_with(keys::ASSIGNMENT_SUMMARY_PREFIX) {
+                summaries.push(from_item::<AssignmentSummary>(item)?);
+            }
+        }
+        Ok(found.map(|c| (c, summaries)))
+    }
+
+    /// The assignment's course, the student's enrollment and submission, and the assignment's lesson,
+    /// in one batch get.
+    #[tracing::instrument(skip(self, a), fields(assignment_id = %a.id))]
+    pub async fn context(
+        &self,
+        a: &Assignment,
+        student: UserId,
+    ) -> Result<AssignmentContext, StoreError> {
+        let t = &a.tenant;
+        let mut wanted = vec![
+            keys::course(t, a.course_id),
+            keys::enrollment(t, a.course_id, student),
+            keys::submission(t, a.id, student),
+        ];
+        if let Some(lesson) = a.lesson_id {
+            wanted.push(keys::lesson(t, a.course_id, lesson));
+        }
+        let mut items = self.table.batch_get(&wanted).await?.into_iter();
+        Ok(AssignmentContext {
+            course: decode(items.next().flatten())?,
+            enrollment: decode(items.next().flatten())?,
+            submission: decode(items.next().flatten())?,
+            lesson: decode(items.next().flatten())?,
+        })
+    }
+
+    /// The student's submission to each assignment (in the order asked; `None` where they have none)
+    /// and, first, any `extra` keys' items: one batch get per 100 keys.
+    #[tracing::instrument(skip(self, assignments, extra), fields(assignments = assignments.len()))]
+    pub async fn submissions_of(
+        &self,
+        tenant: &TenantId,
+        assignments: &[AssignmentId],
+        student: UserId,
+        extra: &[Key],
+    ) -> Result<(Vec<Option<Item>>, Vec<Option<Submission>>), StoreError> {
+        let mut wanted: Vec<Key> = extra.to_vec();
+        wanted.extend(
+            assignments
+                .iter()
+                .map(|a| keys::submission(tenant, *a, student)),
+        );
+        let mut found = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(MAX_BATCH_GET_KEYS) {
+            found.extend(self.table.batch_get(chunk).await?);
+        }
+        let submissions = found.split_off(extra.len());
+        let submissions = submissions
+            .into_iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        Ok((found, submissions))
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn submission(
+        &self,
+        tenant: &TenantId,
+        assignment: AssignmentId,
+        student: UserId,
+    ) -> Result<Option<Submission>, StoreError> {
+        decode(
+            self.table
+                .get(&keys::submission(tenant, assignment, student))
+                .await?,
+        )
+    }
+
+    /// Writes a started or submitted submission if it is still as read (`previous_version` 0: none
+    /// was stored). Lost the race → `Stale`: read again and decide again.
+    #[tracing::instrument(skip_all, fields(submission_id = %next.id))]
+    pub async fn save_submission(
+        &self,
+        tenant: &TenantId,
+        previous_version: u64,
+        next: &Submission,
+    ) -> Result<(), AssignmentWriteError> {
+        match self
+            .table
+            .put(
+                submission_item(tenant, next)?,
+                Some(submission_condition(previous_version)),
+            )
+            .await
+        {
+            Err(StoreError::ConditionFailed) => Err(AssignmentWriteError::Stale),
+            other => Ok(other?),
+        }
+    }
+
+    /// Records a grade: the submission (if still the version read) and its grade change, in one
+    /// transaction.
+    #[tracing::instrument(skip_all, fields(submission_id = %graded.id))]
+    pub async fn grade(
+        &self,
+        tenant: &TenantId,
+        previous_version: u64,
+        graded: &Submission,
+        change: &GradeChange,
+    ) -> Result<(), AssignmentWriteError> {
+        let actions = vec![
+            TxAction::Put {
+                item: submission_item(tenant, graded)?,
+                condition: Some(submission_condition(previous_version)),
+            },
+            TxAction::Put {
+                item: grade_change_item(tenant, change)?,
+                condition: Some(Condition::NotExists),
+            },
+        ];
+        match self.table.transact_write(actions).await {
+            Err(StoreError::TransactionCanceled { .. }) => Err(AssignmentWriteError::Stale),
+            other => Ok(other?),
+        }
+    }
+
+    /// One page of an assignment's submissions: all by student id, or those with one status (GSI1).
+    #[tracing::instrument(skip(self, cursor))]
+    pub async fn submissions(
+        &self,
+        tenant: &TenantId,
+        assignment: AssignmentId,
+        status: Option<SubmissionStatus>,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<(Vec<Submission>, Option<Cursor>), StoreError> {
+        let query = match status {
+            None => Query::partition(keys::assignment_pk(tenant, assignment))
+                .sort_key(SortKeyCondition::BeginsWith(keys::SUBMISSION_PREFIX.into())),
+            Some(s) => Query::index(Index::Gsi1, keys::submissions_index_pk(tenant, assignment))
+                .sort_key(SortKeyCondition::BeginsWith(
+                    keys::submissions_index_prefix(s),
+                )),
+        };
+        let page = self.table.query(&query.limit(limit).after(cursor)).await?;
+        let submissions = page
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok((submissions, page.next))
+    }
+
+    /// One page of a course's grade log, newest first.
+    #[tracing::instrument(skip(self, cursor))]
+    pub async fn grade_log(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<(Vec<GradeChange>, Option<Cursor>), StoreError> {
+        let query = Query::partition(keys::course_pk(tenant, course))
+            .sort_key(SortKeyCondition::BeginsWith(keys::GRADE_LOG_PREFIX.into()))
+            .backward()
+            .limit(limit)
+            .after(cursor);
+        let page = self.table.query(&query).await?;
+        let changes = page
+            .items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok((changes, page.next))
+    }
+}
