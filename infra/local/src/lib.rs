@@ -53,6 +53,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(auth_function::routes())
         .merge(users_function::routes())
         .merge(courses_function::routes())
+        .merge(assignments_function::routes())
 }
 
 /// The servable app of every route group.

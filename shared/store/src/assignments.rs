@@ -16,7 +16,7 @@ use lectern_domain::assignment::{
 };
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
-use lectern_domain::lesson::Lesson;
+use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::{AssignmentId, CourseId, TenantId, UserId};
 
 use crate::cursor::Cursor;
@@ -47,6 +47,8 @@ pub struct AssignmentContext {
     pub enrollment: Option<Enrollment>,
     pub submission: Option<Submission>,
     pub lesson: Option<Lesson>,
+    /// The course's lesson order (read only when the assignment belongs to a lesson).
+    pub outline: Option<Outline>,
 }
 
 #[derive(Clone)]
@@ -267,8 +269,8 @@ impl AssignmentRepo {
         Ok(found.map(|c| (c, summaries)))
     }
 
-    /// The assignment's course, the student's enrollment and submission, and the assignment's lesson,
-    /// in one batch get.
+    /// The assignment's course, the student's enrollment and submission, and the assignment's lesson
+    /// with the course's lesson order, in one batch get.
     #[tracing::instrument(skip(self, a), fields(assignment_id = %a.id))]
     pub async fn context(
         &self,
@@ -283,6 +285,7 @@ impl AssignmentRepo {
         ];
         if let Some(lesson) = a.lesson_id {
             wanted.push(keys::lesson(t, a.course_id, lesson));
+            wanted.push(keys::course_outline(t, a.course_id));
         }
         let mut items = self.table.batch_get(&wanted).await?.into_iter();
         Ok(AssignmentContext {
@@ -290,6 +293,7 @@ impl AssignmentRepo {
             enrollment: decode(items.next().flatten())?,
             submission: decode(items.next().flatten())?,
             lesson: decode(items.next().flatten())?,
+            outline: decode(items.next().flatten())?,
         })
     }
 

@@ -1,0 +1,286 @@
+//! Grading, the grade change log and grade reports. Contract: issue §Grading; seed 002
+//! `POST /api/assignments/[assignmentId]/grade`, `GET /api/grades/[userId]`.
+
+use axum::extract::{Path, State};
+use futures::future::try_join_all;
+use lectern_domain::assignment::{
+    CriterionAssessment, GradeChange, GradeInput, GradeRefusal, SubmissionStatus, round2,
+};
+use lectern_domain::user::{User, UserRole, now};
+use lectern_domain::{CourseId, UserId};
+use lectern_store::assignments::AssignmentRepo;
+use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::{from_item, keys};
+use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::views::{Envelope, timestamp};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::access::{assignment_for, managed_course, managers_only, may_manage};
+use crate::views::{GradeChangeView, StudentView, SubmissionView};
+
+const TAG: &str = "grades";
+
+/// A grade: `grade` or a `rubricAssessment` (which sums to it), not both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GradeRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub student_id: String,
+    /// 0 to the assignment's points, before any late deduction.
+    pub grade: Option<f64>,
+    /// Points per criterion of the assignment's inline rubric, every criterion once.
+    pub rubric_assessment: Option<Vec<CriterionAssessment>>,
+    pub feedback: Option<String>,
+}
+
+/// Issue §Grading: grade (or regrade) a student's submission (the course's instructor or an admin).
+/// The late policy's deduction is applied (`pointsDeducted`); every grade set or changed is logged.
+#[utoipa::path(post, path = "/api/v1/assignments/{assignmentId}/grade", tag = TAG,
+    security(("bearer" = [])),
+    params(("assignmentId" = String, Path, description = "The assignment's id")),
+    request_body = GradeRequest,
+    responses(
+        (status = 200, description = "Graded", body = Envelope<SubmissionView>),
+        (status = 400, description = "A grade outside 0..points, a rubric assessment that does not fit the rubric, neither or both given", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such assignment, or the student has no submission", body = ErrorBody),
+        (status = 409, description = "Nothing submitted yet (`illegal_transition`), or graded meanwhile (`stale_version`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn grade(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(assignment_id): Path<String>,
+    Json(body): Json<GradeRequest>,
+) -> ApiResult<Json<Envelope<SubmissionView>>> {
+    let student =
+        UserId::parse(&body.student_id).map_err(|e| ApiError::invalid_field("studentId", e.0))?;
+    let input = match (body.grade, body.rubric_assessment) {
+        (Some(g), None) => GradeInput::Points(g),
+        (None, Some(r)) => GradeInput::Rubric(r),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "grade",
+                "give either grade or rubricAssessment",
+            ));
+        }
+    };
+    let (assignment, _, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    managers_only(role)?;
+    let repo = AssignmentRepo::new(state.table.clone());
+    let current = repo
+        .submission(&caller.tenant, assignment.id, student)
+        .await?
+        .ok_or_else(|| ApiError::not_found("submission"))?;
+    let graded = current
+        .grade(&assignment, input, body.feedback, caller.id, now())
+        .map_err(|e| match e {
+            GradeRefusal::Invalid(errors) => ApiError::Validation(errors),
+            GradeRefusal::Illegal(e) => ApiError::conflict("illegal_transition", e.to_string()),
+        })?;
+    let change = GradeChange::between(&current, &graded, caller.id);
+    repo.grade(&caller.tenant, current.version, &graded, &change)
+        .await?;
+    let message = if current.status == SubmissionStatus::Graded {
+        "Submission regraded"
+    } else {
+        "Submission graded"
+    };
+    Ok(Json(Envelope::new(
+        message,
+        SubmissionView::new(&graded, &assignment, None),
+    )))
+}
+
+/// Issue §Grading: a course's grade change log, newest first (the course's instructor or an admin).
+#[utoipa::path(get, path = "/api/v1/courses/{courseId}/grade-log", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id"), PageParams),
+    responses(
+        (status = 200, description = "Grade changes, newest first", body = Paginated<GradeChangeView>),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, page))]
+pub async fn grade_log(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<Json<Paginated<GradeChangeView>>> {
+    let (limit, cursor) = page.parse()?;
+    let course = managed_course(&state, &caller, &course_id).await?;
+    let (changes, next) = AssignmentRepo::new(state.table.clone())
+        .grade_log(&caller.tenant, course.id, limit, cursor)
+        .await?;
+    Ok(Json(Paginated {
+        data: changes.into_iter().map(GradeChangeView::from).collect(),
+        next_cursor: next.map(|c| c.to_string()),
+    }))
+}
+
+/// One assignment in a grade report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentGrade {
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: String,
+    pub title: String,
+    pub points: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub due_date: String,
+    pub status: SubmissionStatus,
+    pub grade: Option<f64>,
+    pub points_deducted: Option<f64>,
+    pub late: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub graded_at: Option<String>,
+}
+
+/// One course in a grade report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseGrades {
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+    pub title: String,
+    pub assignments: Vec<AssignmentGrade>,
+    /// Points earned on graded assignments.
+    pub points_earned: f64,
+    /// Points possible of the graded assignments.
+    pub points_graded: u32,
+    /// Percent (one decimal) over graded assignments; null when none is graded.
+    pub average_grade: Option<f64>,
+}
+
+/// A student's grade report.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GradeReport {
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: String,
+    pub student: StudentView,
+    pub courses: Vec<CourseGrades>,
+    /// Percent (one decimal) over every graded assignment; null when none is graded.
+    pub average_grade: Option<f64>,
+    pub graded_assignments: u32,
+}
+
+fn percent(earned: f64, possible: u32) -> Option<f64> {
+    (possible > 0).then(|| (earned * 1000.0 / f64::from(possible)).round() / 10.0)
+}
+
+/// Seed 002 `GET /api/grades/[userId]`: a student's grades per course and assignment, with averages.
+/// The student themselves and admins see every course; an instructor sees the courses they teach
+/// (none in common: 403). Reads: the student's enrollments (GSI1), each course with its
+/// assignments (a query per course, concurrently), the user and their submissions (batch gets).
+#[utoipa::path(get, path = "/api/v1/grades/{userId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("userId" = String, Path, description = "The student's id")),
+    responses(
+        (status = 200, description = "The grade report", body = GradeReport),
+        (status = 403, description = "Another student's report, or a student of none of the caller's courses", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<GradeReport>> {
+    let student = UserId::parse(&user_id).map_err(|_| ApiError::not_found("user"))?;
+    let sees_all = caller.id == student || caller.is_admin();
+    if !sees_all && caller.role != UserRole::Instructor {
+        return Err(ApiError::Forbidden(
+            "students see only their own grades".into(),
+        ));
+    }
+    let enrollments = EnrollmentRepo::new(state.table.clone())
+        .of_student(&caller.tenant, student)
+        .await?;
+    let courses: Vec<CourseId> = enrollments.iter().map(|e| e.course_id).collect();
+    let repo = AssignmentRepo::new(state.table.clone());
+    let found = try_join_all(
+        courses
+            .iter()
+            .map(|c| repo.course_assignments(&caller.tenant, *c)),
+    )
+    .await?;
+    let shown: Vec<_> = found
+        .into_iter()
+        .flatten()
+        .filter(|(c, _)| c.deleting_since.is_none() && (sees_all || may_manage(&caller, c)))
+        .collect();
+    if !sees_all && shown.is_empty() {
+        return Err(ApiError::Forbidden(
+            "instructors see the grades of their own courses' students only".into(),
+        ));
+    }
+    let ids: Vec<_> = shown
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|a| a.assignment_id))
+        .collect();
+    let (extra, mut submissions) = repo
+        .submissions_of(
+            &caller.tenant,
+            &ids,
+            student,
+            &[keys::user(&caller.tenant, student)],
+        )
+        .await?;
+    let user: User = extra
+        .into_iter()
+        .next()
+        .flatten()
+        .map(from_item)
+        .transpose()?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let mut submissions = submissions.drain(..);
+    let (mut earned, mut possible, mut graded) = (0.0, 0u32, 0u32);
+    let mut courses = Vec::with_capacity(shown.len());
+    for (course, summaries) in &shown {
+        let (mut c_earned, mut c_possible) = (0.0, 0u32);
+        let mut rows = Vec::with_capacity(summaries.len());
+        for a in summaries {
+            let s = submissions.next().flatten();
+            let grade = s.as_ref().and_then(|s| s.grade);
+            if let Some(g) = grade {
+                c_earned += g;
+                c_possible += a.points;
+                graded += 1;
+            }
+            rows.push(AssignmentGrade {
+                assignment_id: a.assignment_id.to_string(),
+                title: a.title.clone(),
+                points: a.points,
+                due_date: timestamp(a.due_date),
+                status: s
+                    .as_ref()
+                    .map_or(SubmissionStatus::NotStarted, |s| s.status),
+                grade,
+                points_deducted: s.as_ref().and_then(|s| s.points_deducted),
+                late: s.as_ref().is_some_and(|s| s.late),
+                graded_at: s.as_ref().and_then(|s| s.graded_at).map(timestamp),
+            });
+        }
+        earned += c_earned;
+        possible += c_possible;
+        courses.push(CourseGrades {
+            course_id: course.id.to_string(),
+            title: course.title.as_str().to_owned(),
+            assignments: rows,
+            points_earned: round2(c_earned),
+            points_graded: c_possible,
+            average_grade: percent(c_earned, c_possible),
+        });
+    }
+    Ok(Json(GradeReport {
+        user_id: student.to_string(),
+        student: StudentView::from(&user),
+        courses,
+        average_grade: percent(earned, possible),
+        graded_assignments: graded,
+    }))
+}

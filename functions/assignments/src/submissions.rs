@@ -1,0 +1,319 @@
+//! Students start and submit their work; the course's instructor lists it. Contract: seed 002
+//! `POST /api/assignments/submit` and `AssignmentSubmission`; issue §Submissions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lectern_domain::assignment::{
+    Assignment, MAX_CONTENT_CHARS, MAX_FILES, Submission, SubmissionStatus,
+};
+use lectern_domain::file::{FilePurpose, StoredFile};
+use lectern_domain::user::now;
+use lectern_domain::{AssignmentId, FieldErrors, FileId};
+use lectern_store::assignments::{AssignmentRepo, AssignmentWriteError};
+use lectern_store::{from_item, keys};
+use lectern_web::pagination::Paginated;
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::access::{assignment_for, managers_only, students_only};
+use crate::assignments::with_students;
+use crate::views::{CourseRef, SubmissionView};
+
+const TAG: &str = "assignments";
+
+/// How often a submission that lost a race is decided again on a fresh read.
+const RETRIES: u32 = 5;
+
+fn illegal(e: lectern_domain::assignment::IllegalTransition) -> ApiError {
+    ApiError::conflict("illegal_transition", e.to_string())
+}
+
+/// Issue §Submissions: start work on an assignment (`not_started → in_progress`).
+#[utoipa::path(post, path = "/api/v1/assignments/{assignmentId}/start", tag = TAG,
+    security(("bearer" = [])),
+    params(("assignmentId" = String, Path, description = "The assignment's id")),
+    responses(
+        (status = 200, description = "Started", body = SubmissionView),
+        (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such assignment", body = ErrorBody),
+        (status = 409, description = "Already started or submitted (`illegal_transition`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(assignment_id): Path<String>,
+) -> ApiResult<Json<SubmissionView>> {
+    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    students_only(role)?;
+    let current = ctx
+        .submission
+        .unwrap_or_else(|| Submission::not_started(&assignment, caller.id, now()));
+    let started = current.start(now()).map_err(illegal)?;
+    AssignmentRepo::new(state.table.clone())
+        .save_submission(&caller.tenant, current.version, &started)
+        .await
+        .map_err(|e| match e {
+            // Another request of the same student started or submitted first.
+            AssignmentWriteError::Stale => ApiError::conflict(
+                "illegal_transition",
+                "the submission was started or submitted meanwhile",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(SubmissionView::new(&started, &assignment, None)))
+}
+
+/// Seed 002 `POST /api/assignments/submit`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmitRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: String,
+    /// The student's text or notes (at most 50,000 characters).
+    pub submission_content: Option<String>,
+    /// Confirmed (`active`) files the student uploaded with purpose `submission`; at most 10.
+    #[serde(default)]
+    pub file_ids: Vec<String>,
+}
+
+/// A file attached to a submission.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmittedFile {
+    #[schema(value_type = String, format = Uuid)]
+    pub file_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// The assignment a submission is for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentRef {
+    pub title: String,
+    pub description: String,
+    pub points: u32,
+    pub rubric_url: Option<String>,
+    /// -1 = unlimited.
+    pub allowed_attempts: i32,
+}
+
+/// Seed 002 `AssignmentSubmission`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentSubmission {
+    #[serde(flatten)]
+    pub submission: SubmissionView,
+    pub files: Vec<SubmittedFile>,
+    pub assignment: AssignmentRef,
+    pub course: CourseRef,
+}
+
+/// The files of a submission: each must exist, be confirmed, be the student's own upload for a
+/// submission (to this assignment, when the upload named one). One batch get; a bad id → 400 naming
+/// it.
+async fn submitted_files(
+    state: &AppState,
+    caller: &AuthUser,
+    assignment: &Assignment,
+    raw: &[String],
+) -> ApiResult<Vec<StoredFile>> {
+    if raw.len() > MAX_FILES {
+        return Err(ApiError::invalid_field(
+            "fileIds",
+            format!("at most {MAX_FILES} files"),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    let mut ids: Vec<FileId> = Vec::new();
+    for (i, id) in raw.iter().enumerate() {
+        match FileId::parse(id) {
+            Ok(id) if ids.contains(&id) => errors.add(&format!("fileIds[{i}]"), "listed twice"),
+            Ok(id) => ids.push(id),
+            Err(e) => errors.add(&format!("fileIds[{i}]"), e.0),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<_> = ids.iter().map(|f| keys::file(&caller.tenant, *f)).collect();
+    let found = state.table.batch_get(&wanted).await?;
+    let mut files = Vec::with_capacity(ids.len());
+    for (i, (id, item)) in ids.iter().zip(found).enumerate() {
+        let file: Option<StoredFile> = item.map(from_item).transpose()?;
+        let field = format!("fileIds[{i}]");
+        match file {
+            Some(f)
+                if f.uploader_id == caller.id
+                    && f.purpose == FilePurpose::Submission
+                    && f.assignment_id.is_none_or(|a| a == assignment.id) =>
+            {
+                if f.is_active() {
+                    files.push(f);
+                } else {
+                    errors.add(&field, format!("file {id} is not confirmed yet"));
+                }
+            }
+            // Unknown, someone else's, or not a submission upload: the same answer for all, so a
+            // student learns nothing about others' files.
+            _ => errors.add(
+                &field,
+                format!("file {id} is not a submission file you uploaded"),
+            ),
+        }
+    }
+    errors.into_result()?;
+    Ok(files)
+}
+
+/// Seed 002 `POST /api/assignments/submit`: submits work (enrolled students). Each submission counts
+/// an attempt; past the allowed attempts → 409. Late work is accepted and marked `late` with
+/// `secondsLate`; the late policy deducts at grading.
+#[utoipa::path(post, path = "/api/v1/assignments/submit", tag = TAG,
+    security(("bearer" = [])),
+    request_body = SubmitRequest,
+    responses(
+        (status = 201, description = "Submitted", body = AssignmentSubmission),
+        (status = 400, description = "Invalid fields; a file that is unknown, unconfirmed or not the student's (named in `details`)", body = ErrorBody),
+        (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
+        (status = 404, description = "No such assignment", body = ErrorBody),
+        (status = 409, description = "Every allowed attempt is used (`attempts_exhausted`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, body))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Json(body): Json<SubmitRequest>,
+) -> ApiResult<(StatusCode, Json<AssignmentSubmission>)> {
+    let id = AssignmentId::parse(&body.assignment_id)
+        .map_err(|e| ApiError::invalid_field("assignmentId", e.0))?;
+    if body
+        .submission_content
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_CONTENT_CHARS)
+    {
+        return Err(ApiError::invalid_field(
+            "submissionContent",
+            format!("must be at most {MAX_CONTENT_CHARS} characters"),
+        ));
+    }
+    let (assignment, ctx, role) = assignment_for(&state, &caller, &id.to_string()).await?;
+    students_only(role)?;
+    let course = ctx
+        .course
+        .ok_or_else(|| ApiError::not_found("assignment"))?;
+    let files = submitted_files(&state, &caller, &assignment, &body.file_ids).await?;
+    let repo = AssignmentRepo::new(state.table.clone());
+    let mut current = ctx.submission;
+    let mut retry = 0;
+    let submitted = loop {
+        let previous = current
+            .clone()
+            .unwrap_or_else(|| Submission::not_started(&assignment, caller.id, now()));
+        if !assignment.allows_another_attempt(previous.attempts) {
+            return Err(ApiError::conflict(
+                "attempts_exhausted",
+                format!(
+                    "you have used all {} attempts this assignment allows",
+                    assignment.allowed_attempts
+                ),
+            ));
+        }
+        let next = previous
+            .submit(
+                &assignment,
+                body.submission_content.clone(),
+                files.iter().map(|f| f.id).collect(),
+                now(),
+            )
+            .map_err(illegal)?;
+        match repo
+            .save_submission(&caller.tenant, previous.version, &next)
+            .await
+        {
+            Ok(()) => break next,
+            Err(AssignmentWriteError::Stale) if retry < RETRIES => {
+                retry += 1;
+                current = repo
+                    .submission(&caller.tenant, assignment.id, caller.id)
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(AssignmentSubmission {
+            submission: SubmissionView::new(&submitted, &assignment, None),
+            files: files
+                .into_iter()
+                .map(|f| SubmittedFile {
+                    file_id: f.id.to_string(),
+                    file_name: f.file_name,
+                    content_type: f.content_type,
+                    size: f.size,
+                })
+                .collect(),
+            assignment: AssignmentRef {
+                title: assignment.title.clone(),
+                description: assignment.description.clone(),
+                points: assignment.points,
+                rubric_url: assignment.rubric_url.clone(),
+                allowed_attempts: assignment.allowed_attempts,
+            },
+            course: CourseRef::from(&course),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct SubmissionsParams {
+    /// Only submissions with this status.
+    pub status: Option<SubmissionStatus>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Seed 002 `GET /api/assignments/[assignmentId]/submissions`: every student's submission (the
+/// course's instructor and admins), by student, optionally of one status; paginated.
+#[utoipa::path(get, path = "/api/v1/assignments/{assignmentId}/submissions", tag = TAG,
+    security(("bearer" = [])),
+    params(("assignmentId" = String, Path, description = "The assignment's id"), SubmissionsParams),
+    responses(
+        (status = 200, description = "Submissions", body = Paginated<SubmissionView>),
+        (status = 400, description = "An unknown status (allowed values named), an invalid limit or cursor", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such assignment", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller, params))]
+pub async fn list_submissions(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(assignment_id): Path<String>,
+    Query(params): Query<SubmissionsParams>,
+) -> ApiResult<Json<Paginated<SubmissionView>>> {
+    let (limit, cursor) = lectern_web::pagination::PageParams {
+        limit: params.limit,
+        cursor: params.cursor.clone(),
+    }
+    .parse()?;
+    let (assignment, _, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    managers_only(role)?;
+    let (page, next) = AssignmentRepo::new(state.table.clone())
+        .submissions(&caller.tenant, assignment.id, params.status, limit, cursor)
+        .await?;
+    Ok(Json(Paginated {
+        data: with_students(&state, &caller, &assignment, page).await?,
+        next_cursor: next.map(|c| c.to_string()),
+    }))
+}
