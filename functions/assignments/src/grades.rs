@@ -214,6 +214,11 @@ pub async fn report(
         .filter(|(c, _)| c.deleting_since.is_none() && (sees_all || may_manage(&caller, c)))
         .collect();
     if !sees_all && shown.is_empty() {
+        // A user this tenant does not have is 404, as everywhere; one of someone else's courses 403.
+        lectern_store::users::UserRepo::new(state.table.clone())
+            .get(&caller.tenant, student)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user"))?;
         return Err(ApiError::Forbidden(
             "instructors see the grades of their own courses' students only".into(),
         ));
