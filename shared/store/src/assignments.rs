@@ -51,6 +51,9 @@ pub struct AssignmentContext {
     pub outline: Option<Outline>,
 }
 
+/// The items of the extra keys asked for (in order), and a student's submission to each assignment.
+pub type WithSubmissions = (Vec<Option<Item>>, Vec<Option<Submission>>);
+
 #[derive(Clone)]
 pub struct AssignmentRepo {
     table: Arc<dyn Table>,
@@ -306,7 +309,7 @@ impl AssignmentRepo {
         assignments: &[AssignmentId],
         student: UserId,
         extra: &[Key],
-    ) -> Result<(Vec<Option<Item>>, Vec<Option<Submission>>), StoreError> {
+    ) -> Result<WithSubmissions, StoreError> {
         let mut wanted: Vec<Key> = extra.to_vec();
         wanted.extend(
             assignments
