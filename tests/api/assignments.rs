@@ -642,6 +642,24 @@ async fn assignments_are_validated_replaced_and_deleted_by_their_course_managers
         .assert(200)
         .body;
     assert!(list["assignments"].as_array().unwrap().is_empty());
+
+    // AND deleting the course takes its assignments' partitions (submissions) with it
+    let kept = assignment(&app, &teacher, &course, json!({})).await;
+    submit(&app, &student, &kept, json!([])).await.assert(201);
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(204);
+    let tenant = TenantId::parse("default").unwrap();
+    let kept = lectern_domain::AssignmentId::parse(&kept).unwrap();
+    let left = app
+        .state
+        .table
+        .query(&lectern_store::Query::partition(keys::assignment_pk(
+            &tenant, kept,
+        )))
+        .await
+        .unwrap();
+    assert!(left.items.is_empty(), "{:?}", left.items);
 }
 
 #[tokio::test]

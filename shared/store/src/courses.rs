@@ -280,7 +280,8 @@ impl CourseRepo {
     }
 
     /// Deletes a course with everything that belongs to it: its item collection (lessons, contents,
-    /// quizzes, enrollments, ratings), its quizzes' partitions (attempts), and its side of every
+    /// quizzes, assignment summaries, grade log, enrollments, ratings), its quizzes' partitions
+    /// (attempts) and assignments' partitions (submissions), and its side of every
     /// prerequisite link. First the course is marked as being deleted — from then on it is invisible
     /// and out of the catalog — then the rest goes in transactions of up to 100, and the course item
     /// last. If anything fails midway, deleting again resumes. A stale `course` → `Stale`.
@@ -343,6 +344,17 @@ impl CourseRepo {
                     let all = self
                         .table
                         .query(&Query::partition(keys::quiz_pk(tenant, quiz)))
+                        .await?;
+                    doomed.extend(all.items.iter().filter_map(Key::of));
+                }
+                if let Some(assignment) = key.sk.strip_prefix(keys::ASSIGNMENT_SUMMARY_PREFIX) {
+                    let assignment =
+                        lectern_domain::AssignmentId::parse(assignment).map_err(|_| {
+                            StoreError::Corrupt(format!("assignment summary key {}", key.sk))
+                        })?;
+                    let all = self
+                        .table
+                        .query(&Query::partition(keys::assignment_pk(tenant, assignment)))
                         .await?;
                     doomed.extend(all.items.iter().filter_map(Key::of));
                 }
