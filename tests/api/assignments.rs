@@ -999,3 +999,55 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     .assert(200);
     assert_eq!(table.take(), calls(0, 1, 3, 0, 0), "grade report");
 }
+
+#[tokio::test]
+async fn the_course_page_shows_assignments_by_lesson_with_the_callers_status() {
+    // GIVEN a course with a lesson, an assignment on it and one on the course, and a student who
+    // submitted the lesson's
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let student = app.user("s@example.org", "student", "student").await;
+    let course = course_with(&app, &teacher, &student, "Writing").await;
+    let lesson = app.lesson(&teacher, &course, "Drafts", 10).await;
+    let on_lesson = assignment(
+        &app,
+        &teacher,
+        &course,
+        json!({"lessonId": lesson, "dueDate": in_days(2)}),
+    )
+    .await;
+    let on_course = assignment(
+        &app,
+        &teacher,
+        &course,
+        json!({"title": "Final", "dueDate": in_days(9)}),
+    )
+    .await;
+    submit(&app, &student, &on_lesson, json!([]))
+        .await
+        .assert(201);
+    // WHEN the student reads the course page
+    let page = app
+        .get(&format!("/api/v1/courses/{course}"), Some(&student.access))
+        .await
+        .assert(200)
+        .body;
+    // THEN the lesson carries its assignment with the student's status, the course lists both by due
+    // date, and the statistics count them
+    assert_eq!(
+        page["lessons"][0]["assignments"][0]["assignmentId"],
+        on_lesson.as_str()
+    );
+    assert_eq!(page["lessons"][0]["assignments"][0]["status"], "submitted");
+    assert_eq!(page["assignments"][0]["assignmentId"], on_lesson.as_str());
+    assert_eq!(page["assignments"][1]["assignmentId"], on_course.as_str());
+    assert_eq!(page["assignments"][1]["status"], "not_started");
+    assert_eq!(page["statistics"]["totalAssignments"], 2);
+    // AND the instructor sees the assignments without a status of their own
+    let managed = app
+        .get(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(200)
+        .body;
+    assert!(managed["assignments"][0]["status"].is_null());
+}

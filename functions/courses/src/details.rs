@@ -3,6 +3,10 @@
 
 use axum::extract::{Path, State};
 use lectern_domain::CourseId;
+use std::collections::HashMap;
+
+use lectern_domain::AssignmentId;
+use lectern_domain::assignment::{AssignmentSummary, Submission, SubmissionStatus};
 use lectern_domain::course::{Course, CourseCategory, DifficultyLevel};
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::quiz::QuizSummary;
@@ -19,8 +23,11 @@ use crate::lessons::LessonView;
 
 const TAG: &str = "courses";
 
-/// Most prerequisite and dependent courses the page names (one batch get holds 100 keys).
-const MAX_LINKED: usize = 98;
+/// Most prerequisite and dependent courses the page names; the rest of its one batch get (100 keys)
+/// holds the instructor, the caller's enrollment and their submissions.
+const MAX_LINKED: usize = 60;
+/// Keys in one batch get.
+const MAX_BATCH_KEYS: usize = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -129,6 +136,7 @@ pub struct CourseStatisticsView {
     pub total_ratings: u32,
     pub total_lessons: u32,
     pub total_quizzes: u32,
+    pub total_assignments: u32,
 }
 
 impl CourseStatisticsView {
@@ -148,8 +156,39 @@ impl CourseStatisticsView {
             total_ratings: c.total_ratings,
             total_lessons: c.total_lessons,
             total_quizzes: c.total_quizzes,
+            total_assignments: c.total_assignments,
         }
     }
+}
+
+/// Seed 002 `CourseDetails.assignments[]`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseAssignmentView {
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: String,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub lesson_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub points: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub due_date: String,
+    pub rubric_url: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: String,
+    /// The caller's submission status (`not_started` when they have none; absent for anonymous
+    /// callers and the course's managers).
+    pub status: Option<SubmissionStatus>,
+}
+
+/// Seed 002 `CourseDetails.lessons[]`: a lesson with its assignments.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageLessonView {
+    #[serde(flatten)]
+    pub lesson: LessonView,
+    pub assignments: Vec<CourseAssignmentView>,
 }
 
 /// Seed 002 `CourseDetails`.
@@ -162,7 +201,9 @@ pub struct CourseDetailsView {
     pub instructor_id: String,
     pub prerequisites: Vec<PrerequisiteView>,
     pub required_by: Vec<RequiredByView>,
-    pub lessons: Vec<LessonView>,
+    pub lessons: Vec<PageLessonView>,
+    /// Every assignment of the course, by due date.
+    pub assignments: Vec<CourseAssignmentView>,
     pub quizzes: Vec<QuizSummary>,
     /// The caller's enrollment, when they have one.
     pub enrollment: Option<OwnEnrollmentView>,
@@ -204,6 +245,24 @@ pub async fn get_course(
     if let Some(c) = &caller {
         wanted.push(keys::enrollment(tenant, course.id, c.id));
     }
+    // The caller's own submissions, when they study here (managers see statuses per student instead).
+    let learner = caller.as_ref().filter(|c| !may_manage(c, course));
+    let submissions: Vec<AssignmentId> = match learner {
+        Some(_) => page
+            .assignments
+            .iter()
+            .map(|a| a.assignment_id)
+            .take(MAX_BATCH_KEYS - wanted.len() - prerequisites.len() - required_by.len())
+            .collect(),
+        None => Vec::new(),
+    };
+    if let Some(c) = learner {
+        wanted.extend(
+            submissions
+                .iter()
+                .map(|a| keys::submission(tenant, *a, c.id)),
+        );
+    }
     wanted.extend(
         prerequisites
             .iter()
@@ -215,6 +274,30 @@ pub async fn get_course(
     let enrollment: Option<Enrollment> = match &caller {
         Some(_) => found.next().flatten().map(from_item).transpose()?,
         None => None,
+    };
+    let mut statuses: HashMap<AssignmentId, SubmissionStatus> = HashMap::new();
+    for id in &submissions {
+        let submission: Option<Submission> = found.next().flatten().map(from_item).transpose()?;
+        statuses.insert(
+            *id,
+            submission.map_or(SubmissionStatus::NotStarted, |s| s.status),
+        );
+    }
+    let assignment_view = |a: &AssignmentSummary| CourseAssignmentView {
+        assignment_id: a.assignment_id.to_string(),
+        lesson_id: a.lesson_id.map(|l| l.to_string()),
+        title: a.title.clone(),
+        description: a.description.clone(),
+        points: a.points,
+        due_date: timestamp(a.due_date),
+        rubric_url: a.rubric_url.clone(),
+        created_at: timestamp(a.created_at),
+        status: learner.map(|_| {
+            statuses
+                .get(&a.assignment_id)
+                .copied()
+                .unwrap_or(SubmissionStatus::NotStarted)
+        }),
     };
     let linked: Vec<Option<Course>> = found
         .map(|item| item.map(from_item).transpose())
@@ -247,8 +330,17 @@ pub async fn get_course(
             .lessons
             .iter()
             .enumerate()
-            .map(|(i, l)| LessonView::new(l, i as u32 + 1, None))
+            .map(|(i, l)| PageLessonView {
+                lesson: LessonView::new(l, i as u32 + 1, None),
+                assignments: page
+                    .assignments
+                    .iter()
+                    .filter(|a| a.lesson_id == Some(l.id))
+                    .map(assignment_view)
+                    .collect(),
+            })
             .collect(),
+        assignments: page.assignments.iter().map(assignment_view).collect(),
         quizzes: page.quizzes.clone(),
         enrollment: enrollment.map(|e| OwnEnrollmentView {
             enrollment_id: e.id.to_string(),

@@ -211,6 +211,8 @@ pub struct Course {
     pub total_lessons: u32,
     #[serde(default)]
     pub total_quizzes: u32,
+    #[serde(default)]
+    pub total_assignments: u32,
     /// Students enrolled now (unenrolling takes one off).
     pub total_enrollments: u32,
     /// Enrollments that reached completion (every lesson done, every quiz passed).
@@ -285,6 +287,7 @@ impl Course {
             status: CourseStatus::Draft,
             total_lessons: 0,
             total_quizzes: 0,
+            total_assignments: 0,
             total_enrollments: 0,
             total_completions: 0,
             total_ratings: 0,

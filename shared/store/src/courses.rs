@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use lectern_domain::assignment::AssignmentSummary;
 use lectern_domain::course::Course;
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::quiz::QuizSummary;
@@ -127,6 +128,8 @@ pub struct CoursePage {
     /// In outline order.
     pub lessons: Vec<Lesson>,
     pub quizzes: Vec<QuizSummary>,
+    /// By due date.
+    pub assignments: Vec<AssignmentSummary>,
     pub recent_ratings: RecentRatings,
 }
 
@@ -157,7 +160,7 @@ impl CourseRepo {
         let items = self.table.query(&query).await?.items;
         let (mut course, mut outline, mut recent) =
             (None, Outline::default(), RecentRatings::default());
-        let (mut lessons, mut quizzes) = (Vec::new(), Vec::new());
+        let (mut lessons, mut quizzes, mut assignments) = (Vec::new(), Vec::new(), Vec::new());
         let course_key = keys::course(tenant, id);
         let outline_key = keys::course_outline(tenant, id);
         let reviews_key = keys::course_reviews(tenant, id);
@@ -177,17 +180,21 @@ impl CourseRepo {
                 lessons.push(from_item::<Lesson>(item)?);
             } else if sk.starts_with(keys::QUIZ_SUMMARY_PREFIX) {
                 quizzes.push(from_item::<QuizSummary>(item)?);
+            } else if sk.starts_with(keys::ASSIGNMENT_SUMMARY_PREFIX) {
+                assignments.push(from_item::<AssignmentSummary>(item)?);
             }
         }
         let Some(course) = course else {
             return Ok(None);
         };
         lessons.sort_by_key(|l| outline.order_of(l.id).unwrap_or(u32::MAX));
+        assignments.sort_by_key(|a: &AssignmentSummary| (a.due_date, a.assignment_id));
         Ok(Some(CoursePage {
             course,
             outline,
             lessons,
             quizzes,
+            assignments,
             recent_ratings: recent,
         }))
     }
