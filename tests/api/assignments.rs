@@ -1050,4 +1050,27 @@ async fn the_course_page_shows_assignments_by_lesson_with_the_callers_status() {
         .assert(200)
         .body;
     assert!(managed["assignments"][0]["status"].is_null());
+    // AND once graded, the student's progress counts the assignment as completed, with its grade
+    grade(
+        &app,
+        &teacher,
+        &on_lesson,
+        json!({"studentId": student.id, "grade": 80, "feedback": "Good"}),
+    )
+    .await
+    .assert(200);
+    let progress = app
+        .get(
+            &format!("/api/v1/courses/{course}/progress"),
+            Some(&student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(progress["progress"]["totalAssignments"], 2);
+    assert_eq!(progress["progress"]["completedAssignments"], 1);
+    assert_eq!(progress["assignments"][0]["status"], "graded");
+    assert_eq!(progress["assignments"][0]["grade"], 80.0);
+    assert!(progress["assignments"][0]["submittedAt"].is_string());
+    assert_eq!(progress["assignments"][1]["status"], "not_started");
 }

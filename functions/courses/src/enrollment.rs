@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lectern_domain::assignment::{Submission, SubmissionStatus};
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::quiz::QuizStanding;
@@ -11,7 +12,6 @@ use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, LessonId, UserId};
 use lectern_store::courses::{CoursePage, CourseRepo};
 use lectern_store::enrollments::EnrollmentRepo;
-use lectern_store::quizzes::QuizRepo;
 use lectern_store::users::UserRepo;
 use lectern_store::{Key, from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
@@ -242,7 +242,35 @@ pub struct QuizProgressView {
     pub completed_at: Option<String>,
 }
 
-/// Seed 002 `CourseProgress` (lessons and quizzes; assignments join when they exist).
+/// Seed 002 `CourseProgress.assignments[]`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentProgressView {
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: String,
+    pub title: String,
+    pub points: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub due_date: String,
+    pub status: SubmissionStatus,
+    /// The grade after any late deduction, once graded.
+    pub grade: Option<f64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<String>,
+}
+
+/// Seed 002 `CourseProgress.progress`: lessons and quizzes (which make completion) and assignments
+/// (graded ones count as completed).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressView {
+    #[serde(flatten)]
+    pub progress: Progress,
+    pub total_assignments: u32,
+    pub completed_assignments: u32,
+}
+
+/// Seed 002 `CourseProgress`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseProgressView {
@@ -258,27 +286,71 @@ pub struct CourseProgressView {
     pub completed_at: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_activity: Option<String>,
-    pub progress: Progress,
+    pub progress: ProgressView,
     pub lessons: Vec<LessonProgressView>,
+    pub assignments: Vec<AssignmentProgressView>,
     pub quizzes: Vec<QuizProgressView>,
 }
 
-/// The caller's standing in each of the course's quizzes (one batch get; none without quizzes).
-async fn standings(
-    state: &AppState,
-    page: &CoursePage,
-    student: UserId,
-) -> ApiResult<Vec<Option<QuizStanding>>> {
-    if page.quizzes.is_empty() {
-        return Ok(Vec::new());
+/// What a student has done in a course's quizzes and assignments, in course page order.
+#[derive(Default)]
+struct Records {
+    standings: Vec<Option<QuizStanding>>,
+    submissions: Vec<Option<Submission>>,
+}
+
+/// The student's quiz standings and assignment submissions: one batch get per 100 keys (none when the
+/// course has neither).
+async fn records(state: &AppState, page: &CoursePage, student: UserId) -> ApiResult<Records> {
+    let tenant = &page.course.tenant;
+    let mut wanted: Vec<Key> = page
+        .quizzes
+        .iter()
+        .map(|q| keys::quiz_attempt_counter(tenant, q.quiz_id, student))
+        .collect();
+    wanted.extend(
+        page.assignments
+            .iter()
+            .map(|a| keys::submission(tenant, a.assignment_id, student)),
+    );
+    let mut found = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(100) {
+        found.extend(state.table.batch_get(chunk).await?);
     }
-    Ok(QuizRepo::new(state.table.clone())
-        .standings(&page.course.tenant, &page.quiz_ids(), student)
-        .await?)
+    let mut found = found.into_iter();
+    let mut records = Records::default();
+    for _ in &page.quizzes {
+        records
+            .standings
+            .push(found.next().flatten().map(from_item).transpose()?);
+    }
+    for _ in &page.assignments {
+        records
+            .submissions
+            .push(found.next().flatten().map(from_item).transpose()?);
+    }
+    Ok(records)
 }
 
 impl CourseProgressView {
-    fn new(page: &CoursePage, e: &Enrollment, standings: &[Option<QuizStanding>]) -> Self {
+    fn new(page: &CoursePage, e: &Enrollment, records: &Records) -> Self {
+        let standings = &records.standings;
+        let assignments: Vec<AssignmentProgressView> = page
+            .assignments
+            .iter()
+            .zip(records.submissions.iter().chain(std::iter::repeat(&None)))
+            .map(|(a, s)| AssignmentProgressView {
+                assignment_id: a.assignment_id.to_string(),
+                title: a.title.clone(),
+                points: a.points,
+                due_date: timestamp(a.due_date),
+                status: s
+                    .as_ref()
+                    .map_or(SubmissionStatus::NotStarted, |s| s.status),
+                grade: s.as_ref().and_then(|s| s.grade),
+                submitted_at: s.as_ref().and_then(|s| s.submitted_at).map(timestamp),
+            })
+            .collect();
         CourseProgressView {
             course_id: page.course.id.to_string(),
             course_title: page.course.title.as_str().to_owned(),
@@ -287,7 +359,15 @@ impl CourseProgressView {
             status: e.status,
             completed_at: e.completed_at.map(timestamp),
             last_activity: e.last_activity.map(timestamp),
-            progress: e.progress(&page.lessons, &page.quiz_ids()),
+            progress: ProgressView {
+                progress: e.progress(&page.lessons, &page.quiz_ids()),
+                total_assignments: assignments.len() as u32,
+                completed_assignments: assignments
+                    .iter()
+                    .filter(|a| a.status == SubmissionStatus::Graded)
+                    .count() as u32,
+            },
+            assignments,
             lessons: page
                 .lessons
                 .iter()
@@ -365,10 +445,10 @@ pub async fn complete_lesson(
     let enrollment = EnrollmentRepo::new(state.table.clone())
         .complete_lesson(&page, caller.id, lesson, now())
         .await?;
-    let standings = standings(&state, &page, caller.id).await?;
+    let records = records(&state, &page, caller.id).await?;
     Ok(Json(Envelope::new(
         "Lesson completed",
-        CourseProgressView::new(&page, &enrollment, &standings),
+        CourseProgressView::new(&page, &enrollment, &records),
     )))
 }
 
@@ -391,12 +471,8 @@ pub async fn progress(
         .get(&caller.tenant, page.course.id, caller.id)
         .await?
         .ok_or_else(|| ApiError::not_found("enrollment"))?;
-    let standings = standings(&state, &page, caller.id).await?;
-    Ok(Json(CourseProgressView::new(
-        &page,
-        &enrollment,
-        &standings,
-    )))
+    let records = records(&state, &page, caller.id).await?;
+    Ok(Json(CourseProgressView::new(&page, &enrollment, &records)))
 }
 
 /// A student of a course, with their progress.
