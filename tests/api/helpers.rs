@@ -64,6 +64,7 @@ pub fn config(dir: &std::path::Path) -> Config {
         tokens: lectern_auth_config(),
         keys: KeySource::LocalFile(dir.join("jwt.pem")),
         data_dir: dir.to_path_buf(),
+        object_store: None,
     }
 }
 

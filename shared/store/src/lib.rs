@@ -21,6 +21,7 @@
 //! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
 //!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
+//! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod catalog;
@@ -30,6 +31,7 @@ pub mod cursor;
 pub mod dynamo;
 pub mod enrollments;
 mod eval;
+pub mod files;
 pub mod item;
 pub mod keys;
 pub mod lessons;
