@@ -8,6 +8,7 @@ mod courses;
 mod dynamo;
 mod enrollment;
 mod failures;
+mod files;
 mod helpers;
 mod http_glue;
 mod lessons;
