@@ -27,7 +27,7 @@ pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId, RatingId,
-    SessionId, SubmissionId, TenantId, UserId,
+    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId,
+    RatingId, SessionId, SubmissionId, TenantId, UserId,
 };
 pub use validation::{FieldErrors, Invalid};
