@@ -21,7 +21,7 @@
 //! | Quiz with its questions | `T#{t}#QUIZ#{quizId}` | `QUIZ` | | |
 //! | Attempts a student has started | `T#{t}#QUIZ#{quizId}` | `ATTEMPTS#{userId}` | | |
 //! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
-//! | File (description; bytes in S3) | `T#{t}#FILE#{fileId}` | `FILE` | | |
+//! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -48,6 +48,10 @@
 //! | A student's standing in a course's quizzes (progress) | PK = each quiz, SK = `ATTEMPTS#{userId}` | table | 1 batch get |
 //! | Everything of a quiz (its deletion) | PK = quiz | table | 1 query per 100 items |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
+//! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
+//! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
+//! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
+//! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
@@ -257,6 +261,7 @@ mod tests {
             course(&t, CourseId::new()),
             enrollment(&t, CourseId::new(), u),
             quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
+            file(&t, FileId::new()),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }
