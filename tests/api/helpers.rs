@@ -18,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub dir: tempfile::TempDir,
+    /// The embedded S3 endpoint, for apps spawned with one ([`TestApp::spawn_with_files`]).
+    pub s3: Option<lectern_local::s3::EmbeddedS3>,
 }
 
 /// A response: status, headers and JSON body (Null when empty).
@@ -64,6 +66,7 @@ pub fn config(dir: &std::path::Path) -> Config {
         tokens: lectern_auth_config(),
         keys: KeySource::LocalFile(dir.join("jwt.pem")),
         data_dir: dir.to_path_buf(),
+        object_store: None,
     }
 }
 
@@ -83,9 +86,32 @@ impl TestApp {
         Self::spawn_on(dir, Arc::new(table)).await
     }
 
+    /// The app on a fresh SQLite store, with an embedded S3 endpoint on its temporary folder.
+    pub async fn spawn_with_files() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        let mut app = Self::spawn_with(dir, Arc::new(table), Some(Arc::new(store))).await;
+        app.s3 = Some(s3);
+        app
+    }
+
     /// The app over a given table (sabotaged, or DynamoDB on moto), with its data folder.
     pub async fn spawn_on(dir: tempfile::TempDir, table: Arc<dyn Table>) -> TestApp {
-        let state = AppState::with_table(&config(dir.path()), table).unwrap();
+        Self::spawn_with(dir, table, None).await
+    }
+
+    /// The app over a given table and object store.
+    pub async fn spawn_with(
+        dir: tempfile::TempDir,
+        table: Arc<dyn Table>,
+        files: Option<Arc<lectern_files::ObjectStore>>,
+    ) -> TestApp {
+        let mut state = AppState::with_table(&config(dir.path()), table).unwrap();
+        state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = lectern_local::app(state.clone());
@@ -95,6 +121,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             state,
             dir,
+            s3: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod courses;
 mod dynamo;
 mod enrollment;
 mod failures;
+mod files;
 mod helpers;
 mod http_glue;
 mod lessons;

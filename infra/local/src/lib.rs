@@ -8,6 +8,9 @@
 //! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
 //! - `serve`: runs an app on a listener until Ctrl-C.
+//! - [`s3`]: the embedded S3 endpoint (s3s + s3s-fs) the files group presigns against.
+
+pub mod s3;
 
 use axum::Router;
 use lectern_domain::TenantId;
@@ -54,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(users_function::routes())
         .merge(courses_function::routes())
         .merge(assignments_function::routes())
+        .merge(files_function::routes())
 }
 
 /// The servable app of every route group.

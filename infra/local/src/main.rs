@@ -1,5 +1,7 @@
 //! `lectern-local`: serves the whole API on `LECTERN_ADDR` (default 127.0.0.1:3000) with data under
-//! `LECTERN_DATA_DIR` (default `.lectern`). `lectern-local openapi` prints the OpenAPI document.
+//! `LECTERN_DATA_DIR` (default `.lectern`). Unless `LECTERN_S3_BUCKET` names a real bucket, files go
+//! to an embedded S3 endpoint on `LECTERN_S3_ADDR` (default: an ephemeral port on 127.0.0.1) storing
+//! under `{data dir}/objects`. `lectern-local openapi` prints the OpenAPI document.
 
 use anyhow::Context;
 
@@ -10,8 +12,24 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     lectern_web::telemetry::init();
-    let config = lectern_web::Config::from_env()?;
-    let state = lectern_web::AppState::build(&config).await?;
+    let mut config = lectern_web::Config::from_env()?;
+    // Kept alive until the server stops.
+    let _embedded_s3 = if config.object_store.is_none() {
+        let addr = std::env::var("LECTERN_S3_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());
+        let s3 = lectern_local::s3::start(&config.data_dir.join("objects"), &addr).await?;
+        println!(
+            "S3 endpoint on http://{} (bucket {})",
+            s3.addr, s3.config.bucket
+        );
+        config.object_store = Some(s3.config.clone());
+        Some(s3)
+    } else {
+        None
+    };
+    let state = lectern_web::AppState::build(&config)
+        .await?
+        .with_object_store(&config)
+        .await;
     if let (Ok(email), Ok(password)) = (
         std::env::var("LECTERN_ADMIN_EMAIL"),
         std::env::var("LECTERN_ADMIN_PASSWORD"),

@@ -88,20 +88,15 @@ fn submission_item(t: &TenantId, s: &Submission) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// Fixed-width UTC time, so log keys sort by time.
-fn log_time(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
-
 fn grade_change_item(t: &TenantId, change: &GradeChange) -> Result<Item, StoreError> {
     keyed_item(
         change,
-        keys::grade_change(t, change.course_id, &log_time(change.at), change.id),
+        keys::grade_change(
+            t,
+            change.course_id,
+            &keys::sortable_time(change.at),
+            change.id,
+        ),
         "GradeChange",
     )
 }

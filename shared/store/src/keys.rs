@@ -25,7 +25,7 @@
 //! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
 //! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
-//! | File (description; bytes in S3) | `T#{t}#FILE#{fileId}` | `FILE` | | |
+//! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -60,6 +60,10 @@
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
+//! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
+//! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
+//! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
+//! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
@@ -197,6 +201,17 @@ pub fn course_with_assignments() -> SortKeyCondition {
     SortKeyCondition::Between(COURSE_PAGE_PREFIX.into(), "COURSE#ASSIGNMENT$".into())
 }
 
+/// A time as a sort-key part: fixed-width UTC with milliseconds, so keys sort by time (RFC 3339 as
+/// `time` writes it drops trailing zeros of the fraction, and `.12Z` would sort after `.123Z`).
+pub fn sortable_time(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 pub const GRADE_LOG_PREFIX: &str = "GRADELOG#";
 
 /// A grade change in its course's log: by time (RFC 3339 UTC, fixed width), then id.
@@ -329,6 +344,7 @@ mod tests {
             course(&t, CourseId::new()),
             enrollment(&t, CourseId::new(), u),
             quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
+            file(&t, FileId::new()),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }
@@ -387,6 +403,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn sortable_times_sort_as_the_times_do(a in 0i64..4_000_000_000_000, b in 0i64..4_000_000_000_000) {
+            let t = |ms: i64| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
+            prop_assert_eq!(sortable_time(t(a)).cmp(&sortable_time(t(b))), a.cmp(&b));
+        }
+
         #[test]
         fn tenants_never_share_a_partition(a in "[a-z0-9][a-z0-9-]{0,31}", b in "[a-z0-9][a-z0-9-]{0,31}") {
             prop_assume!(a != b);

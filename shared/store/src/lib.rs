@@ -22,6 +22,7 @@
 //!   instructors in one batch get.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
+//! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod assignments;
@@ -32,6 +33,7 @@ pub mod cursor;
 pub mod dynamo;
 pub mod enrollments;
 mod eval;
+pub mod files;
 pub mod item;
 pub mod keys;
 pub mod lessons;

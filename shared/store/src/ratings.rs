@@ -37,7 +37,11 @@ pub(crate) fn rating_item(tenant: &TenantId, r: &Rating) -> Result<Item, StoreEr
     );
     item.insert(
         Index::Gsi1.sk_attr().into(),
-        AttrValue::S(format!("{}#{}", stamp(r), r.student_id)),
+        AttrValue::S(format!(
+            "{}#{}",
+            keys::sortable_time(r.updated_at),
+            r.student_id
+        )),
     );
     Ok(item)
 }

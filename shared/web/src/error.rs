@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
+use lectern_files::{LimitError, ObjectStoreError};
 use lectern_store::StoreError;
 use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
@@ -71,6 +72,9 @@ pub enum ApiError {
     /// 413: the body is larger than allowed.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 413: something declared (a file's size) is over a limit; the message names the limit.
+    #[error("{message}")]
+    LimitExceeded { code: &'static str, message: String },
     /// 415: the body is not JSON.
     #[error("the request body must be JSON (content-type: application/json)")]
     UnsupportedMediaType,
@@ -117,6 +121,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::LimitExceeded { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
@@ -201,6 +206,33 @@ impl From<StoreError> for ApiError {
             other @ (StoreError::InvalidRequest(_) | StoreError::Corrupt(_)) => {
                 ApiError::Internal(other.into())
             }
+        }
+    }
+}
+
+/// Object storage failures: an unreachable bucket is 503; a URL that cannot be signed is a bug.
+impl From<ObjectStoreError> for ApiError {
+    fn from(error: ObjectStoreError) -> Self {
+        match error {
+            ObjectStoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            other @ ObjectStoreError::Presign(_) => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// An upload over its purpose's limits: 400 for the content type, 413 for the size, each naming the
+/// limit.
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::ContentType { .. } => {
+                ApiError::bad_request("content_type_not_allowed", error.to_string())
+            }
+            LimitError::Empty => ApiError::invalid_field("size", error.to_string()),
+            LimitError::TooLarge { .. } => ApiError::LimitExceeded {
+                code: "file_too_large",
+                message: error.to_string(),
+            },
         }
     }
 }

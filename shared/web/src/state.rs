@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use lectern_auth::keys::PublicKey;
 use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
+use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
 
 /// The tenants this deployment serves. Anonymous calls (register, sign in) name theirs in the
@@ -78,6 +79,9 @@ pub struct Config {
     pub keys: KeySource,
     /// The local data folder (SQLite file, generated key), for local runs.
     pub data_dir: PathBuf,
+    /// The files' bucket (`LECTERN_S3_BUCKET`, optional `LECTERN_S3_ENDPOINT`); `None`: no object
+    /// storage, and the files endpoints answer 503.
+    pub object_store: Option<ObjectStoreConfig>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -126,6 +130,11 @@ impl Config {
             },
             keys,
             data_dir,
+            object_store: var("LECTERN_S3_BUCKET").map(|bucket| ObjectStoreConfig {
+                bucket,
+                endpoint: var("LECTERN_S3_ENDPOINT"),
+                credentials: None,
+            }),
         })
     }
 }
@@ -138,6 +147,9 @@ pub struct AppState {
     /// Present where the signing key is configured (the auth function, local runs).
     pub issuer: Option<Arc<TokenIssuer>>,
     pub tenants: Arc<Tenants>,
+    /// The files' bucket, where configured (the files function, local runs); see
+    /// [`AppState::with_object_store`].
+    pub files: Option<Arc<ObjectStore>>,
 }
 
 impl AppState {
@@ -204,6 +216,16 @@ impl AppState {
             verifier: Arc::new(verifier),
             issuer,
             tenants: Arc::new(config.tenants.clone()),
+            files: None,
         })
+    }
+
+    /// Connects the object store of the configuration, if it has one. Only the route groups that
+    /// serve files call this, so the others never load the S3 client.
+    pub async fn with_object_store(mut self, config: &Config) -> AppState {
+        if let Some(store) = &config.object_store {
+            self.files = Some(Arc::new(ObjectStore::connect(store).await));
+        }
+        self
     }
 }

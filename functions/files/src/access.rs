@@ -1,0 +1,119 @@
+//! Who may do what with a file (OWASP API #1: object-level authorization on every read and write).
+//!
+//! - Attach: a submission to a course the caller is enrolled in as a student; lesson content, lesson
+//!   media and a course thumbnail to a course the caller teaches (or any, for admins); an avatar to
+//!   oneself.
+//! - Read (metadata, secure URL): the uploader, the course's instructor, the tenant's admins, and for
+//!   lesson content and media the course's enrolled students. Everyone else is told the file does not
+//!   exist (404), so ids cannot be probed.
+//! - Delete: the uploader and admins.
+
+use std::collections::HashMap;
+
+use lectern_domain::course::Course;
+use lectern_domain::enrollment::Enrollment;
+use lectern_domain::file::{FilePurpose, StoredFile};
+use lectern_domain::{CourseId, UserId};
+use lectern_store::{Key, from_item, keys};
+use lectern_web::{ApiResult, AppState, AuthUser};
+
+/// A file's course and the caller's enrollment in it, as far as reading it depends on them.
+#[derive(Default)]
+pub struct CourseContext {
+    courses: HashMap<CourseId, Course>,
+    enrolled: HashMap<CourseId, bool>,
+}
+
+impl CourseContext {
+    /// The courses of `files` (and the caller's enrollments in them), in one batch get, and none at
+    /// all when the caller's access does not depend on them.
+    pub async fn load(
+        state: &AppState,
+        caller: &AuthUser,
+        files: &[&StoredFile],
+    ) -> ApiResult<CourseContext> {
+        let mut courses: Vec<CourseId> = files
+            .iter()
+            .filter(|f| !decided_without_course(caller, f))
+            .filter_map(|f| f.course_id)
+            .collect();
+        courses.sort();
+        courses.dedup();
+        let mut context = CourseContext::default();
+        if courses.is_empty() {
+            return Ok(context);
+        }
+        let wanted: Vec<Key> = courses
+            .iter()
+            .flat_map(|c| {
+                [
+                    keys::course(&caller.tenant, *c),
+                    keys::enrollment(&caller.tenant, *c, caller.id),
+                ]
+            })
+            .collect();
+        let mut found = state.table.batch_get(&wanted).await?.into_iter();
+        for id in courses {
+            let course: Option<Course> = found.next().flatten().map(from_item).transpose()?;
+            let enrollment: Option<Enrollment> =
+                found.next().flatten().map(from_item).transpose()?;
+            if let Some(course) = course {
+                context.courses.insert(id, course);
+            }
+            context
+                .enrolled
+                .insert(id, enrollment.is_some_and(|e| e.is_active()));
+        }
+        Ok(context)
+    }
+}
+
+/// Whether the caller's access is settled by who they are alone (uploader, admin).
+fn decided_without_course(caller: &AuthUser, file: &StoredFile) -> bool {
+    caller.is_admin() || file.uploader_id == caller.id
+}
+
+/// Whether the caller may read the file (its metadata and a download URL).
+pub fn may_read(caller: &AuthUser, file: &StoredFile, context: &CourseContext) -> bool {
+    if file.tenant != caller.tenant {
+        return false;
+    }
+    if decided_without_course(caller, file) {
+        return true;
+    }
+    let Some(course_id) = file.course_id else {
+        return false;
+    };
+    if context
+        .courses
+        .get(&course_id)
+        .is_some_and(|c| c.instructor_id == caller.id)
+    {
+        return true;
+    }
+    matches!(
+        file.purpose,
+        FilePurpose::LessonContent | FilePurpose::LessonMedia
+    ) && context.enrolled.get(&course_id).copied().unwrap_or(false)
+}
+
+/// Whether the caller may delete the file.
+pub fn may_delete(caller: &AuthUser, file: &StoredFile) -> bool {
+    file.tenant == caller.tenant && decided_without_course(caller, file)
+}
+
+/// Whether the caller may manage a course's files (its instructor, admins).
+pub fn may_manage(caller: &AuthUser, course: &Course) -> bool {
+    caller.is_admin() || caller.id == course.instructor_id
+}
+
+/// The id a purpose's objects are kept under: the course for course material, the user otherwise.
+pub fn owner_of(purpose: FilePurpose, caller: UserId, course: Option<CourseId>) -> String {
+    match (purpose, course) {
+        (
+            FilePurpose::LessonContent | FilePurpose::LessonMedia | FilePurpose::CourseThumbnail,
+            Some(course),
+        ) => course.to_string(),
+        _ => caller.to_string(),
+    }
+}

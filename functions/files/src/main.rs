@@ -1,0 +1,12 @@
+//! The files route group as a Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lectern_web::telemetry::init();
+    let config = lectern_web::Config::from_env()?;
+    let state = lectern_web::AppState::build(&config)
+        .await?
+        .with_object_store(&config)
+        .await;
+    lambda_http::run(files_function::router(state)).await
+}
