@@ -207,36 +207,42 @@ async fn on_dynamodb_a_course_is_built_listed_enrolled_in_completed_rated_and_de
 }
 
 #[tokio::test]
-async fn on_dynamodb_enrollments_are_counted_and_a_second_one_is_a_conflict() {
-    // Races are tested on the embedded backend: moto's server applies concurrent transactions without
-    // isolation (a cancelled one restores the whole table as it was when it began, and concurrent
-    // ADDs can lose updates), so a race on moto tests moto. Here: the adapter's conditions and
-    // cancellation reasons, one request after another.
+async fn on_dynamodb_concurrent_enrollments_are_counted_exactly_and_a_duplicate_is_refused() {
+    // GIVEN six students and a published course on DynamoDB
     let app = spawn_on_dynamo().await;
     let teacher = app.user("t@example.org", "teacher", "instructor").await;
     let course = app.course(&teacher, json!({}), true).await;
-    let path = format!("/api/v1/courses/{course}/enroll");
-    for i in 0..3 {
-        let s = app
-            .user(
+    let mut students = Vec::new();
+    for i in 0..6 {
+        students.push(
+            app.user(
                 &format!("s{i}@example.org"),
                 &format!("student{i}"),
                 "student",
             )
-            .await;
-        app.post(&path, Some(&s.access), json!({}))
-            .await
-            .assert(201);
-        let again = app
-            .post(&path, Some(&s.access), json!({}))
-            .await
-            .assert(409);
-        assert_eq!(again.code(), "already_enrolled");
+            .await,
+        );
     }
+    // WHEN they enroll at once, the first one twice
+    let path = format!("/api/v1/courses/{course}/enroll");
+    let mut calls: Vec<_> = students
+        .iter()
+        .map(|s| app.post(&path, Some(&s.access), json!({})))
+        .collect();
+    calls.push(app.post(&path, Some(&students[0].access), json!({})));
+    let replies = futures::future::join_all(calls).await;
+    // THEN each is in once, the duplicate is refused, and the counter is exact
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let refused: Vec<&str> = replies
+        .iter()
+        .filter(|r| r.status == 409)
+        .map(|r| r.code())
+        .collect();
+    assert_eq!((created, refused), (6, vec!["already_enrolled"]));
     let page = app
         .get(&format!("/api/v1/courses/{course}"), None)
         .await
         .assert(200)
         .body;
-    assert_eq!(page["totalEnrollments"], 3);
+    assert_eq!(page["totalEnrollments"], 6);
 }

@@ -4,6 +4,11 @@
 //! a file lock so that parallel test binaries install it once): no test is skipped for a missing
 //! tool. `LECTERN_MOTO_SERVER` names another `moto_server` binary to use instead.
 //!
+//! moto's application runs behind one lock (`moto_serial.py` beside this crate's sources): moto does
+//! not isolate concurrent requests from each other (concurrent `ADD`s can lose one; a cancelled
+//! transaction restores whole tables), while DynamoDB serialises writes to an item and isolates
+//! transactions. With the lock, tests of concurrency test the adapter, not moto.
+//!
 //! The server runs under a small shell that kills it when the read end of a pipe from this process
 //! sees end-of-file, which happens however this process ends (even `SIGKILL`): moto never outlives
 //! the tests. Each test makes a table of its own, so tests running in parallel never see each other's
@@ -44,7 +49,9 @@ const START_ATTEMPTS: usize = 3;
 /// its own (a port already taken), the shell exits too, so the start-up loop notices at once.
 const SUPERVISOR: &str = r#"
 exec 3<&0
-"$0" -H 127.0.0.1 -p "$1" </dev/null &
+port=$1
+shift
+"$0" "$@" -H 127.0.0.1 -p "$port" </dev/null &
 moto=$!
 ( read -r _ <&3; kill "$moto" 2>/dev/null ) &
 watcher=$!
@@ -83,17 +90,20 @@ fn tools_dir() -> PathBuf {
     workspace().join("target/tools")
 }
 
-/// The `moto_server` binary, installed first if it is not there yet.
-fn moto_server() -> anyhow::Result<PathBuf> {
+/// How to start moto: a program and its first arguments. By default the tools' Python running
+/// `moto_serial.py`, installed first if it is not there yet.
+fn moto_server() -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     if let Some(path) = std::env::var_os("LECTERN_MOTO_SERVER") {
-        return Ok(PathBuf::from(path));
+        return Ok((PathBuf::from(path), Vec::new()));
     }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_serial.py");
     let tools = tools_dir();
+    let python = tools.join("venv/bin/python");
     let binary = tools.join("venv/bin/moto_server");
     // The stamp is written last: a binary without it is an install still running (or failed).
     let installed = || binary.exists() && tools.join("venv/.lectern-tools-v1").exists();
     if installed() {
-        return Ok(binary);
+        return Ok((python, vec![script]));
     }
     std::fs::create_dir_all(&tools).with_context(|| format!("creating {}", tools.display()))?;
     let lock = File::options()
@@ -116,14 +126,14 @@ fn moto_server() -> anyhow::Result<PathBuf> {
         }
     }
     drop(lock);
-    Ok(binary)
+    Ok((python, vec![script]))
 }
 
 fn start() -> anyhow::Result<Moto> {
-    let binary = moto_server()?;
+    let (program, args) = moto_server()?;
     let mut errors = Vec::new();
     for _ in 0..START_ATTEMPTS {
-        match start_on_a_free_port(&binary) {
+        match start_on_a_free_port(&program, &args) {
             Ok(moto) => return Ok(moto),
             Err(e) => errors.push(format!("{e:#}")),
         }
@@ -138,7 +148,7 @@ fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-fn start_on_a_free_port(binary: &Path) -> anyhow::Result<Moto> {
+fn start_on_a_free_port(program: &Path, args: &[PathBuf]) -> anyhow::Result<Moto> {
     let port = free_port()?;
     let log_path = tools_dir().join(format!("moto-{port}.log"));
     let log =
@@ -146,8 +156,9 @@ fn start_on_a_free_port(binary: &Path) -> anyhow::Result<Moto> {
     let mut shell = Command::new("sh")
         .arg("-c")
         .arg(SUPERVISOR)
-        .arg(binary)
+        .arg(program)
         .arg(port.to_string())
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(log.try_clone()?)
         .stderr(log)
