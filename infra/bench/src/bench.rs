@@ -68,6 +68,8 @@ pub struct BenchOptions {
     pub cold_starts: usize,
     pub build: Build,
     pub profile: Profile,
+    /// Extra variables for the function processes (`--env KEY=VALUE`), for experiments.
+    pub extra_env: Vec<(String, String)>,
     /// The checkout (where `events/` is).
     pub root: PathBuf,
     /// Where the binaries are (`<target>/<profile>/`).
@@ -227,12 +229,16 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         acc: Accumulator::default(),
     }];
     for function in &options.functions {
+        let with_extra = |mut env: Vec<(String, String)>| {
+            env.extend(options.extra_env.iter().cloned());
+            env
+        };
         targets.push(Target {
             name: function.name.into(),
             package: function.package.into(),
             binary: bin_dir.join(function.package),
-            env: function_environment(function, data.path(), &keys),
-            dynamo_env: Some(dynamo_environment(function, data.path(), &keys)),
+            env: with_extra(function_environment(function, data.path(), &keys)),
+            dynamo_env: Some(with_extra(dynamo_environment(function, data.path(), &keys))),
             events: events_of(&options.root, function.name)?,
             needs_admin: true,
             acc: Accumulator::default(),

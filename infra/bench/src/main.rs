@@ -11,7 +11,7 @@ use lectern_bench::load::{self, LoadOptions};
 use lectern_bench::targets::{FUNCTIONS, Function};
 
 const USAGE: &str = "usage:
-  lectern-bench bench [--functions auth,users,courses] [--invocations 1000] [--cold-starts 10] [--no-build] [--debug]
+  lectern-bench bench [--functions auth,users,courses] [--invocations 1000] [--cold-starts 10] [--no-build] [--debug] [--env KEY=VALUE]...
   lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]";
 
 #[tokio::main]
@@ -81,8 +81,28 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
             "--cold-starts",
             "--no-build",
             "--debug",
+            "--env",
         ],
     )?;
+    let mut extra_env = Vec::new();
+    for (i, flag) in flags.iter().enumerate() {
+        let pair = match flag.strip_prefix("--env=") {
+            Some(pair) => Some(pair),
+            None if flag == "--env" => Some(
+                flags
+                    .get(i + 1)
+                    .map(String::as_str)
+                    .context("--env needs KEY=VALUE")?,
+            ),
+            None => None,
+        };
+        if let Some(pair) = pair {
+            let (key, value) = pair
+                .split_once('=')
+                .with_context(|| format!("--env {pair:?} is not KEY=VALUE"))?;
+            extra_env.push((key.to_owned(), value.to_owned()));
+        }
+    }
     let functions = match value(flags, "--functions")? {
         Some(list) => list
             .split(',')
@@ -105,6 +125,7 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
         } else {
             Profile::Release
         },
+        extra_env,
         root: lectern_bench::workspace_root(),
         output: target_dir.join("bench").join("results.json"),
         target_dir,

@@ -16,6 +16,7 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
         cold_starts: 1,
         build: Build::Missing,
         profile: Profile::Debug,
+        extra_env: Vec::new(),
         root: lectern_bench::workspace_root(),
         target_dir: lectern_bench::target_dir(),
         output: out.path().join("results.json"),
