@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test tools openapi
+.PHONY: run test tools openapi bench load
 
 # Lectern on 127.0.0.1:3000 with the embedded store under .lectern/ (needs only cargo).
 run:
@@ -17,3 +17,11 @@ tools:
 # Regenerates docs/openapi.json from the code.
 openapi:
 	cargo run -q -p lectern-local -- openapi > docs/openapi.json
+
+# The performance harness (docs/performance.md): cold start, warm latency, memory and package size of
+# every function against a hello-world floor, then a load run against the local server.
+bench:
+	cargo run -p lectern-bench --release -- bench
+
+load:
+	cargo run -p lectern-bench --release -- load

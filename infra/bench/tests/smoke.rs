@@ -1,0 +1,53 @@
+//! CI's smoke of the harness, so that it cannot rot: the auth function's and the floor's DEBUG builds
+//! under the Runtime API emulator, one cold start and twenty invocations. The figures of a debug build
+//! mean nothing; what is checked is that every invocation answered as expected and that init, latency
+//! and memory were measured. The full run is `cargo run -p lectern-bench --release -- bench`.
+
+use lectern_bench::bench::{self, BenchOptions, Build, Profile};
+use lectern_bench::targets::Function;
+
+#[tokio::test]
+async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
+    // GIVEN debug builds of the floor and the auth function (`cargo build` here when missing)
+    let out = tempfile::tempdir().unwrap();
+    let options = BenchOptions {
+        functions: vec![Function::named("auth").unwrap()],
+        invocations: 20,
+        cold_starts: 1,
+        build: Build::Missing,
+        profile: Profile::Debug,
+        extra_env: Vec::new(),
+        root: lectern_bench::workspace_root(),
+        target_dir: lectern_bench::target_dir(),
+        output: out.path().join("results.json"),
+    };
+    // WHEN the bench runs
+    let report = bench::run(&options).await.unwrap();
+    // THEN nothing failed and every figure was measured
+    let auth = &report.functions[0];
+    assert_eq!(report.errors(), 0, "{}", bench::render_table(&report));
+    assert_eq!(
+        auth.invocations, 21,
+        "the first invocation and twenty warm ones"
+    );
+    assert_eq!(auth.init_ms.len(), 1);
+    assert!(auth.init_median_ms > 0.0);
+    assert!(report.floor.init_median_ms > 0.0);
+    assert!(auth.init_ratio_to_floor > 0.0);
+    assert!(auth.first_invocation_median_ms > 0.0);
+    assert_eq!(auth.warm.count, 20);
+    assert!(auth.warm.p50_ms > 0.0 && auth.warm.p99_ms >= auth.warm.p50_ms);
+    assert!(auth.warm_reads.count > 0, "the GET events were invoked");
+    assert!(
+        auth.events
+            .iter()
+            .any(|e| e.name == "auth-register" && e.latency.count > 0),
+        "the POST events were invoked"
+    );
+    assert!(auth.peak_rss_kib > 1024, "peak RSS read from /proc");
+    assert!(auth.package_size.is_none(), "a debug binary is not sized");
+    // AND the JSON was written
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&options.output).unwrap()).unwrap();
+    assert_eq!(json["functions"][0]["name"], "auth");
+}
