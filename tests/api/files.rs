@@ -17,6 +17,8 @@ struct Class {
     outsider: Session,
     admin: Session,
     course: String,
+    /// An assignment of the course (submissions name it).
+    assignment: String,
 }
 
 async fn class(app: &TestApp) -> Class {
@@ -32,12 +34,26 @@ async fn class(app: &TestApp) -> Class {
     )
     .await
     .assert(201);
+    let assignment = app
+        .post(
+            &format!("/api/v1/courses/{course}/assignments"),
+            Some(&teacher.access),
+            json!({"title": "Essay", "description": "Write.", "points": 10,
+                   "dueDate": "2099-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert(201)
+        .body["data"]["assignmentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Class {
         teacher,
         student,
         outsider,
         admin,
         course,
+        assignment,
     }
 }
 
@@ -362,8 +378,7 @@ async fn only_those_allowed_may_attach_files_to_an_owner() {
     let stranger = app.user("other@x.org", "otherteach", "instructor").await;
     let submission = |course: &str| {
         json!({"fileName": "essay.pdf", "contentType": "application/pdf", "size": 100,
-               "purpose": "submission", "courseId": course,
-               "assignmentId": "0190f1f0-0000-7000-8000-000000000001"})
+               "purpose": "submission", "courseId": course, "assignmentId": c.assignment})
     };
 
     // THEN a student may not upload lesson content, nor another instructor to this course
@@ -385,6 +400,10 @@ async fn only_those_allowed_may_attach_files_to_an_owner() {
     no_assignment["assignmentId"] = Value::Null;
     let refused = ask(&app, &c.student, no_assignment).await.assert(400);
     assert!(refused.body["details"]["assignmentId"].is_string());
+    // AND an assignment of no course of the caller's is not found
+    let mut unknown = submission(&c.course);
+    unknown["assignmentId"] = json!("0190f1f0-0000-7000-8000-000000000001");
+    ask(&app, &c.student, unknown).await.assert(404);
     // AND an unknown course is 404, the admin may attach to any course
     ask(
         &app,
@@ -421,7 +440,7 @@ async fn who_may_read_a_file_is_checked_and_everyone_else_gets_404() {
         &c.student,
         json!({"fileName": "essay.txt", "contentType": "text/plain", "size": 3,
                "purpose": "submission", "courseId": c.course,
-               "assignmentId": "0190f1f0-0000-7000-8000-000000000001"}),
+               "assignmentId": c.assignment}),
         b"abc",
     )
     .await;
@@ -482,7 +501,7 @@ async fn bulk_permissions_answer_per_id_in_order() {
         &c.student,
         json!({"fileName": "essay.txt", "contentType": "text/plain", "size": 3,
                "purpose": "submission", "courseId": c.course,
-               "assignmentId": "0190f1f0-0000-7000-8000-000000000001"}),
+               "assignmentId": c.assignment}),
         b"abc",
     )
     .await;

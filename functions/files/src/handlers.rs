@@ -197,19 +197,21 @@ async fn check_owner(state: &AppState, caller: &AuthUser, body: &NewUpload) -> A
         FilePurpose::Submission => {
             let course = required("courseId", body.purpose, course)?;
             let assignment = required("assignmentId", body.purpose, assignment)?;
-            // Assignments are checked against their course once they exist; until then the course
-            // enrollment is what makes a submission the caller's own.
+            // The course, the caller's enrollment in it, and the assignment's summary in the course
+            // (so a submission file names an assignment of that course).
             let found = state
                 .table
                 .batch_get(&[
                     keys::course(tenant, course),
                     keys::enrollment(tenant, course, caller.id),
+                    keys::assignment_summary(tenant, course, assignment),
                 ])
                 .await?;
             let mut found = found.into_iter();
             let course_item: Option<Course> = found.next().flatten().map(from_item).transpose()?;
             let enrollment: Option<Enrollment> =
                 found.next().flatten().map(from_item).transpose()?;
+            let assignment_exists = found.next().flatten().is_some();
             if course_item.is_none_or(|c| c.deleting_since.is_some()) {
                 return Err(ApiError::not_found("course"));
             }
@@ -217,6 +219,9 @@ async fn check_owner(state: &AppState, caller: &AuthUser, body: &NewUpload) -> A
                 return Err(ApiError::Forbidden(
                     "only students enrolled in the course may upload submissions to it".into(),
                 ));
+            }
+            if !assignment_exists {
+                return Err(ApiError::not_found("assignment"));
             }
             Ok(Owner {
                 course: Some(course),
