@@ -2,14 +2,11 @@
 //! under concurrency), lateness and its deduction, rubrics, files, the grade log and report, the
 //! authorization matrix, and store round trips.
 
-use std::sync::Arc;
-
 use lectern_domain::file::{FilePurpose, FileStatus, StoredFile};
 use lectern_domain::{FileId, TenantId, UserId};
 use lectern_store::item::keyed_item;
 use lectern_store::keys;
-use lectern_store::sqlite::SqliteTable;
-use lectern_testkit::counting::{Calls, CountingTable};
+use lectern_testkit::counting::Calls;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -911,11 +908,7 @@ fn calls(get: usize, batch_get: usize, query: usize, put: usize, transact_write:
 #[tokio::test]
 async fn assignment_endpoints_stay_within_their_store_round_trips() {
     // GIVEN a counting store, two courses with an enrolled student and an assignment each
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(CountingTable::new(
-        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
-    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (app, table) = TestApp::counting().await;
     let teacher = app.user("t@example.org", "teacher", "instructor").await;
     let student = app.user("s@example.org", "student", "student").await;
     let one = course_with(&app, &teacher, &student, "One").await;

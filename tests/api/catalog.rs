@@ -1,12 +1,9 @@
 //! The catalog list, `GET /api/v1/courses`: filters, search, sort orders, pages and cursors, drafts,
 //! tenants, bad parameters, and its store round trips.
 
-use std::sync::Arc;
-
 use lectern_domain::{CourseId, TenantId};
 use lectern_store::courses::CourseRepo;
-use lectern_store::sqlite::SqliteTable;
-use lectern_testkit::counting::{Calls, CountingTable};
+use lectern_testkit::counting::Calls;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -651,11 +648,7 @@ async fn bad_parameters_are_400s_naming_the_field() {
 #[tokio::test]
 async fn listing_the_catalog_costs_one_query_and_one_batch_get() {
     // GIVEN an app whose store counts calls, with courses by two instructors
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(CountingTable::new(
-        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
-    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (app, table) = TestApp::counting().await;
     let ada = app.user("a@example.org", "ada", "instructor").await;
     let bob = app.user("b@example.org", "bob", "instructor").await;
     many(&app, &ada, 3).await;

@@ -267,6 +267,18 @@ impl TestApp {
         }
     }
 
+    /// An app on a fresh SQLite store wrapped in a call counter, and the counter.
+    pub async fn counting() -> (
+        TestApp,
+        Arc<lectern_testkit::counting::CountingTable<SqliteTable>>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let table = Arc::new(lectern_testkit::counting::CountingTable::new(
+            SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+        ));
+        (TestApp::spawn_on(dir, table.clone()).await, table)
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
         self.call(Method::DELETE, path, token, None).await
     }

@@ -1,17 +1,14 @@
 //! Quizzes: authoring with validation, hidden answers, attempts within limits (also when racing),
 //! grading of every question type, time limits, scoring policies, results, and who may do what.
 
-use std::sync::Arc;
-
 use lectern_domain::quiz::QuizStanding;
 use lectern_domain::user::now;
 use lectern_domain::{CourseId, QuizId, TenantId, UserId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::quizzes::QuizRepo;
-use lectern_store::sqlite::SqliteTable;
 use lectern_store::{AttrValue, Update, UpdateAction, keys};
-use lectern_testkit::counting::{Calls, CountingTable};
+use lectern_testkit::counting::Calls;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -841,11 +838,7 @@ async fn who_may_do_what_with_a_quiz() {
 #[tokio::test]
 async fn quiz_endpoints_stay_within_their_store_round_trips() {
     // GIVEN an app whose store counts calls, with a course, a quiz and an enrolled student
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(CountingTable::new(
-        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
-    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (app, table) = TestApp::counting().await;
     let teacher = app.user("t@example.org", "teacher", "instructor").await;
     let student = app.user("s@example.org", "student", "student").await;
     let course_id = course(&app, &teacher, false).await;

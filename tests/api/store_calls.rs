@@ -2,10 +2,7 @@
 //! one transaction after the reads it needs. Sign in is the documented exception: it reads the email
 //! claim and the failed-sign-in window in one batch, then the user the claim names.
 
-use std::sync::Arc;
-
-use lectern_store::sqlite::SqliteTable;
-use lectern_testkit::counting::{Calls, CountingTable};
+use lectern_testkit::counting::Calls;
 use reqwest::Method;
 use serde_json::json;
 
@@ -24,11 +21,7 @@ fn calls(get: usize, batch_get: usize, query: usize, transact_write: usize) -> C
 #[tokio::test]
 async fn every_endpoint_stays_within_its_store_round_trips() {
     // GIVEN an app whose store counts calls, with an admin and ada signed in
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(CountingTable::new(
-        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
-    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (app, table) = TestApp::counting().await;
     let admin = app.admin().await;
     table.take();
 
@@ -145,11 +138,7 @@ async fn every_endpoint_stays_within_its_store_round_trips() {
 #[tokio::test]
 async fn course_endpoints_stay_within_their_store_round_trips() {
     // GIVEN a counting store, a published course with a lesson and a prerequisite, and a student
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(CountingTable::new(
-        SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
-    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (app, table) = TestApp::counting().await;
     let teacher = app.user("t@example.org", "teacher", "instructor").await;
     let student = app.user("s@example.org", "student", "student").await;
     let intro = app.course(&teacher, json!({"title": "Intro"}), true).await;
