@@ -23,8 +23,8 @@ use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
-    Condition, Index, Key, MAX_BATCH_GET_KEYS, MAX_TRANSACTION_ACTIONS, Query, SK,
-    SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
+    Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SK, SortKeyCondition, StoreError, Table,
+    TxAction, Update, UpdateAction,
 };
 
 /// Why an assignment or submission write did not happen.
@@ -216,28 +216,9 @@ impl AssignmentRepo {
             }
             other => other?,
         }
-        loop {
-            let page = self
-                .table
-                .query(
-                    &Query::partition(keys::assignment_pk(&a.tenant, a.id))
-                        .limit(MAX_TRANSACTION_ACTIONS),
-                )
-                .await?;
-            if page.items.is_empty() {
-                return Ok(());
-            }
-            let deletes = page
-                .items
-                .iter()
-                .filter_map(Key::of)
-                .map(|key| TxAction::Delete {
-                    key,
-                    condition: None,
-                })
-                .collect();
-            self.table.transact_write(deletes).await?;
-        }
+        crate::table::delete_partition(self.table.as_ref(), keys::assignment_pk(&a.tenant, a.id))
+            .await
+            .map_err(Into::into)
     }
 
     /// The course and its assignment summaries (by id, so by creation), in one query. `None` when

@@ -18,8 +18,8 @@ use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
 use crate::table::{
-    Condition, ENTITY, MAX_BATCH_GET_KEYS, MAX_TRANSACTION_ACTIONS, PK, Query, SK,
-    SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction, VERSION,
+    Condition, ENTITY, MAX_BATCH_GET_KEYS, PK, Query, SK, SortKeyCondition, StoreError, Table,
+    TxAction, Update, UpdateAction, VERSION,
 };
 
 /// How often a write that lost a race on the standing is retried on a fresh read.
@@ -387,28 +387,9 @@ impl QuizRepo {
             }
             Err(e) => return Err(e.into()),
         }
-        loop {
-            let page = self
-                .table
-                .query(
-                    &Query::partition(keys::quiz_pk(&quiz.tenant, quiz.id))
-                        .limit(MAX_TRANSACTION_ACTIONS),
-                )
-                .await?;
-            if page.items.is_empty() {
-                return Ok(());
-            }
-            let deletes = page
-                .items
-                .iter()
-                .filter_map(crate::Key::of)
-                .map(|key| TxAction::Delete {
-                    key,
-                    condition: None,
-                })
-                .collect();
-            self.table.transact_write(deletes).await?;
-        }
+        crate::table::delete_partition(self.table.as_ref(), keys::quiz_pk(&quiz.tenant, quiz.id))
+            .await
+            .map_err(Into::into)
     }
 
     /// A copy of the quiz for another course (a course being duplicated): new quiz id, same questions,

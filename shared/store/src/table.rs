@@ -338,3 +338,26 @@ pub async fn transact_in_batches(
     }
     Ok(())
 }
+
+/// Deletes every item of a table partition, 100 per transaction, reading the next 100 after each. What
+/// a cut-short run leaves is deleted by running it again.
+pub async fn delete_partition(table: &dyn Table, pk: String) -> StoreResult<()> {
+    loop {
+        let page = table
+            .query(&Query::partition(pk.clone()).limit(MAX_TRANSACTION_ACTIONS))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        let deletes = page
+            .items
+            .iter()
+            .filter_map(Key::of)
+            .map(|key| TxAction::Delete {
+                key,
+                condition: None,
+            })
+            .collect();
+        table.transact_write(deletes).await?;
+    }
+}
