@@ -5,7 +5,8 @@
 //! - [`temp_sqlite`]: an SQLite table in a temporary directory.
 //! - [`counting`]: a `Table` that counts calls, for per-endpoint round-trip budgets.
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
-//! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table per test.
+//! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table or SQS
+//!   queue per test.
 
 pub mod counting;
 pub mod lambda;

@@ -1,4 +1,4 @@
-//! moto's server on loopback, one per test process, for the DynamoDB backend's tests.
+//! moto's server on loopback, one per test process, for the DynamoDB and SQS backends' tests.
 //!
 //! moto is installed on first use into `target/tools/venv` (by `infra/scripts/install-tools.sh`, under
 //! a file lock so that parallel test binaries install it once): no test is skipped for a missing
@@ -11,8 +11,11 @@
 //!
 //! The server runs under a small shell that kills it when the read end of a pipe from this process
 //! sees end-of-file, which happens however this process ends (even `SIGKILL`): moto never outlives
-//! the tests. Each test makes a table of its own, so tests running in parallel never see each other's
-//! items and nothing needs resetting.
+//! the tests. Each test makes a table (or queue) of its own, so tests running in parallel never see
+//! each other's items and nothing needs resetting.
+//!
+//! With one request applied at a time, an SQS long poll (`WaitTimeSeconds` > 0) would hold every other
+//! test's requests for its duration: SQS tests receive with `WaitTimeSeconds=0` only.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -38,6 +41,7 @@ pub struct Moto {
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
 static TABLES: AtomicUsize = AtomicUsize::new(0);
+static QUEUES: AtomicUsize = AtomicUsize::new(0);
 
 /// How long moto may take to start (a cold Python import is a few seconds).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -201,24 +205,100 @@ fn start_on_a_free_port(program: &Path, args: &[PathBuf]) -> anyhow::Result<Moto
     }
 }
 
+/// A queue made on moto for one test, with its dead-letter queue.
+#[derive(Clone, Debug)]
+pub struct QueueUrls {
+    pub queue_url: String,
+    pub dead_letter_url: String,
+}
+
+fn test_credentials() -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new("test", "test", None, None, "lectern-tests")
+}
+
+/// A wedged emulator fails the test instead of hanging the suite.
+fn test_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(60))
+        .build()
+}
+
 impl Moto {
     /// A DynamoDB client pointed at moto, with static test credentials and the latest behaviour.
     pub fn dynamo_client(&self) -> Client {
-        let credentials =
-            aws_credential_types::Credentials::new("test", "test", None, None, "lectern-tests");
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(credentials)
+            .credentials_provider(test_credentials())
             .endpoint_url(&self.endpoint)
-            // A wedged emulator fails the test instead of hanging the suite.
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            )
+            .timeout_config(test_timeouts())
             .build();
         Client::from_conf(config)
+    }
+
+    /// An SQS client pointed at moto, with the same credentials, region and timeouts.
+    pub fn sqs_client(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .credentials_provider(test_credentials())
+            .endpoint_url(&self.endpoint)
+            .timeout_config(test_timeouts())
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// Creates a new, empty queue and its dead-letter queue, the queue's redrive policy moving a
+    /// message there after `max_receives` receives. Names are unique in this process; `fifo` makes
+    /// both FIFO queues (names ending in `.fifo`).
+    pub async fn fresh_queue(&self, max_receives: u32, fifo: bool) -> QueueUrls {
+        match self.create_queue_pair(max_receives, fifo).await {
+            Ok(urls) => urls,
+            Err(e) => panic!("creating a queue on moto: {e:#}"),
+        }
+    }
+
+    async fn create_queue_pair(&self, max_receives: u32, fifo: bool) -> anyhow::Result<QueueUrls> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let client = self.sqs_client();
+        let n = QUEUES.fetch_add(1, Ordering::Relaxed);
+        let name = format!("lectern-{}-{n}", std::process::id());
+        let suffix = if fifo { ".fifo" } else { "" };
+        let create = |name: String| {
+            let request = client.create_queue().queue_name(name);
+            if fifo {
+                request.attributes(QueueAttributeName::FifoQueue, "true")
+            } else {
+                request
+            }
+        };
+        let dead_letter_url = create(format!("{name}-dlq{suffix}"))
+            .send()
+            .await?
+            .queue_url
+            .context("CreateQueue returned no URL")?;
+        let dead_letter_arn = client
+            .get_queue_attributes()
+            .queue_url(&dead_letter_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .context("GetQueueAttributes returned no QueueArn")?;
+        let redrive_policy = format!(
+            r#"{{"deadLetterTargetArn":"{dead_letter_arn}","maxReceiveCount":"{max_receives}"}}"#
+        );
+        let queue_url = create(format!("{name}{suffix}"))
+            .attributes(QueueAttributeName::RedrivePolicy, redrive_policy)
+            .send()
+            .await?
+            .queue_url
+            .context("CreateQueue returned no URL")?;
+        Ok(QueueUrls {
+            queue_url,
+            dead_letter_url,
+        })
     }
 
     /// Creates a new, empty table with Lectern's schema and returns its name (unique in this
