@@ -5,7 +5,8 @@
 //! message's panic is that message's failure), deletes those handled, and leaves the others to come
 //! back after the visibility timeout and, after the queue's maximum receive count, to go to the
 //! dead-letter queue. It waits for the whole batch before receiving again, which bounds the work in
-//! flight to one batch. When the queue is empty it sleeps `idle_poll`; a failing receive is logged
+//! flight to one batch (and means a handler that never returns stalls its worker: unlike Lambda,
+//! nothing times it out). When the queue is empty it sleeps `idle_poll`; a failing receive is logged
 //! and retried after the same pause.
 //!
 //! (With `panic = "abort"`, as in release builds, a panic ends the process instead: catching it is
