@@ -5,9 +5,12 @@
 //! # Layout
 //! - [`provider`]: the port: [`PaymentProvider`] (create, retrieve and refund PaymentIntents), its
 //!   request and answer types, and [`ProviderError`] (refused vs. retry later).
+//! - [`webhook`]: `Stripe-Signature` signing and verification, and the local signing secret.
 
 pub mod provider;
+pub mod webhook;
 
 pub use provider::{
     CreateIntent, CreateRefund, Intent, IntentStatus, PaymentProvider, ProviderError, Refund,
 };
+pub use webhook::SignatureError;
