@@ -5,12 +5,18 @@
 //! # Layout
 //! - [`provider`]: the port: [`PaymentProvider`] (create, retrieve and refund PaymentIntents), its
 //!   request and answer types, and [`ProviderError`] (refused vs. retry later).
+//! - [`stripe`]: [`StripeClient`], Stripe's REST API over reqwest + rustls (aws-lc-rs), with a
+//!   pinned API version ([`STRIPE_API_VERSION`]), idempotency keys and timeouts.
 //! - [`webhook`]: `Stripe-Signature` signing and verification, and the local signing secret.
+//! - `wire` (private): Stripe's JSON objects as they arrive.
 
 pub mod provider;
+pub mod stripe;
 pub mod webhook;
+mod wire;
 
 pub use provider::{
     CreateIntent, CreateRefund, Intent, IntentStatus, PaymentProvider, ProviderError, Refund,
 };
+pub use stripe::{STRIPE_API_VERSION, StripeClient};
 pub use webhook::SignatureError;
