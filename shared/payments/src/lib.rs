@@ -7,14 +7,18 @@
 //!   request and answer types, and [`ProviderError`] (refused vs. retry later).
 //! - [`stripe`]: [`StripeClient`], Stripe's REST API over reqwest + rustls (aws-lc-rs), with a
 //!   pinned API version ([`STRIPE_API_VERSION`]), idempotency keys and timeouts.
+//! - [`local`]: [`LocalProvider`], in memory, with Stripe's ids, idempotency and refund rules, and
+//!   [`LocalProvider::settle`] to decide a payment's outcome.
 //! - [`webhook`]: `Stripe-Signature` signing and verification, and the local signing secret.
 //! - `wire` (private): Stripe's JSON objects as they arrive.
 
+pub mod local;
 pub mod provider;
 pub mod stripe;
 pub mod webhook;
 mod wire;
 
+pub use local::{LocalProvider, Outcome};
 pub use provider::{
     CreateIntent, CreateRefund, Intent, IntentStatus, PaymentProvider, ProviderError, Refund,
 };
