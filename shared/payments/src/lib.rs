@@ -5,8 +5,9 @@
 //! # Layout
 //! - [`provider`]: the port: [`PaymentProvider`] (create, retrieve and refund PaymentIntents), its
 //!   request and answer types, and [`ProviderError`] (refused vs. retry later).
-//! - [`stripe`]: [`StripeClient`], Stripe's REST API over reqwest + rustls (aws-lc-rs), with a
-//!   pinned API version ([`STRIPE_API_VERSION`]), idempotency keys and timeouts.
+//! - [`stripe`]: [`StripeClient`], Stripe's REST API over the hyper client and rustls (aws-lc-rs)
+//!   the AWS SDKs already link, with a pinned API version ([`STRIPE_API_VERSION`]), idempotency
+//!   keys and timeouts.
 //! - [`local`]: [`LocalProvider`], in memory, with Stripe's ids, idempotency and refund rules, and
 //!   [`LocalProvider::settle`] to decide a payment's outcome.
 //! - [`events`]: builders of Stripe-shaped webhook events, and [`StripeEvent::parse`] for the ones
