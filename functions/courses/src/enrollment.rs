@@ -139,31 +139,16 @@ pub async fn enroll(
             course.price.amount, course.price.currency
         )));
     }
-    // One batch: the caller's enrollment here, and in (and of) every prerequisite course.
-    let tenant = &caller.tenant;
-    let mut wanted: Vec<Key> = vec![keys::enrollment(tenant, course.id, caller.id)];
-    for p in &course.prerequisites {
-        wanted.push(keys::enrollment(tenant, *p, caller.id));
-        wanted.push(keys::course(tenant, *p));
-    }
-    let mut found = state.table.batch_get(&wanted).await?.into_iter();
-    let previous: Option<Enrollment> = found.next().flatten().map(from_item).transpose()?;
-    let mut missing = Vec::new();
-    for _ in &course.prerequisites {
-        let done = found
-            .next()
-            .flatten()
-            .map(from_item::<Enrollment>)
-            .transpose()?
-            .is_some_and(|e| e.is_completed());
-        let prerequisite: Option<Course> = found.next().flatten().map(from_item).transpose()?;
-        if let (false, Some(pre)) = (done, prerequisite) {
-            missing.push(MissingPrerequisite {
-                course_id: pre.id.to_string(),
-                title: pre.title.as_str().to_owned(),
-            });
-        }
-    }
+    let (previous, unmet) = EnrollmentRepo::new(state.table.clone())
+        .admission(course, caller.id)
+        .await?;
+    let missing: Vec<MissingPrerequisite> = unmet
+        .iter()
+        .map(|pre| MissingPrerequisite {
+            course_id: pre.id.to_string(),
+            title: pre.title.as_str().to_owned(),
+        })
+        .collect();
     if !missing.is_empty() {
         let names: Vec<String> = missing
             .iter()

@@ -148,6 +148,21 @@ uuid_id!(
     SubmissionId
 );
 
+uuid_id!(
+    /// A payment for a course.
+    PaymentId
+);
+
+uuid_id!(
+    /// An invoice: the record of what a payment bought.
+    InvoiceId
+);
+
+uuid_id!(
+    /// A notification to a user.
+    NotificationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 //! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
 //! - [`enrollment`]: a student's enrollment in a course and their progress through it.
 //! - [`lesson`]: lessons, their content, and the outline that orders them.
+//! - [`notification`]: what the platform tells a user (a purchase confirmed, a refund).
+//! - [`payment`]: payments for courses, their status from the provider's facts, invoices, disputes.
 //! - [`quiz`]: quizzes: questions, attempts, grading.
 //! - [`rating`]: ratings and reviews of courses.
 //! - [`file`]: files in object storage: purposes, status, the stored description.
@@ -23,13 +25,15 @@ pub mod enrollment;
 pub mod file;
 pub mod ids;
 pub mod lesson;
+pub mod notification;
+pub mod payment;
 pub mod quiz;
 pub mod rating;
 pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, LessonId, QuestionId, QuizId,
-    RatingId, SessionId, SubmissionId, TenantId, UserId,
+    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, InvoiceId, LessonId, NotificationId,
+    PaymentId, QuestionId, QuizId, RatingId, SessionId, SubmissionId, TenantId, UserId,
 };
 pub use validation::{FieldErrors, Invalid};

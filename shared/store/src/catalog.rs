@@ -137,6 +137,30 @@ impl CatalogRepo {
         })
     }
 
+    /// Every course of one instructor (published and drafts), from the tenant's catalog range.
+    #[tracing::instrument(skip(self))]
+    pub async fn of_instructor(
+        &self,
+        tenant: &TenantId,
+        instructor: UserId,
+    ) -> Result<Vec<Course>, StoreError> {
+        let mut query = Query::index(Index::Gsi1, keys::catalog_index_pk(tenant));
+        let mut courses = Vec::new();
+        loop {
+            let page = self.table.query(&query).await?;
+            for item in page.items {
+                let course: Course = from_item(item)?;
+                if course.instructor_id == instructor {
+                    courses.push(course);
+                }
+            }
+            match page.next {
+                Some(next) => query = query.after(Some(next)),
+                None => return Ok(courses),
+            }
+        }
+    }
+
     /// The instructors of a page's courses, by id: one batch get of the distinct ids (none when
     /// there are none). Ids that name no user are absent from the map.
     #[tracing::instrument(skip_all, fields(tenant = %tenant))]

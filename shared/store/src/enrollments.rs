@@ -30,6 +30,9 @@ pub enum EnrollError {
     /// The course is not published (or is being deleted).
     #[error("the course is not open for enrollment")]
     NotOpen,
+    /// The caller's guard (a paid enrollment's payment check) did not hold.
+    #[error("the enrollment's guard did not hold")]
+    GuardFailed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +53,14 @@ pub struct EnrollmentPage {
 }
 
 /// How often a write that lost a race is retried on fresh data before giving up.
+/// What admits a student to a course.
+enum Admission {
+    /// The course is published (free courses, and every course's own enrollment endpoint).
+    Published,
+    /// A payment, whose check goes into the transaction.
+    Paid(TxAction),
+}
+
 const RETRIES: u32 = 5;
 
 #[derive(Clone)]
@@ -138,6 +149,38 @@ impl EnrollmentRepo {
             .transpose()
     }
 
+    /// What admitting a student to `course` depends on, in one batch get: their enrollment in it (if
+    /// any), and the prerequisite courses they have not completed (courses since deleted are skipped).
+    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
+    pub async fn admission(
+        &self,
+        course: &Course,
+        student: UserId,
+    ) -> Result<(Option<Enrollment>, Vec<Course>), StoreError> {
+        let tenant = &course.tenant;
+        let mut wanted = vec![keys::enrollment(tenant, course.id, student)];
+        for p in &course.prerequisites {
+            wanted.push(keys::enrollment(tenant, *p, student));
+            wanted.push(keys::course(tenant, *p));
+        }
+        let mut found = self.table.batch_get(&wanted).await?.into_iter();
+        let previous: Option<Enrollment> = found.next().flatten().map(from_item).transpose()?;
+        let mut missing = Vec::new();
+        for _ in &course.prerequisites {
+            let done = found
+                .next()
+                .flatten()
+                .map(from_item::<Enrollment>)
+                .transpose()?
+                .is_some_and(|e| e.is_completed());
+            let prerequisite: Option<Course> = found.next().flatten().map(from_item).transpose()?;
+            if let (false, Some(pre)) = (done, prerequisite) {
+                missing.push(pre);
+            }
+        }
+        Ok((previous, missing))
+    }
+
     /// Enrolls a student (again, keeping their progress, if they had unenrolled): one transaction that
     /// writes the enrollment only if it is still as read and counts it on the course only if the course
     /// is published. Of two concurrent enrollments of one student, one fails with `AlreadyEnrolled`.
@@ -148,6 +191,34 @@ impl EnrollmentRepo {
         student: UserId,
         previous: Option<Enrollment>,
         now: OffsetDateTime,
+    ) -> Result<Enrollment, EnrollError> {
+        self.enroll_with(course, student, previous, now, Admission::Published)
+            .await
+    }
+
+    /// Enrolls a student who paid: as [`EnrollmentRepo::enroll`], but the course need only exist (it
+    /// was published when they paid), and `guard` (a check on the payment: it still entitles them) is
+    /// part of the transaction, so a refund recorded meanwhile cannot be overtaken by the enrollment.
+    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
+    pub async fn enroll_paid(
+        &self,
+        course: &Course,
+        student: UserId,
+        previous: Option<Enrollment>,
+        now: OffsetDateTime,
+        guard: TxAction,
+    ) -> Result<Enrollment, EnrollError> {
+        self.enroll_with(course, student, previous, now, Admission::Paid(guard))
+            .await
+    }
+
+    async fn enroll_with(
+        &self,
+        course: &Course,
+        student: UserId,
+        previous: Option<Enrollment>,
+        now: OffsetDateTime,
+        admission: Admission,
     ) -> Result<Enrollment, EnrollError> {
         if previous.as_ref().is_some_and(Enrollment::is_active) {
             return Err(EnrollError::AlreadyEnrolled);
@@ -164,17 +235,27 @@ impl EnrollmentRepo {
             }
             None => Enrollment::new(course.tenant.clone(), course.id, student, now),
         };
-        let published = Condition::And(vec![
-            course_alive(),
-            Condition::Equals("status".into(), AttrValue::s("published")),
-        ]);
-        let actions = vec![
+        let (open, guard) = match admission {
+            Admission::Published => (
+                Condition::And(vec![
+                    course_alive(),
+                    Condition::Equals("status".into(), AttrValue::s("published")),
+                ]),
+                None,
+            ),
+            Admission::Paid(guard) => (course_alive(), Some(guard)),
+        };
+        let mut actions = vec![
             put_enrollment(&enrollment, replaces)?,
-            add_to_course(course, "totalEnrollments", 1, published),
+            add_to_course(course, "totalEnrollments", 1, open),
         ];
+        actions.extend(guard);
         self.transact_retrying(actions).await.map_err(|e| match e {
             StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
                 EnrollError::AlreadyEnrolled
+            }
+            StoreError::TransactionCanceled { failed } if failed.contains(&2) => {
+                EnrollError::GuardFailed
             }
             StoreError::TransactionCanceled { .. } => EnrollError::NotOpen,
             other => other.into(),

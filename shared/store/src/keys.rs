@@ -27,6 +27,18 @@
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | | |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
+//! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
+//! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
+//! | Idempotency key of a payment creation | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
+//! | Provider payment id → tenant, payment (no tenant prefix: the webhook knows only the id) | `PROVIDER#{provider}#{pi_…}` | `PAYMENT` | | |
+//! | Provider event seen (deduplication; no tenant prefix) | `EVENT#{provider}#{evt_…}` | `EVENT` | | |
+//! | Invoice | `T#{t}#INVOICES` | `INVOICE#{invoiceId}` | `T#{t}#USER#{userId}#WALLET` | `INVOICE#{invoiceId}` |
+//! | Invoice number counter | `T#{t}#INVOICES` | `COUNTER` | | |
+//! | Open invoice by due date | `T#{t}#INVOICES` | `OPEN#{dueAt}#{invoiceId}` | | |
+//! | Dispute list entry | `T#{t}#DISPUTES` | `DISPUTE#{openedAt}#{disputeId}` | | |
+//! | Revenue counters per day (tenant / course) | `T#{t}#REVENUE[#COURSE#{courseId}]` | `DAY#{date}#{currency}` | | |
+//! | Revenue counters per course, all time | `T#{t}#REVENUE` | `COURSE#{courseId}#{currency}` | | |
+//! | Notification | `T#{t}#USER#{userId}` | `NOTIFICATION#{at}#{id}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
 //! |---|---|---|---|
@@ -64,6 +76,19 @@
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
 //! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
 //! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
+//! | A payment by id | PK = payments, SK = `PAYMENT#{id}` | table | 1 get |
+//! | A student's payments / invoices, newest first | GSI1PK = wallet, GSI1SK begins_with `PAYMENT#` / `INVOICE#`, backward | GSI1 | 1 query |
+//! | The wallet: payments and invoices together | GSI1PK = wallet | GSI1 | 1 query |
+//! | A tenant's payments, newest first (admin) | PK = payments, SK begins_with `PAYMENT#`, backward | table | 1 query per page |
+//! | Create a payment: purchase + idempotency key, then payment, invoice, open entry, provider id, purchase | their keys | table | 1 batch get + 1 transaction |
+//! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
+//! | Record a fact: payment (version read) + event + counters | their keys | table | 1 transaction |
+//! | Pay an invoice: counter (value read) + invoice (open) + open entry + payment + revenue counters | their keys | table | 1 batch get + 1 transaction |
+//! | Overdue invoices | PK = invoices, SK between `OPEN#` and `OPEN#{now}`; then the invoices | table | 1 query + 1 batch get |
+//! | Disputes, newest first (admin) | PK = disputes, backward; then the payments | table | 1 query + 1 batch get |
+//! | Revenue by day over a range | PK = revenue (tenant or course), SK between `DAY#{from}` and `DAY#{to}$` | table | 1 query (per course for an instructor) |
+//! | Revenue by course, all time | PK = revenue, SK begins_with `COURSE#` | table | 1 query |
+//! | A user's notifications, newest first | PK = user, SK begins_with `NOTIFICATION#`, backward | table | 1 query |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
@@ -73,7 +98,8 @@ use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
 use lectern_domain::{
-    AssignmentId, AttemptId, CourseId, FileId, LessonId, QuizId, TenantId, UserId,
+    AssignmentId, AttemptId, CourseId, FileId, InvoiceId, LessonId, PaymentId, QuizId, TenantId,
+    UserId,
 };
 
 use crate::table::{Key, SortKeyCondition};
@@ -322,6 +348,122 @@ pub fn session(t: &TenantId, user: UserId, session: SessionId) -> Key {
 
 pub fn refresh_token(t: &TenantId, user: UserId, session: SessionId, secret_hash: &str) -> Key {
     Key::new(user_pk(t, user), format!("RTOKEN#{session}#{secret_hash}"))
+}
+
+/// The partition of a tenant's payments (newest last: payment ids are UUIDv7).
+pub fn payments_pk(t: &TenantId) -> String {
+    format!("{}PAYMENTS", tenant(t))
+}
+
+pub const PAYMENT_PREFIX: &str = "PAYMENT#";
+
+pub fn payment(t: &TenantId, payment: PaymentId) -> Key {
+    Key::new(payments_pk(t), format!("{PAYMENT_PREFIX}{payment}"))
+}
+
+/// GSI1 partition of a student's wallet: their payments (`PAYMENT#{id}`) and invoices (`INVOICE#{id}`).
+pub fn wallet_index_pk(t: &TenantId, user: UserId) -> String {
+    format!("{}USER#{user}#WALLET", tenant(t))
+}
+
+/// The student's current payment for a course (at most one that can still be paid or is paid).
+pub fn purchase(t: &TenantId, user: UserId, course: CourseId) -> Key {
+    Key::new(user_pk(t, user), format!("PURCHASE#{course}"))
+}
+
+/// A client's `Idempotency-Key` for creating a payment, scoped to the client's user.
+pub fn payment_idempotency(t: &TenantId, user: UserId, key: &str) -> Key {
+    Key::new(user_pk(t, user), format!("IDEMPOTENCY#PAYMENT#{key}"))
+}
+
+/// The provider's payment id → tenant and payment. Not under a tenant: a webhook names only the
+/// provider's id, and that id is unique across the provider.
+pub fn provider_payment(provider: &str, provider_payment_id: &str) -> Key {
+    Key::new(
+        format!("PROVIDER#{provider}#{provider_payment_id}"),
+        "PAYMENT",
+    )
+}
+
+/// A provider event, recorded once (the webhook worker's deduplication). Not under a tenant, as above.
+pub fn provider_event(provider: &str, event_id: &str) -> Key {
+    Key::new(format!("EVENT#{provider}#{event_id}"), "EVENT")
+}
+
+/// The partition of a tenant's invoices, their number counter and the open-invoice list.
+pub fn invoices_pk(t: &TenantId) -> String {
+    format!("{}INVOICES", tenant(t))
+}
+
+pub const INVOICE_PREFIX: &str = "INVOICE#";
+
+pub fn invoice(t: &TenantId, invoice: InvoiceId) -> Key {
+    Key::new(invoices_pk(t), format!("{INVOICE_PREFIX}{invoice}"))
+}
+
+/// The tenant's last invoice number.
+pub fn invoice_counter(t: &TenantId) -> Key {
+    Key::new(invoices_pk(t), "COUNTER")
+}
+
+pub const OPEN_INVOICE_PREFIX: &str = "OPEN#";
+
+/// An open invoice, by due date (what the overdue list reads).
+pub fn open_invoice(t: &TenantId, due_at: time::OffsetDateTime, invoice: InvoiceId) -> Key {
+    Key::new(
+        invoices_pk(t),
+        format!("{OPEN_INVOICE_PREFIX}{}#{invoice}", sortable_time(due_at)),
+    )
+}
+
+/// The partition listing a tenant's disputes.
+pub fn disputes_pk(t: &TenantId) -> String {
+    format!("{}DISPUTES", tenant(t))
+}
+
+/// A dispute in the tenant's list, by when it was opened; it points at its payment.
+pub fn dispute_entry(t: &TenantId, opened_at: time::OffsetDateTime, dispute: &str) -> Key {
+    Key::new(
+        disputes_pk(t),
+        format!("DISPUTE#{}#{dispute}", sortable_time(opened_at)),
+    )
+}
+
+/// The partition of revenue counters: the tenant's (`scope` = None) or one course's.
+pub fn revenue_pk(t: &TenantId, course: Option<CourseId>) -> String {
+    match course {
+        None => format!("{}REVENUE", tenant(t)),
+        Some(c) => format!("{}REVENUE#COURSE#{c}", tenant(t)),
+    }
+}
+
+pub const REVENUE_DAY_PREFIX: &str = "DAY#";
+pub const REVENUE_COURSE_PREFIX: &str = "COURSE#";
+
+/// One day's revenue counters in a currency (`date` is `YYYY-MM-DD`, UTC).
+pub fn revenue_day(t: &TenantId, course: Option<CourseId>, currency: &str, date: &str) -> Key {
+    Key::new(
+        revenue_pk(t, course),
+        format!("{REVENUE_DAY_PREFIX}{date}#{currency}"),
+    )
+}
+
+/// A course's all-time revenue counters in a currency, in the tenant's partition.
+pub fn revenue_course_total(t: &TenantId, currency: &str, course: CourseId) -> Key {
+    Key::new(
+        revenue_pk(t, None),
+        format!("{REVENUE_COURSE_PREFIX}{course}#{currency}"),
+    )
+}
+
+pub const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
+
+/// A user's notification (ids are `{kind}:{cause}`), newest reads need the time first.
+pub fn notification(t: &TenantId, user: UserId, at: time::OffsetDateTime, id: &str) -> Key {
+    Key::new(
+        user_pk(t, user),
+        format!("{NOTIFICATION_PREFIX}{}#{id}", sortable_time(at)),
+    )
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
+//! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
+//!   revenue counters, notifications.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod assignments;
@@ -37,6 +39,7 @@ pub mod files;
 pub mod item;
 pub mod keys;
 pub mod lessons;
+pub mod payments;
 pub mod quizzes;
 pub mod ratings;
 pub mod sessions;

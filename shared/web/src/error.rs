@@ -75,6 +75,13 @@ pub enum ApiError {
     /// 413: something declared (a file's size) is over a limit; the message names the limit.
     #[error("{message}")]
     LimitExceeded { code: &'static str, message: String },
+    /// 422: well-formed, but cannot be processed as it stands (an idempotency key reused with another
+    /// request).
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// 502: a provider the platform depends on refused the request (the message says why).
+    #[error("{message}")]
+    UpstreamRejected { code: &'static str, message: String },
     /// 415: the body is not JSON.
     #[error("the request body must be JSON (content-type: application/json)")]
     UnsupportedMediaType,
@@ -122,6 +129,8 @@ impl ApiError {
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::LimitExceeded { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
+            ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::UpstreamRejected { code, .. } => (StatusCode::BAD_GATEWAY, code),
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
@@ -267,6 +276,10 @@ impl From<EnrollError> for ApiError {
             EnrollError::NotOpen => ApiError::conflict(
                 "course_not_open",
                 "the course is not open for enrollment (not published)",
+            ),
+            EnrollError::GuardFailed => ApiError::conflict(
+                "payment_not_valid",
+                "the payment no longer entitles you to this course",
             ),
             EnrollError::Store(e) => e.into(),
         }
