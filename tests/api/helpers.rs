@@ -20,6 +20,19 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The embedded S3 endpoint, for apps spawned with one ([`TestApp::spawn_with_files`]).
     pub s3: Option<lectern_local::s3::EmbeddedS3>,
+    /// The payments' provider, secret and queues.
+    pub payments: Arc<payments_function::Payments>,
+    /// The payment queues' workers, running while the app does.
+    _workers: Vec<lectern_queue::WorkerHandle>,
+}
+
+/// The local queues in tests: a message comes back after a second, and dead-letters after its third
+/// receive, so retries and the dead-letter queue show within seconds.
+pub fn local_queues() -> payments_function::context::LocalQueues {
+    payments_function::context::LocalQueues {
+        policy: lectern_queue::QueuePolicy::new(3),
+        visibility: std::time::Duration::from_secs(1),
+    }
 }
 
 /// A response: status, headers and JSON body (Null when empty).
@@ -114,7 +127,13 @@ impl TestApp {
         state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = lectern_local::app(state.clone());
+        let payments = Arc::new(
+            payments_function::Payments::build(&config(dir.path()), local_queues())
+                .await
+                .unwrap(),
+        );
+        let workers = lectern_local::start_workers(&state, &payments);
+        let app = lectern_local::app(state.clone(), payments.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         TestApp {
             base,
@@ -122,6 +141,8 @@ impl TestApp {
             state,
             dir,
             s3: None,
+            payments,
+            _workers: workers,
         }
     }
 

@@ -74,11 +74,14 @@ impl LocalServer {
                             "admin",
                         )
                         .await?;
+                        let payments = std::sync::Arc::new(
+                            payments_function::Payments::from_env(&config).await?,
+                        );
                         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                        anyhow::Ok((state, listener))
+                        anyhow::Ok((state, payments, listener))
                     }
                     .await;
-                    let (state, listener) = match bound {
+                    let (state, payments, listener) = match bound {
                         Ok(bound) => bound,
                         Err(e) => {
                             let _ = ready.send(Err(e));
@@ -86,7 +89,8 @@ impl LocalServer {
                         }
                     };
                     let _ = ready.send(listener.local_addr().map_err(Into::into));
-                    let _ = axum::serve(listener, lectern_local::app(state))
+                    let _workers = lectern_local::start_workers(&state, &payments);
+                    let _ = axum::serve(listener, lectern_local::app(state, payments))
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;
                         })

@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API.
+//! - `start_workers`: the payment queues' workers, polling the local (or SQS) queues.
 //! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
 //! - `serve`: runs an app on a listener until Ctrl-C.
@@ -12,11 +13,16 @@
 
 pub mod s3;
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::{Extension, Router};
 use lectern_domain::TenantId;
 use lectern_domain::user::{Email, NewUser, Password, PersonName, User, UserRole, Username, now};
+use lectern_queue::{Handler, WorkerHandle, WorkerOptions, spawn_worker};
 use lectern_store::users::{UserRepo, UserWriteError};
 use lectern_web::AppState;
+use payments_function::Payments;
+use payments_function::workers::{ConfirmationWorker, EventsWorker};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -58,12 +64,40 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(courses_function::routes())
         .merge(assignments_function::routes())
         .merge(files_function::routes())
+        .merge(payments_function::payment_routes())
+        .merge(payments_function::webhook_routes())
 }
 
-/// The servable app of every route group.
-pub fn app(state: AppState) -> Router {
+/// The servable app of every route group (with the local provider's simulation route when it is
+/// active).
+pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
     let (routes, _api) = routes().split_for_parts();
+    let routes = routes.merge(payments_function::dev_routes(&payments));
+    let ingest = payments.ingest.clone();
     lectern_web::finish(routes.with_state(state))
+        .layer(Extension(payments))
+        .layer(Extension(ingest))
+}
+
+/// The payment queues' workers, polling the queues as SQS's event source mappings would. They stop
+/// when the handles are dropped.
+pub fn start_workers(state: &AppState, payments: &Arc<Payments>) -> Vec<WorkerHandle> {
+    let options = WorkerOptions {
+        visibility: payments.local_queues.visibility,
+        ..WorkerOptions::default()
+    };
+    let events: Arc<dyn Handler> = Arc::new(EventsWorker {
+        table: state.table.clone(),
+        provider: payments.provider.name().to_owned(),
+        confirmations: payments.confirmations.clone(),
+    });
+    let confirmations: Arc<dyn Handler> = Arc::new(ConfirmationWorker {
+        table: state.table.clone(),
+    });
+    vec![
+        spawn_worker(payments.ingest.events.clone(), events, options),
+        spawn_worker(payments.confirmations.clone(), confirmations, options),
+    ]
 }
 
 /// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.

@@ -40,6 +40,14 @@ async fn main() -> anyhow::Result<()> {
             println!("created admin {email} in tenant {tenant}");
         }
     }
+    let payments = std::sync::Arc::new(payments_function::Payments::from_env(&config).await?);
+    // Kept alive until the server stops.
+    let _workers = lectern_local::start_workers(&state, &payments);
+    if payments.local.is_some() {
+        println!(
+            "payments: local provider (POST /api/v1/dev/payments/{{id}}/simulate pays or fails a payment)"
+        );
+    }
     let addr = std::env::var("LECTERN_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -49,6 +57,6 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    lectern_local::serve(listener, lectern_local::app(state)).await?;
+    lectern_local::serve(listener, lectern_local::app(state, payments)).await?;
     Ok(())
 }

@@ -1,0 +1,12 @@
+//! The confirmation worker as a Lambda function behind the confirmation queue (partial batch
+//! failures).
+
+use payments_function::workers::ConfirmationWorker;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lectern_web::telemetry::init();
+    let config = lectern_web::Config::from_env()?;
+    let state = lectern_web::AppState::build(&config).await?;
+    lectern_queue::run_lambda(ConfirmationWorker { table: state.table }).await
+}

@@ -1,0 +1,19 @@
+//! The webhook (events) worker as a Lambda function behind the events queue, reporting partial batch
+//! failures.
+
+use payments_function::context::{CONFIRMATIONS_QUEUE, local_queues, provider_name, queue};
+use payments_function::workers::EventsWorker;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lectern_web::telemetry::init();
+    let config = lectern_web::Config::from_env()?;
+    let state = lectern_web::AppState::build(&config).await?;
+    let confirmations = queue(&config, CONFIRMATIONS_QUEUE, &local_queues()?.policy).await?;
+    lectern_queue::run_lambda(EventsWorker {
+        table: state.table,
+        provider: provider_name()?.to_owned(),
+        confirmations,
+    })
+    .await
+}

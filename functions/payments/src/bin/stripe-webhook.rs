@@ -1,0 +1,14 @@
+//! The Stripe webhook endpoint as a Lambda function: verify the signature, enqueue, answer 200. It
+//! holds the signing secret and the events queue only (no provider key, no table access).
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lectern_web::telemetry::init();
+    let config = lectern_web::Config::from_env()?;
+    let state = lectern_web::AppState::build(&config).await?;
+    let local = payments_function::context::local_queues()?;
+    let ingest = Arc::new(payments_function::Ingest::from_env(&config, &local.policy).await?);
+    lambda_http::run(payments_function::webhook_router(state, ingest)).await
+}

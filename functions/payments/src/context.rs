@@ -1,0 +1,205 @@
+//! What the payments group needs beside the store: the payment provider, the webhook signing secret,
+//! and the queues. Read once at cold start from the environment (see the README's configuration
+//! table); handlers reach them as `Extension<Arc<Payments>>` and `Extension<Arc<Ingest>>`. Each Lambda
+//! builds only what it uses: the webhook function the secret and the events queue, the workers their
+//! queue, the payments function everything.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lectern_payments::{LocalProvider, PaymentProvider, StripeClient};
+use lectern_queue::{Queue, QueuePolicy, SqliteQueue, SqsQueue};
+use lectern_web::{Config, state::StoreConfig};
+
+/// What the webhook endpoint needs: the signing secret and the events queue.
+pub struct Ingest {
+    /// Signs (locally) and verifies (always) the provider's webhooks.
+    pub webhook_secret: String,
+    /// Raw provider events, from the webhook endpoint to the events worker.
+    pub events: Arc<dyn Queue>,
+}
+
+/// The payments group's dependencies.
+#[derive(Clone)]
+pub struct Payments {
+    pub provider: Arc<dyn PaymentProvider>,
+    /// Set when the provider is the local one: the simulate route exists only then.
+    pub local: Option<Arc<LocalProvider>>,
+    pub ingest: Arc<Ingest>,
+    /// `{tenant, paymentId}` to settle, from the events worker (and confirm) to the confirmation
+    /// worker.
+    pub confirmations: Arc<dyn Queue>,
+    /// How long after a payment its course's instructor may still refund it (admins: always).
+    pub refund_window: time::Duration,
+    /// The local queues' settings (when the queues are local).
+    pub local_queues: LocalQueues,
+}
+
+/// Queue names (also the local backend's queue names).
+pub const EVENTS_QUEUE: &str = "payment-events";
+pub const CONFIRMATIONS_QUEUE: &str = "payment-confirmations";
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number(name: &str, default: u64) -> anyhow::Result<u64> {
+    var(name).map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{name} must be a whole number, not {v:?}"))
+    })
+}
+
+/// The local queues' settings.
+#[derive(Debug, Clone)]
+pub struct LocalQueues {
+    /// Dead-lettering after this many receives, and the deduplication window.
+    pub policy: QueuePolicy,
+    /// How long a worker hides a message while handling it (SQS's visibility timeout).
+    pub visibility: Duration,
+}
+
+/// The local queues' settings: `LECTERN_QUEUE_MAX_RECEIVES` (default 5) and
+/// `LECTERN_QUEUE_VISIBILITY_SECS` (default 30), the template's SQS settings scaled to a laptop.
+pub fn local_queues() -> anyhow::Result<LocalQueues> {
+    let max_receives = u32::try_from(number("LECTERN_QUEUE_MAX_RECEIVES", 5)?)
+        .context("LECTERN_QUEUE_MAX_RECEIVES is too large")?;
+    Ok(LocalQueues {
+        policy: QueuePolicy::new(max_receives),
+        visibility: Duration::from_secs(number("LECTERN_QUEUE_VISIBILITY_SECS", 30)?),
+    })
+}
+
+/// Which provider: `LECTERN_PAYMENTS_PROVIDER` (`stripe` | `local`); by default Stripe when
+/// `STRIPE_SECRET_KEY` is set, else the local one. The template sets `stripe`, so a deployment
+/// without a key fails at start instead of serving the local provider.
+pub fn provider_name() -> anyhow::Result<&'static str> {
+    match var("LECTERN_PAYMENTS_PROVIDER").as_deref() {
+        Some("stripe") => Ok("stripe"),
+        Some("local") => Ok("local"),
+        None if var("STRIPE_SECRET_KEY").is_some() => Ok("stripe"),
+        None => Ok("local"),
+        Some(other) => {
+            anyhow::bail!("LECTERN_PAYMENTS_PROVIDER must be stripe or local, not {other:?}")
+        }
+    }
+}
+
+impl Ingest {
+    /// The signing secret (`STRIPE_WEBHOOK_SECRET`; locally, when unset, generated into the data
+    /// folder on first start and printed) and the events queue.
+    pub async fn from_env(config: &Config, policy: &QueuePolicy) -> anyhow::Result<Ingest> {
+        let webhook_secret = match var("STRIPE_WEBHOOK_SECRET") {
+            Some(secret) => secret,
+            None if provider_name()? == "stripe" => {
+                anyhow::bail!("STRIPE_WEBHOOK_SECRET must be set with the Stripe provider")
+            }
+            None => {
+                std::fs::create_dir_all(&config.data_dir)
+                    .with_context(|| format!("creating {}", config.data_dir.display()))?;
+                let path = config.data_dir.join("stripe-webhook-secret");
+                let (secret, generated) =
+                    lectern_payments::webhook::load_or_generate_secret(&path)?;
+                if generated {
+                    println!(
+                        "generated a webhook signing secret into {} (set STRIPE_WEBHOOK_SECRET to use your own)",
+                        path.display()
+                    );
+                }
+                secret
+            }
+        };
+        Ok(Ingest {
+            webhook_secret,
+            events: queue(config, EVENTS_QUEUE, policy).await?,
+        })
+    }
+}
+
+impl Payments {
+    /// Builds the dependencies from the environment. No network calls: SDK and HTTP clients connect
+    /// on first use.
+    pub async fn from_env(config: &Config) -> anyhow::Result<Payments> {
+        Self::build(config, local_queues()?).await
+    }
+
+    /// As [`Payments::from_env`], with the local queues' settings given (tests use short timeouts).
+    pub async fn build(config: &Config, local_queues: LocalQueues) -> anyhow::Result<Payments> {
+        let policy = &local_queues.policy;
+        let (provider, local): (Arc<dyn PaymentProvider>, _) = match provider_name()? {
+            "stripe" => {
+                let key = var("STRIPE_SECRET_KEY")
+                    .context("STRIPE_SECRET_KEY must be set with the Stripe provider")?;
+                let client = StripeClient::new(key, var("STRIPE_API_BASE"))
+                    .context("STRIPE_SECRET_KEY / STRIPE_API_BASE")?;
+                (Arc::new(client), None)
+            }
+            _ => {
+                let local = Arc::new(LocalProvider::new());
+                (local.clone() as Arc<dyn PaymentProvider>, Some(local))
+            }
+        };
+        Ok(Payments {
+            provider,
+            local,
+            ingest: Arc::new(Ingest::from_env(config, policy).await?),
+            confirmations: queue(config, CONFIRMATIONS_QUEUE, policy).await?,
+            refund_window: time::Duration::days(
+                i64::try_from(number("LECTERN_REFUND_WINDOW_DAYS", 14)?)
+                    .context("LECTERN_REFUND_WINDOW_DAYS is too large")?,
+            ),
+            local_queues,
+        })
+    }
+}
+
+/// One queue: SQS when `LECTERN_QUEUE=sqs` (`LECTERN_PAYMENT_EVENTS_QUEUE_URL` /
+/// `LECTERN_PAYMENT_CONFIRMATIONS_QUEUE_URL` and their `…_DLQ_URL`s; `LECTERN_SQS_ENDPOINT` for an
+/// emulator), else the local backend in the SQLite file (the store's, or `queues.db` in the data
+/// folder when the store is DynamoDB).
+pub async fn queue(
+    config: &Config,
+    name: &str,
+    policy: &QueuePolicy,
+) -> anyhow::Result<Arc<dyn Queue>> {
+    match var("LECTERN_QUEUE").as_deref() {
+        Some("sqs") => {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(endpoint) = var("LECTERN_SQS_ENDPOINT") {
+                loader = loader.endpoint_url(endpoint);
+            }
+            let client = aws_sdk_sqs::Client::new(&loader.load().await);
+            let prefix = format!("LECTERN_{}", name.to_uppercase().replace('-', "_"));
+            let url = var(&format!("{prefix}_QUEUE_URL")).with_context(|| {
+                format!("{prefix}_QUEUE_URL must be set when LECTERN_QUEUE=sqs")
+            })?;
+            Ok(Arc::new(SqsQueue::new(
+                client,
+                url,
+                var(&format!("{prefix}_DLQ_URL")),
+            )))
+        }
+        None | Some("local") => {
+            let path = match &config.store {
+                StoreConfig::Sqlite { path } => path.clone(),
+                StoreConfig::Dynamo { .. } => config.data_dir.join("queues.db"),
+            };
+            local_queue(&path, name, policy)
+        }
+        Some(other) => anyhow::bail!("LECTERN_QUEUE must be local or sqs, not {other:?}"),
+    }
+}
+
+fn local_queue(path: &Path, name: &str, policy: &QueuePolicy) -> anyhow::Result<Arc<dyn Queue>> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(Arc::new(
+        SqliteQueue::open(path, name, *policy)
+            .with_context(|| format!("opening the local queue {name} in {}", path.display()))?,
+    ))
+}

@@ -1,0 +1,561 @@
+//! The payment endpoints: create, list, read, confirm, refund. Contract: issue "Paid courses…"
+//! §Creating a payment, §Money after the fact; seed 003 (`create_course_payment`, `confirm_payment`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use lectern_domain::course::Course;
+use lectern_domain::payment::{IdempotencyRecord, Payment, PaymentStatus};
+use lectern_domain::user::{UserRole, now};
+use lectern_domain::{CourseId, PaymentId};
+use lectern_payments::{CreateIntent, CreateRefund, IntentStatus, ProviderError};
+use lectern_queue::OutgoingMessage;
+use lectern_store::courses::CourseRepo;
+use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::payments::{CreatePaymentError, PaymentRepo};
+use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::Payments;
+use crate::facts::{self, Applied, Fact, ProviderEvent};
+use crate::settle::SettleMessage;
+use crate::views::{PaymentCreated, PaymentView};
+
+pub const TAG: &str = "payments";
+
+/// The header a client repeats a request with to get the same result, not a second payment.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `POST /payments/course`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCoursePayment {
+    #[schema(value_type = String, format = Uuid)]
+    pub course_id: String,
+}
+
+pub(crate) fn provider_error(error: ProviderError) -> ApiError {
+    match error {
+        ProviderError::Rejected { message, .. } => ApiError::UpstreamRejected {
+            code: "payment_provider_rejected",
+            message: format!("the payment provider refused the request: {message}"),
+        },
+        ProviderError::Unavailable(e) => ApiError::Unavailable(e.context("payment provider")),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().map(str::trim).unwrap_or_default();
+    let valid = !key.is_empty()
+        && key.len() <= 255
+        && key.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
+    if !valid {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "the Idempotency-Key header must be 1-255 printable ASCII characters (no '#')",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// A payment the caller may see: their own, or any for an admin. Others get 404.
+pub(crate) async fn visible_payment(
+    state: &AppState,
+    caller: &AuthUser,
+    id: &str,
+) -> ApiResult<Payment> {
+    let id = PaymentId::parse(id).map_err(|_| ApiError::not_found("payment"))?;
+    PaymentRepo::new(state.table.clone())
+        .get(&caller.tenant, id)
+        .await?
+        .filter(|p| p.user_id == caller.id || caller.is_admin())
+        .ok_or_else(|| ApiError::not_found("payment"))
+}
+
+/// The client secret of a payment's intent (asked of the provider: the platform does not keep it).
+async fn client_secret(ctx: &Payments, payment: &Payment) -> ApiResult<Option<String>> {
+    let intent = ctx
+        .provider
+        .retrieve_intent(&payment.provider_payment_id)
+        .await
+        .map_err(provider_error)?;
+    Ok(intent.client_secret)
+}
+
+/// Buys a course: a pending payment and the provider's client secret (seed 003
+/// `create_course_payment`). The student pays with the client secret (Stripe.js); the provider's
+/// webhook completes the payment and the confirmation worker enrolls them. With an `Idempotency-Key`,
+/// repeating the request returns the same payment; the same key with another body is refused (422).
+/// A payment for the course that can still be paid is returned (200) instead of a second one.
+#[utoipa::path(post, path = "/api/v1/payments/course", tag = TAG,
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: same key and body, same response")),
+    request_body = NewCoursePayment,
+    responses(
+        (status = 201, description = "A pending payment", body = PaymentCreated),
+        (status = 200, description = "The student's payment for this course that can still be paid", body = PaymentCreated),
+        (status = 400, description = "Invalid course id, or the course is free (`course_is_free`)", body = ErrorBody),
+        (status = 403, description = "Only students buy courses", body = ErrorBody),
+        (status = 404, description = "No such published course", body = ErrorBody),
+        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), or prerequisites missing", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 502, description = "The payment provider refused (`payment_provider_rejected`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn create_course_payment(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Payments>>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    Json(body): Json<NewCoursePayment>,
+) -> ApiResult<(StatusCode, Json<PaymentCreated>)> {
+    if caller.role != UserRole::Student {
+        return Err(ApiError::Forbidden("only students buy courses".into()));
+    }
+    let key = idempotency_key(&headers)?;
+    let course_id = CourseId::parse(&body.course_id)
+        .map_err(|e| ApiError::invalid_field("courseId", e.to_string()))?;
+    let digest = hex(&Sha256::digest(course_id.to_string().as_bytes()));
+    let repo = PaymentRepo::new(state.table.clone());
+    let t = &caller.tenant;
+
+    for _ in 0..3 {
+        let (purchase, creation) = repo
+            .before_create(t, caller.id, course_id, key.as_deref())
+            .await?;
+        if let Some(creation) = creation {
+            if creation.request_digest != digest {
+                return Err(ApiError::Unprocessable {
+                    code: "idempotency_key_reused",
+                    message: "this Idempotency-Key was used with another request".into(),
+                });
+            }
+            let payment = repo
+                .get(t, creation.payment_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("payment"))?;
+            let secret = client_secret(&ctx, &payment).await?;
+            return Ok((StatusCode::CREATED, created(&payment, secret)));
+        }
+        let mut replaces = None;
+        if let Some(purchase) = purchase
+            && let Some(current) = repo.get(t, purchase.payment_id).await?
+        {
+            if current.entitles() {
+                return Err(ApiError::conflict(
+                    "already_paid",
+                    format!("you have paid for this course (payment {})", current.id),
+                ));
+            }
+            if !current.is_settled() {
+                let secret = client_secret(&ctx, &current).await?;
+                return Ok((StatusCode::OK, created(&current, secret)));
+            }
+            replaces = Some(current.id);
+        }
+        let course = purchasable_course(&state, &caller, course_id).await?;
+        let mut payment = Payment::pending(
+            t.clone(),
+            caller.id,
+            course.id,
+            course.title.as_str().to_owned(),
+            course.price.amount as i64,
+            course.price.currency,
+            ctx.provider.name().to_owned(),
+            String::new(),
+            now(),
+        );
+        payment.course_category = Some(course.category);
+        payment.idempotency = key.as_ref().map(|k| IdempotencyRecord {
+            key: k.clone(),
+            request_digest: digest.clone(),
+        });
+        let metadata = BTreeMap::from([
+            ("tenantId".to_owned(), t.to_string()),
+            ("paymentId".to_owned(), payment.id.to_string()),
+            ("courseId".to_owned(), course.id.to_string()),
+            ("userId".to_owned(), caller.id.to_string()),
+        ]);
+        let intent = ctx
+            .provider
+            .create_intent(&CreateIntent {
+                amount: payment.amount,
+                currency: payment.currency.to_string(),
+                metadata,
+                // A retry of this request after a crash gets the same intent back from the provider.
+                idempotency_key: match &key {
+                    Some(k) => format!("{t}:{}:{k}", caller.id),
+                    None => format!("payment:{}", payment.id),
+                },
+                description: Some(format!("Course: {}", payment.course_title)),
+            })
+            .await
+            .map_err(provider_error)?;
+        payment.provider_payment_id = intent.id.clone();
+        match repo.create(&payment, replaces).await {
+            Ok(_) => {
+                return Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
+            }
+            // Another request for this course (or this key) won: answer with what it created.
+            Err(CreatePaymentError::Raced) => continue,
+            Err(CreatePaymentError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict(
+        "payment_in_progress",
+        "another payment for this course is being created; retry",
+    ))
+}
+
+fn created(payment: &Payment, client_secret: Option<String>) -> Json<PaymentCreated> {
+    Json(PaymentCreated {
+        payment: PaymentView::from(payment),
+        client_secret,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The course, if the caller may buy it: published, not free, not enrolled, prerequisites met.
+async fn purchasable_course(
+    state: &AppState,
+    caller: &AuthUser,
+    course_id: CourseId,
+) -> ApiResult<Course> {
+    let course = CourseRepo::new(state.table.clone())
+        .get(&caller.tenant, course_id)
+        .await?
+        .filter(|c| c.is_published() && c.deleting_since.is_none())
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    if course.price.is_free() {
+        return Err(ApiError::bad_request(
+            "course_is_free",
+            "this course is free: enroll in it directly",
+        ));
+    }
+    let (enrollment, missing) = EnrollmentRepo::new(state.table.clone())
+        .admission(&course, caller.id)
+        .await?;
+    if enrollment.is_some_and(|e| e.is_active()) {
+        return Err(ApiError::conflict(
+            "already_enrolled",
+            "you are already enrolled in this course",
+        ));
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|c| format!("\"{}\" ({})", c.title.as_str(), c.id))
+            .collect();
+        return Err(ApiError::conflict(
+            "prerequisites_missing",
+            format!("complete these courses first: {}", names.join(", ")),
+        ));
+    }
+    Ok(course)
+}
+
+/// Filters of the payments list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PaymentFilter {
+    /// pending | completed | failed | refunded | disputed
+    pub status: Option<String>,
+    pub course_id: Option<String>,
+    /// Admins: one student's payments.
+    pub user_id: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The caller's payments, newest first; an admin's: the tenant's (or one student's).
+#[utoipa::path(get, path = "/api/v1/payments", tag = TAG,
+    security(("bearer" = [])),
+    params(PaymentFilter),
+    responses(
+        (status = 200, description = "A page of payments", body = Paginated<PaymentView>),
+        (status = 400, description = "Invalid filter or cursor", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn list_payments(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Query(filter): Query<PaymentFilter>,
+) -> ApiResult<Json<Paginated<PaymentView>>> {
+    let (limit, cursor) = PageParams {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    }
+    .parse()?;
+    let status = filter
+        .status
+        .as_deref()
+        .map(|s| {
+            PaymentStatus::parse(s).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "status",
+                    "must be pending, completed, failed, refunded or disputed",
+                )
+            })
+        })
+        .transpose()?;
+    let course = filter
+        .course_id
+        .as_deref()
+        .map(|c| CourseId::parse(c).map_err(|e| ApiError::invalid_field("courseId", e.to_string())))
+        .transpose()?;
+    let user = filter
+        .user_id
+        .as_deref()
+        .map(|u| {
+            lectern_domain::UserId::parse(u)
+                .map_err(|e| ApiError::invalid_field("userId", e.to_string()))
+        })
+        .transpose()?;
+    let keep = |p: &Payment| {
+        status.is_none_or(|s| p.status() == s) && course.is_none_or(|c| p.course_id == c)
+    };
+    let repo = PaymentRepo::new(state.table.clone());
+    let page = match (caller.is_admin(), user) {
+        (true, None) => repo.all(&caller.tenant, limit, cursor, keep).await?,
+        (true, Some(user)) => {
+            repo.of_user(&caller.tenant, user, limit, cursor, keep)
+                .await?
+        }
+        (false, _) => {
+            repo.of_user(&caller.tenant, caller.id, limit, cursor, keep)
+                .await?
+        }
+    };
+    Ok(Json(Paginated {
+        data: page.payments.iter().map(PaymentView::from).collect(),
+        next_cursor: page.next.map(|c| c.to_string()),
+    }))
+}
+
+/// One payment (the payer's or an admin's).
+#[utoipa::path(get, path = "/api/v1/payments/{paymentId}", tag = TAG,
+    security(("bearer" = [])),
+    params(("paymentId" = String, Path, description = "The payment's id")),
+    responses(
+        (status = 200, description = "The payment", body = PaymentView),
+        (status = 404, description = "No such payment the caller may see", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn get_payment(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(payment_id): Path<String>,
+) -> ApiResult<Json<PaymentView>> {
+    let payment = visible_payment(&state, &caller, &payment_id).await?;
+    Ok(Json(PaymentView::from(&payment)))
+}
+
+/// The payment's current state (seed 003 `confirm_payment`). When the provider says the payment
+/// succeeded and its webhook has not been processed yet, this records the success and queues the same
+/// settlement the webhook would (once: the fact is written with a confirmation event id of its own,
+/// and settling is idempotent).
+#[utoipa::path(post, path = "/api/v1/payments/{paymentId}/confirm", tag = TAG,
+    security(("bearer" = [])),
+    params(("paymentId" = String, Path, description = "The payment's id")),
+    responses(
+        (status = 200, description = "The payment as it is now", body = PaymentView),
+        (status = 404, description = "No such payment the caller may see", body = ErrorBody),
+        (status = 503, description = "The provider or the queue could not be reached", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn confirm_payment(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Payments>>,
+    caller: AuthUser,
+    Path(payment_id): Path<String>,
+) -> ApiResult<Json<PaymentView>> {
+    let payment = visible_payment(&state, &caller, &payment_id).await?;
+    if payment.succeeded_at.is_some() {
+        return Ok(Json(PaymentView::from(&payment)));
+    }
+    let intent = ctx
+        .provider
+        .retrieve_intent(&payment.provider_payment_id)
+        .await
+        .map_err(provider_error)?;
+    if intent.status != IntentStatus::Succeeded {
+        return Ok(Json(PaymentView::from(&payment)));
+    }
+    let at = now();
+    let event = ProviderEvent {
+        provider: payment.provider.clone(),
+        id: format!("confirm:{}", payment.provider_payment_id),
+        event_type: "payment_intent.succeeded".into(),
+        created: at,
+        payment_intent: Some(payment.provider_payment_id.clone()),
+        amount: Some(intent.amount),
+        currency: Some(intent.currency.clone()),
+        names_our_payment: true,
+        fact: Some(Fact::Succeeded),
+    };
+    let repo = PaymentRepo::new(state.table.clone());
+    let applied = facts::apply(&repo, &event, at).await.map_err(|e| match e {
+        facts::ApplyError::Store(e) => ApiError::from(e),
+        other => ApiError::Internal(other.into()),
+    })?;
+    if let Applied::Mismatch = applied {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the provider's amount or currency differs from payment {}",
+            payment.id
+        )));
+    }
+    let current = repo
+        .get(&caller.tenant, payment.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    queue_settlement(&ctx, &current).await?;
+    Ok(Json(PaymentView::from(&current)))
+}
+
+/// Puts a payment on the confirmation queue. The deduplication id names the payment's version, so
+/// the same state is settled once however many paths ask.
+pub async fn queue_settlement(ctx: &Payments, payment: &Payment) -> ApiResult<()> {
+    let body = serde_json::to_string(&SettleMessage::of(payment))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    ctx.confirmations
+        .send(OutgoingMessage {
+            body,
+            dedup_id: Some(format!("{}:{}", payment.id, payment.version)),
+            delay: None,
+        })
+        .await
+        .map_err(|e| ApiError::Unavailable(anyhow::Error::new(e).context("confirmation queue")))
+}
+
+/// `POST /payments/{paymentId}/refund`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRequest {
+    /// Minor units; the whole remaining amount when absent.
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// The refund the provider accepted. The payment changes when the provider's `charge.refunded` event
+/// arrives (and a whole refund revokes the enrollment).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundAccepted {
+    /// The provider's refund id (`re_…`).
+    pub refund_id: String,
+    pub status: String,
+    pub amount: i64,
+    pub payment: PaymentView,
+}
+
+/// Refunds a payment through the provider: admins, or the course's instructor within the refund
+/// window after the payment (`LECTERN_REFUND_WINDOW_DAYS`, default 14).
+#[utoipa::path(post, path = "/api/v1/payments/{paymentId}/refund", tag = TAG,
+    security(("bearer" = [])),
+    params(("paymentId" = String, Path, description = "The payment's id")),
+    request_body = RefundRequest,
+    responses(
+        (status = 202, description = "The provider accepted the refund; the payment follows with its event", body = RefundAccepted),
+        (status = 400, description = "Invalid amount", body = ErrorBody),
+        (status = 403, description = "Not the course's instructor, or past the refund window", body = ErrorBody),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 409, description = "Not paid, or refunded already (`not_refundable`)", body = ErrorBody),
+        (status = 502, description = "The payment provider refused", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn refund_payment(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Payments>>,
+    caller: AuthUser,
+    Path(payment_id): Path<String>,
+    Json(body): Json<RefundRequest>,
+) -> ApiResult<(StatusCode, Json<RefundAccepted>)> {
+    let id = PaymentId::parse(&payment_id).map_err(|_| ApiError::not_found("payment"))?;
+    let repo = PaymentRepo::new(state.table.clone());
+    let payment = repo
+        .get(&caller.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    if !caller.is_admin() {
+        let course = CourseRepo::new(state.table.clone())
+            .get(&caller.tenant, payment.course_id)
+            .await?;
+        let owns = course.is_some_and(|c| c.instructor_id == caller.id);
+        if !owns {
+            return Err(ApiError::not_found("payment"));
+        }
+        let within = payment
+            .succeeded_at
+            .is_some_and(|at| now() - at <= ctx.refund_window);
+        if !within {
+            return Err(ApiError::Forbidden(format!(
+                "instructors may refund within {} days of the payment; ask an admin",
+                ctx.refund_window.whole_days()
+            )));
+        }
+    }
+    let remaining = payment.amount - payment.refunded_amount;
+    if payment.succeeded_at.is_none() || remaining <= 0 {
+        return Err(ApiError::conflict(
+            "not_refundable",
+            "only a paid payment that is not wholly refunded can be refunded",
+        ));
+    }
+    let amount = body.amount.unwrap_or(remaining);
+    if amount <= 0 || amount > remaining {
+        return Err(ApiError::invalid_field(
+            "amount",
+            format!("must be between 1 and {remaining} (what is left to refund)"),
+        ));
+    }
+    let mut metadata = BTreeMap::from([
+        ("tenantId".to_owned(), payment.tenant.to_string()),
+        ("paymentId".to_owned(), payment.id.to_string()),
+        ("requestedBy".to_owned(), caller.id.to_string()),
+    ]);
+    if let Some(reason) = body
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        metadata.insert("reason".into(), reason.chars().take(500).collect());
+    }
+    let refund = ctx
+        .provider
+        .refund(&CreateRefund {
+            payment_intent: payment.provider_payment_id.clone(),
+            amount: Some(amount),
+            // The same refund asked twice (a retried request) is one refund at the provider.
+            idempotency_key: format!("refund:{}:{}:{amount}", payment.id, payment.refunded_amount),
+            metadata,
+        })
+        .await
+        .map_err(provider_error)?;
+    if let Some(local) = &ctx.local {
+        // Stripe sends `charge.refunded` after a refund; the local provider's is delivered here.
+        crate::webhook::deliver_local_refund(&ctx, local, &payment, amount).await?;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RefundAccepted {
+            refund_id: refund.id,
+            status: refund.status,
+            amount: refund.amount,
+            payment: PaymentView::from(&payment),
+        }),
+    ))
+}

@@ -1,0 +1,12 @@
+//! The payments route group as a Lambda function.
+
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lectern_web::telemetry::init();
+    let config = lectern_web::Config::from_env()?;
+    let state = lectern_web::AppState::build(&config).await?;
+    let payments = Arc::new(payments_function::Payments::from_env(&config).await?);
+    lambda_http::run(payments_function::router(state, payments)).await
+}

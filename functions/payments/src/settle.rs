@@ -1,0 +1,186 @@
+//! Settling a payment: making everything that follows from its facts true. Contract: issue "Paid
+//! courses…" §confirmation worker.
+//!
+//! The payment-confirmation queue carries `{tenant, paymentId}`; settling reads the payment as it is
+//! now and converges: a paid payment's invoice is paid (numbered, counted in revenue: one transaction,
+//! see `PaymentRepo::pay_invoice`); a payment that entitles its student enrolls them (the enrollment's
+//! transaction checks that the payment still entitles them, so a refund recorded meanwhile wins); a
+//! payment that no longer does (refunded, dispute lost) revokes the enrollment; the student is notified
+//! once per cause. Each step is idempotent, so a retried or duplicated message changes nothing more.
+//!
+//! Refunds revoke access: a refunded student is unenrolled (their progress is kept, as with any
+//! unenrollment, and comes back if they buy the course again). This is not a tenant setting.
+
+use std::sync::Arc;
+
+use lectern_domain::notification::{Notification, NotificationKind};
+use lectern_domain::payment::{Payment, format_amount};
+use lectern_domain::{PaymentId, TenantId};
+use lectern_store::courses::CourseRepo;
+use lectern_store::enrollments::{EnrollError, EnrollmentRepo, ProgressError};
+use lectern_store::payments::PaymentRepo;
+use lectern_store::{StoreError, Table};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The message on the payment-confirmation queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettleMessage {
+    pub tenant: TenantId,
+    pub payment_id: PaymentId,
+}
+
+impl SettleMessage {
+    pub fn of(payment: &Payment) -> SettleMessage {
+        SettleMessage {
+            tenant: payment.tenant.clone(),
+            payment_id: payment.id,
+        }
+    }
+}
+
+/// What settling found and did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settled {
+    pub invoice_number: Option<String>,
+    pub enrolled: bool,
+    pub revoked: bool,
+}
+
+/// How often settling starts over when the payment changed under it.
+const RETRIES: u32 = 5;
+
+/// Settles one payment. `Ok` also when there is nothing (left) to do.
+#[tracing::instrument(skip(table), fields(payment_id = %message.payment_id))]
+pub async fn settle(
+    table: &Arc<dyn Table>,
+    message: &SettleMessage,
+    now: OffsetDateTime,
+) -> Result<Settled, StoreError> {
+    let payments = PaymentRepo::new(table.clone());
+    let enrollments = EnrollmentRepo::new(table.clone());
+    let mut settled = Settled::default();
+    let mut attempt = 0;
+    loop {
+        let Some(payment) = payments.get(&message.tenant, message.payment_id).await? else {
+            tracing::warn!("settling a payment that does not exist");
+            return Ok(settled);
+        };
+        let Some(paid_at) = payment.succeeded_at else {
+            return Ok(settled);
+        };
+        if let Some(invoice) = payments.pay_invoice(&payment, paid_at).await? {
+            settled.invoice_number = invoice.number;
+        }
+        let Some(course) = CourseRepo::new(table.clone())
+            .get(&payment.tenant, payment.course_id)
+            .await?
+        else {
+            tracing::warn!(course_id = %payment.course_id, "the paid course no longer exists");
+            return Ok(settled);
+        };
+        let enrollment = enrollments
+            .get(&payment.tenant, payment.course_id, payment.user_id)
+            .await?;
+        let active = enrollment.as_ref().is_some_and(|e| e.is_active());
+        if payment.entitles() {
+            if !active {
+                match enrollments
+                    .enroll_paid(
+                        &course,
+                        payment.user_id,
+                        enrollment,
+                        now,
+                        PaymentRepo::entitlement_check(&payment),
+                    )
+                    .await
+                {
+                    Ok(_) => settled.enrolled = true,
+                    Err(EnrollError::AlreadyEnrolled) if attempt < RETRIES => {
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(EnrollError::GuardFailed) if attempt < RETRIES => {
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(EnrollError::NotOpen) => {
+                        tracing::warn!(course_id = %course.id, "the paid course is being deleted");
+                        return Ok(settled);
+                    }
+                    Err(EnrollError::AlreadyEnrolled | EnrollError::GuardFailed) => {
+                        return Err(StoreError::TransactionConflict);
+                    }
+                    Err(EnrollError::Store(e)) => return Err(e),
+                }
+            }
+            payments
+                .notify(&notification(
+                    &payment,
+                    NotificationKind::PurchaseConfirmed,
+                    paid_at,
+                ))
+                .await?;
+        } else {
+            if let Some(current) = enrollment.filter(|e| e.is_active()) {
+                match enrollments.unenroll(&course, &current, now).await {
+                    Ok(_) => settled.revoked = true,
+                    Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
+                        attempt += 1;
+                        continue;
+                    }
+                    Err(ProgressError::NotEnrolled) => return Err(StoreError::TransactionConflict),
+                    Err(ProgressError::Store(e)) => return Err(e),
+                }
+            }
+            if let Some(refunded_at) = payment.refunded_at {
+                payments
+                    .notify(&notification(
+                        &payment,
+                        NotificationKind::PaymentRefunded,
+                        refunded_at,
+                    ))
+                    .await?;
+            }
+        }
+        return Ok(settled);
+    }
+}
+
+fn notification(payment: &Payment, kind: NotificationKind, at: OffsetDateTime) -> Notification {
+    let amount = format_amount(payment.amount, payment.currency);
+    let (name, title, body) = match kind {
+        NotificationKind::PurchaseConfirmed => (
+            "purchase_confirmed",
+            "You're enrolled".to_owned(),
+            format!(
+                "Your payment of {amount} for \"{}\" went through; the course is yours.",
+                payment.course_title
+            ),
+        ),
+        NotificationKind::PaymentRefunded => (
+            "payment_refunded",
+            "Payment refunded".to_owned(),
+            format!(
+                "Your payment for \"{}\" was refunded ({}).",
+                payment.course_title,
+                format_amount(payment.refunded_amount, payment.currency)
+            ),
+        ),
+    };
+    Notification {
+        id: format!("{name}:{}", payment.id),
+        tenant: payment.tenant.clone(),
+        user_id: payment.user_id,
+        kind,
+        title,
+        body,
+        data: serde_json::json!({
+            "paymentId": payment.id.to_string(),
+            "courseId": payment.course_id.to_string(),
+        }),
+        created_at: at,
+        read: false,
+    }
+}
