@@ -123,15 +123,36 @@ impl TestApp {
         table: Arc<dyn Table>,
         files: Option<Arc<lectern_files::ObjectStore>>,
     ) -> TestApp {
+        Self::spawn_customised(dir, table, files, |_| {}).await
+    }
+
+    /// The app on a fresh SQLite store, its payments' dependencies changed by `customise` (another
+    /// provider, other queues).
+    pub async fn spawn_with_payments(
+        customise: impl FnOnce(&mut payments_function::Payments),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_customised(dir, Arc::new(table), None, customise).await
+    }
+
+    /// The app over a given table and object store, its payments' dependencies changed by
+    /// `customise`.
+    pub async fn spawn_customised(
+        dir: tempfile::TempDir,
+        table: Arc<dyn Table>,
+        files: Option<Arc<lectern_files::ObjectStore>>,
+        customise: impl FnOnce(&mut payments_function::Payments),
+    ) -> TestApp {
         let mut state = AppState::with_table(&config(dir.path()), table).unwrap();
         state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let payments = Arc::new(
-            payments_function::Payments::build(&config(dir.path()), local_queues())
-                .await
-                .unwrap(),
-        );
+        let mut payments = payments_function::Payments::build(&config(dir.path()), local_queues())
+            .await
+            .unwrap();
+        customise(&mut payments);
+        let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);
         let app = lectern_local::app(state.clone(), payments.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });

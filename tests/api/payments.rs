@@ -2,10 +2,12 @@
 //! notification), duplicates, reordering, refunds, disputes, dead letters, idempotency keys, and who
 //! may see what.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lectern_payments::{Outcome, events, webhook};
-use lectern_queue::OutgoingMessage;
+use lectern_queue::{OutgoingMessage, Queue};
+use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -825,4 +827,441 @@ async fn a_failed_attempt_can_be_followed_by_a_success() {
         is_enrolled(&app, &student, &course).await.then_some(())
     })
     .await;
+}
+
+/// A queue that keeps what is sent to it (and delivers nothing), or refuses everything when down.
+struct TestQueue {
+    sent: std::sync::Mutex<Vec<OutgoingMessage>>,
+    down: bool,
+}
+
+impl TestQueue {
+    fn new(down: bool) -> Arc<TestQueue> {
+        Arc::new(TestQueue {
+            sent: std::sync::Mutex::new(Vec::new()),
+            down,
+        })
+    }
+
+    fn check(&self) -> lectern_queue::QueueResult<()> {
+        if self.down {
+            return Err(lectern_queue::QueueError::Unavailable(anyhow::anyhow!(
+                "the test queue is down"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Queue for TestQueue {
+    fn name(&self) -> &str {
+        "payment-events"
+    }
+    async fn send(&self, message: OutgoingMessage) -> lectern_queue::QueueResult<()> {
+        self.check()?;
+        self.sent.lock().unwrap().push(message);
+        Ok(())
+    }
+    async fn receive(
+        &self,
+        _max: usize,
+        _visibility: Duration,
+    ) -> lectern_queue::QueueResult<Vec<lectern_queue::Received>> {
+        self.check()?;
+        Ok(Vec::new())
+    }
+    async fn delete(&self, _receipt: &str) -> lectern_queue::QueueResult<()> {
+        self.check()
+    }
+    async fn dead_letters(
+        &self,
+        _max: usize,
+    ) -> lectern_queue::QueueResult<Vec<lectern_queue::DeadLetter>> {
+        self.check()?;
+        Ok(Vec::new())
+    }
+    async fn redrive(&self) -> lectern_queue::QueueResult<usize> {
+        self.check()?;
+        Ok(0)
+    }
+}
+
+/// Replaces the events queue the webhook endpoint sends to.
+fn with_events_queue(payments: &mut payments_function::Payments, queue: Arc<TestQueue>) {
+    payments.ingest = Arc::new(payments_function::Ingest {
+        webhook_secret: payments.ingest.webhook_secret.clone(),
+        events: queue,
+    });
+}
+
+#[tokio::test]
+async fn the_webhook_endpoint_only_verifies_and_enqueues() {
+    let queue = TestQueue::new(false);
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(lectern_testkit::counting::CountingTable::new(
+        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+    ));
+    let sent = queue.clone();
+    let app = TestApp::spawn_customised(dir, table.clone(), None, move |p| {
+        with_events_queue(p, sent)
+    })
+    .await;
+    let event = json!({"id": "evt_budget", "object": "event", "type": "payment_intent.succeeded",
+        "created": now(), "data": {"object": {"object": "payment_intent", "id": "pi_x"}}});
+    table.take();
+    send_event(&app, &event).await.assert(200);
+    // No store call; one message, deduplicated by the event id, carrying the body byte for byte.
+    assert_eq!(table.take().total(), 0);
+    let sent = queue.sent.lock().unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].dedup_id.as_deref(), Some("evt_budget"));
+    let body: Value = serde_json::from_str(&sent[0].body).unwrap();
+    assert_eq!(body, event);
+}
+
+#[tokio::test]
+async fn when_the_events_queue_is_down_the_webhook_is_a_503_so_the_provider_retries() {
+    let app = TestApp::spawn_with_payments(|p| with_events_queue(p, TestQueue::new(true))).await;
+    let event = json!({"id": "evt_down", "object": "event", "type": "charge.refunded",
+        "created": now(), "data": {"object": {"object": "charge", "id": "ch_x"}}});
+    let reply = send_event(&app, &event).await.assert(503);
+    assert_eq!(reply.code(), "service_unavailable");
+    assert!(!reply.body.to_string().contains("test queue"));
+}
+
+#[tokio::test]
+async fn when_the_provider_is_down_buying_is_a_clean_503_and_nothing_is_recorded() {
+    let app = TestApp::spawn_with_payments(|p| {
+        // Nothing listens on the discard port of loopback: connection refused.
+        let stripe = lectern_payments::StripeClient::new(
+            "sk_test_lectern".into(),
+            Some("http://127.0.0.1:9".into()),
+        )
+        .unwrap();
+        p.provider = Arc::new(stripe);
+        p.local = None;
+    })
+    .await;
+    let (_, student, course) = paid_course(&app).await;
+    let reply = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(503);
+    assert!(!reply.body.to_string().contains("sk_test"));
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"], json!([]));
+    let invoices = app
+        .get("/api/v1/invoices", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(invoices["data"], json!([]));
+    // Without the local provider there is no simulation route.
+    app.post(
+        "/api/v1/dev/payments/0193a5c0-7e2f-7b44-8a21-3c7b5d9e0f12/simulate",
+        Some(&student.access),
+        json!({"outcome": "succeeded"}),
+    )
+    .await
+    .assert(404);
+}
+
+/// Fails the next `n` writes, then behaves.
+struct FlakyTable {
+    inner: lectern_store::sqlite::SqliteTable,
+    failures_left: std::sync::atomic::AtomicUsize,
+}
+
+impl FlakyTable {
+    fn write(&self) -> lectern_store::StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        let failing = self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(lectern_store::StoreError::Unavailable(anyhow::anyhow!(
+                "flaky: this write fails"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl lectern_store::Table for FlakyTable {
+    async fn get(&self, key: &Key) -> lectern_store::StoreResult<Option<Item>> {
+        self.inner.get(key).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> lectern_store::StoreResult<Vec<Option<Item>>> {
+        self.inner.batch_get(keys).await
+    }
+    async fn put(
+        &self,
+        item: Item,
+        condition: Option<Condition>,
+    ) -> lectern_store::StoreResult<()> {
+        self.write()?;
+        self.inner.put(item, condition).await
+    }
+    async fn update(&self, update: Update) -> lectern_store::StoreResult<Item> {
+        self.write()?;
+        self.inner.update(update).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: Option<Condition>,
+    ) -> lectern_store::StoreResult<Option<Item>> {
+        self.write()?;
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &lectern_store::Query) -> lectern_store::StoreResult<Page> {
+        self.inner.query(query).await
+    }
+    async fn transact_write(&self, actions: Vec<TxAction>) -> lectern_store::StoreResult<()> {
+        self.write()?;
+        self.inner.transact_write(actions).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_outage_while_handling_an_event_is_retried_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(FlakyTable {
+        inner: lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+        failures_left: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let app = TestApp::spawn_on(dir, table.clone()).await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    let event = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    // The next two writes fail: the events worker's first try (and maybe the settlement's).
+    table
+        .failures_left
+        .store(2, std::sync::atomic::Ordering::SeqCst);
+    send_event(&app, &event).await.assert(200);
+    wait_for_status(&app, &student, id, "completed").await;
+    eventually("the enrollment", || async {
+        is_enrolled(&app, &student, &course).await.then_some(())
+    })
+    .await;
+    assert_eq!(
+        table
+            .failures_left
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+    let admin = app.admin().await;
+    let dead = app
+        .get("/api/v1/admin/dead-letters", Some(&admin.access))
+        .await
+        .body;
+    assert_eq!(dead, json!([]));
+}
+
+#[tokio::test]
+async fn on_dynamodb_and_sqs_a_paid_course_is_bought_settled_and_refunded() {
+    let moto = lectern_testkit::moto::moto().await;
+    let table = moto.fresh_table().await;
+    let (events, confirmations) = (
+        moto.fresh_queue(3, false).await,
+        moto.fresh_queue(3, false).await,
+    );
+    let client = moto.sqs_client();
+    let sqs = move |urls: lectern_testkit::moto::QueueUrls| -> Arc<dyn Queue> {
+        Arc::new(lectern_queue::SqsQueue::new(
+            client.clone(),
+            urls.queue_url,
+            Some(urls.dead_letter_url),
+        ))
+    };
+    let app = TestApp::spawn_customised(
+        tempfile::tempdir().unwrap(),
+        Arc::new(table),
+        None,
+        move |p| {
+            p.ingest = Arc::new(payments_function::Ingest {
+                webhook_secret: p.ingest.webhook_secret.clone(),
+                events: sqs(events),
+            });
+            p.confirmations = sqs(confirmations);
+        },
+    )
+    .await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    let event = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    // Twice: the second delivery is recognised and changes nothing.
+    send_event(&app, &event).await.assert(200);
+    send_event(&app, &event).await.assert(200);
+    eventually("the enrollment", || async {
+        is_enrolled(&app, &student, &course).await.then_some(())
+    })
+    .await;
+    let invoice_id = payment["invoiceId"].as_str().unwrap();
+    let invoice = app
+        .get(
+            &format!("/api/v1/invoices/{invoice_id}"),
+            Some(&student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(invoice["number"], "INV-000001");
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+
+    app.post(
+        &format!("/api/v1/payments/{id}/refund"),
+        Some(&teacher.access),
+        json!({}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, id, "refunded").await;
+    eventually("the enrollment to be revoked", || async {
+        (!is_enrolled(&app, &student, &course).await).then_some(())
+    })
+    .await;
+    let admin = app.admin().await;
+    let analytics = app
+        .get("/api/v1/payments/analytics", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(analytics["totals"][0]["revenue"], 4900);
+    assert_eq!(analytics["totals"][0]["net"], 0);
+}
+
+#[tokio::test]
+async fn store_calls_per_payment_request() {
+    let (app, table) = TestApp::counting().await;
+    let (_, student, course) = paid_course(&app).await;
+    let calls = |c: lectern_testkit::counting::Calls| (c.get, c.batch_get, c.query, c.writes());
+    table.take();
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    // Purchase slot and idempotency key; the course; the admission (enrollment, prerequisites);
+    // one transaction.
+    assert_eq!(calls(table.take()), (1, 2, 0, 1), "buy");
+    let id = payment["id"].as_str().unwrap();
+    app.get(&format!("/api/v1/payments/{id}"), Some(&student.access))
+        .await
+        .assert(200);
+    assert_eq!(calls(table.take()), (1, 0, 0, 0), "payment");
+    app.get("/api/v1/payments", Some(&student.access))
+        .await
+        .assert(200);
+    assert_eq!(calls(table.take()), (0, 0, 1, 0), "payments");
+    app.get("/api/v1/wallet", Some(&student.access))
+        .await
+        .assert(200);
+    assert_eq!(calls(table.take()), (0, 0, 1, 0), "wallet");
+    let invoice = payment["invoiceId"].as_str().unwrap();
+    app.get(
+        &format!("/api/v1/invoices/{invoice}"),
+        Some(&student.access),
+    )
+    .await
+    .assert(200);
+    assert_eq!(calls(table.take()), (1, 0, 0, 0), "invoice");
+}
+
+#[tokio::test]
+async fn confirm_records_a_success_the_webhook_has_not_brought_yet() {
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    let confirm = format!("/api/v1/payments/{id}/confirm");
+    // Not paid yet: confirm just answers the state.
+    let pending = app
+        .post(&confirm, Some(&student.access), json!({}))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(pending["status"], "pending");
+    // Paid at the provider, but its event is lost on the way.
+    succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    let confirmed = app
+        .post(&confirm, Some(&student.access), json!({}))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(confirmed["status"], "completed");
+    eventually("the enrollment", || async {
+        is_enrolled(&app, &student, &course).await.then_some(())
+    })
+    .await;
+    // Confirming again changes nothing.
+    app.post(&confirm, Some(&student.access), json!({}))
+        .await
+        .assert(200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+}
+
+#[tokio::test]
+async fn an_event_whose_amount_differs_from_the_payment_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    let mut event = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    event["data"]["object"]["amount"] = json!(100);
+    send_event(&app, &event).await.assert(200);
+    let mut other_currency = event.clone();
+    other_currency["id"] = json!(events::new_event_id());
+    other_currency["data"]["object"]["amount"] = json!(4900);
+    other_currency["data"]["object"]["currency"] = json!("usd");
+    send_event(&app, &other_currency).await.assert(200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(payment_status(&app, &student, id).await, "pending");
+    assert!(!is_enrolled(&app, &student, &course).await);
+}
+
+#[tokio::test]
+async fn invoices_unpaid_past_their_due_date_are_overdue() {
+    use lectern_domain::payment::Payment;
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    // A payment created four days ago and never paid (its invoice was due after three).
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let old = Payment::pending(
+        tenant,
+        lectern_domain::UserId::parse(&student.id).unwrap(),
+        lectern_domain::CourseId::parse(&course).unwrap(),
+        "Rust, Seriously".into(),
+        4900,
+        lectern_domain::course::Currency::parse("eur").unwrap(),
+        "local".into(),
+        "pi_old".into(),
+        time::OffsetDateTime::now_utc() - time::Duration::days(4),
+    );
+    lectern_store::payments::PaymentRepo::new(app.state.table.clone())
+        .create(&old, None)
+        .await
+        .unwrap();
+    // A fresh one is not overdue.
+    let other = app.user("o@x.org", "other", "student").await;
+    buy(&app, &other, &course).await;
+    let admin = app.admin().await;
+    let overdue = app
+        .get("/api/v1/invoices/overdue", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    let overdue = overdue.as_array().unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0]["paymentId"], old.id.to_string());
+    assert_eq!(overdue[0]["status"], "open");
 }
