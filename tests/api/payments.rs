@@ -222,6 +222,33 @@ async fn a_paid_course_is_bought_end_to_end_offline() {
     .await;
     assert_eq!(notifications["data"][0]["kind"], "purchase_confirmed");
     assert_eq!(notifications["data"][0]["data"]["paymentId"], id);
+    assert_eq!(notifications["data"][0]["read"], false);
+    let notification = notifications["data"][0]["id"].as_str().unwrap();
+    let marked = app
+        .post(
+            "/api/v1/notifications/read",
+            Some(&student.access),
+            json!({"ids": [notification]}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(marked["marked"], 1);
+    let again = app
+        .post(
+            "/api/v1/notifications/read",
+            Some(&student.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(again["marked"], 0);
+    let read = app
+        .get("/api/v1/notifications", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(read["data"][0]["read"], true);
 
     // The wallet and the analytics see it.
     let wallet = app

@@ -57,6 +57,7 @@ pub fn payment_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(money::list_disputes))
         .routes(routes!(money::wallet))
         .routes(routes!(money::notifications))
+        .routes(routes!(money::mark_notifications_read))
         .routes(routes!(admin::dead_letters))
         .routes(routes!(admin::redrive))
 }

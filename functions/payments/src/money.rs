@@ -478,3 +478,41 @@ pub async fn notifications(
         next_cursor: next.map(|c| c.to_string()),
     }))
 }
+
+/// `POST /notifications/read`: which to mark read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkRead {
+    /// The notifications' ids; absent: all of the latest 100.
+    pub ids: Option<Vec<String>>,
+}
+
+/// How many notifications changed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkedRead {
+    pub marked: usize,
+}
+
+/// Marks the caller's notifications read (seed 002 `POST /notifications/read`).
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = TAG,
+    security(("bearer" = [])),
+    request_body = MarkRead,
+    responses(
+        (status = 200, description = "Marked", body = MarkedRead),
+        (status = 400, description = "More than 100 ids", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(user_id = %caller.id))]
+pub async fn mark_notifications_read(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Json(body): Json<MarkRead>,
+) -> ApiResult<Json<MarkedRead>> {
+    if body.ids.as_ref().is_some_and(|ids| ids.len() > 100) {
+        return Err(ApiError::invalid_field("ids", "at most 100 ids"));
+    }
+    let marked = PaymentRepo::new(state.table.clone())
+        .mark_read(&caller.tenant, caller.id, body.ids.as_deref())
+        .await?;
+    Ok(Json(MarkedRead { marked }))
+}

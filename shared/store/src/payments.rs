@@ -866,6 +866,50 @@ impl PaymentRepo {
         }
     }
 
+    /// Marks a user's notifications read: those named by `ids`, or (`None`) all of the latest 100.
+    /// Answers how many changed; marking a read one again changes nothing.
+    pub async fn mark_read(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        ids: Option<&[String]>,
+    ) -> Result<usize, StoreError> {
+        let query = Query::partition(keys::user_pk(tenant, user))
+            .sort_key(SortKeyCondition::BeginsWith(
+                keys::NOTIFICATION_PREFIX.into(),
+            ))
+            .backward()
+            .limit(MAX_BATCH_GET_KEYS);
+        let updates: Vec<TxAction> = self
+            .table
+            .query(&query)
+            .await?
+            .items
+            .into_iter()
+            .filter(|item| item.get("read") != Some(&AttrValue::Bool(true)))
+            .filter(|item| {
+                let id = item
+                    .get("id")
+                    .and_then(AttrValue::as_str)
+                    .unwrap_or_default();
+                ids.is_none_or(|ids| ids.iter().any(|wanted| wanted == id))
+            })
+            .filter_map(|item| Key::of(&item))
+            .map(|key| {
+                TxAction::Update(Update {
+                    key,
+                    actions: vec![UpdateAction::Set("read".into(), AttrValue::Bool(true))],
+                    condition: Some(Condition::Exists),
+                })
+            })
+            .collect();
+        let count = updates.len();
+        if count > 0 {
+            self.table.transact_write(updates).await?;
+        }
+        Ok(count)
+    }
+
     /// A user's notifications, newest first.
     pub async fn notifications(
         &self,
