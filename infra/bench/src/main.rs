@@ -11,7 +11,7 @@ use lectern_bench::load::{self, LoadOptions};
 use lectern_bench::targets::{FUNCTIONS, Function};
 
 const USAGE: &str = "usage:
-  lectern-bench bench [--functions auth,users,courses] [--invocations 1000] [--cold-starts 10] [--no-build] [--debug] [--env KEY=VALUE]...
+  lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 10] [--no-build] [--debug] [--env KEY=VALUE]...
   lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]";
 
 #[tokio::main]
