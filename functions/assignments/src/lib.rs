@@ -23,32 +23,28 @@ pub mod views;
 
 use axum::Router;
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The routes of this group, described for OpenAPI.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(
-            assignments::create_assignment,
-            assignments::course_assignments
-        ))
-        .routes(routes!(assignments::my_assignments))
-        .routes(routes!(
-            assignments::get_assignment,
-            assignments::replace_assignment,
-            assignments::delete_assignment
-        ))
-        .routes(routes!(submissions::start))
-        .routes(routes!(submissions::submit))
-        .routes(routes!(submissions::list_submissions))
-        .routes(routes!(grades::grade))
-        .routes(routes!(grades::grade_log))
-        .routes(routes!(grades::report))
+lectern_web::route_group! {
+    "/api/v1/courses/{courseId}/assignments" => {
+        POST => assignments::create_assignment,
+        GET => assignments::course_assignments,
+    },
+    "/api/v1/assignments" => { GET => assignments::my_assignments },
+    "/api/v1/assignments/{assignmentId}" => {
+        GET => assignments::get_assignment,
+        PUT => assignments::replace_assignment,
+        DELETE => assignments::delete_assignment,
+    },
+    "/api/v1/assignments/{assignmentId}/start" => { POST => submissions::start },
+    "/api/v1/assignments/submit" => { POST => submissions::submit },
+    "/api/v1/assignments/{assignmentId}/submissions" => { GET => submissions::list_submissions },
+    "/api/v1/assignments/{assignmentId}/grade" => { POST => grades::grade },
+    "/api/v1/courses/{courseId}/grade-log" => { GET => grades::grade_log },
+    "/api/v1/grades/{userId}" => { GET => grades::report },
 }
 
 /// The servable app.
 pub fn router(state: AppState) -> Router {
-    let (routes, _api) = routes().split_for_parts();
+    let routes = plain_routes();
     lectern_web::finish(routes.with_state(state))
 }

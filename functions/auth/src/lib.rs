@@ -11,19 +11,15 @@ pub mod handlers;
 
 use axum::Router;
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The routes of this group, described for OpenAPI.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(handlers::register))
-        .routes(routes!(handlers::signin))
-        .routes(routes!(handlers::refresh))
-        .routes(routes!(handlers::signout))
-        .routes(routes!(handlers::check))
-        .routes(routes!(handlers::jwks))
-        .routes(routes!(handlers::openapi_document))
+lectern_web::route_group! {
+    "/api/v1/auth/register" => { POST => handlers::register },
+    "/api/v1/auth/signin" => { POST => handlers::signin },
+    "/api/v1/auth/refresh" => { POST => handlers::refresh },
+    "/api/v1/auth/signout" => { POST => handlers::signout },
+    "/api/v1/auth/check" => { GET => handlers::check },
+    "/.well-known/jwks.json" => { GET => handlers::jwks },
+    "/api/v1/openapi.json" => { GET => handlers::openapi_document },
 }
 
 /// The servable app. Fails when the state cannot sign tokens (no private key configured).
@@ -32,6 +28,6 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         state.issuer.is_some(),
         "the auth function signs tokens: set LECTERN_JWT_PRIVATE_KEY (or run locally with a data folder)"
     );
-    let (routes, _api) = routes().split_for_parts();
+    let routes = plain_routes();
     Ok(lectern_web::finish(routes.with_state(state)))
 }

@@ -28,40 +28,42 @@ pub mod ratings;
 
 use axum::Router;
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The routes of this group, described for OpenAPI.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(handlers::create_course, catalog::list_courses))
-        .routes(routes!(
-            details::get_course,
-            handlers::update_course,
-            handlers::delete_course
-        ))
-        .routes(routes!(handlers::publish_course))
-        .routes(routes!(details::statistics))
-        .routes(routes!(duplicate::duplicate_course))
-        .routes(routes!(enrollment::enroll, enrollment::unenroll))
-        .routes(routes!(enrollment::complete_lesson))
-        .routes(routes!(enrollment::progress))
-        .routes(routes!(enrollment::students))
-        .routes(routes!(lessons::create_lesson, lessons::list_lessons))
-        .routes(routes!(
-            lessons::get_lesson,
-            lessons::update_lesson,
-            lessons::delete_lesson
-        ))
-        .routes(routes!(lessons::reorder_lessons))
-        .routes(routes!(ratings::rate, ratings::list_ratings))
-        .routes(routes!(prerequisites::add_prerequisite))
-        .routes(routes!(prerequisites::remove_prerequisite))
-        .merge(quizzes::routes())
+lectern_web::route_group! {
+    "/api/v1/courses" => { GET => catalog::list_courses, POST => handlers::create_course },
+    "/api/v1/courses/{courseId}" => {
+        GET => details::get_course,
+        PUT => handlers::update_course,
+        DELETE => handlers::delete_course,
+    },
+    "/api/v1/courses/{courseId}/publish" => { POST => handlers::publish_course },
+    "/api/v1/courses/{courseId}/statistics" => { GET => details::statistics },
+    "/api/v1/courses/{courseId}/duplicate" => { POST => duplicate::duplicate_course },
+    "/api/v1/courses/{courseId}/enroll" => { POST => enrollment::enroll, DELETE => enrollment::unenroll },
+    "/api/v1/lessons/complete" => { POST => enrollment::complete_lesson },
+    "/api/v1/courses/{courseId}/progress" => { GET => enrollment::progress },
+    "/api/v1/courses/{courseId}/students" => { GET => enrollment::students },
+    "/api/v1/courses/{courseId}/lessons" => { POST => lessons::create_lesson, GET => lessons::list_lessons },
+    "/api/v1/courses/{courseId}/lessons/{lessonId}" => {
+        GET => lessons::get_lesson,
+        PUT => lessons::update_lesson,
+        DELETE => lessons::delete_lesson,
+    },
+    "/api/v1/courses/{courseId}/lessons/order" => { PUT => lessons::reorder_lessons },
+    "/api/v1/courses/{courseId}/ratings" => { POST => ratings::rate, GET => ratings::list_ratings },
+    "/api/v1/courses/{courseId}/prerequisites" => { POST => prerequisites::add_prerequisite },
+    "/api/v1/courses/{courseId}/prerequisites/{prerequisiteId}" => {
+        DELETE => prerequisites::remove_prerequisite,
+    },
+    "/api/v1/courses/{courseId}/quizzes" => { POST => quizzes::create_quiz },
+    "/api/v1/quizzes/{quizId}" => { GET => quizzes::get_quiz, DELETE => quizzes::delete_quiz },
+    "/api/v1/quizzes/{quizId}/attempts" => { POST => quizzes::start_attempt },
+    "/api/v1/quizzes/{quizId}/attempts/{attemptId}/submit" => { POST => quizzes::submit_attempt },
+    "/api/v1/quizzes/{quizId}/results" => { GET => quizzes::quiz_results },
 }
 
 /// The servable app.
 pub fn router(state: AppState) -> Router {
-    let (routes, _api) = routes().split_for_parts();
+    let routes = plain_routes();
     lectern_web::finish(routes.with_state(state))
 }

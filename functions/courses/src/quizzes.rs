@@ -22,22 +22,10 @@ use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Quer
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::handlers::{managed_course, may_manage};
 
 const TAG: &str = "quizzes";
-
-/// The quiz routes.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_quiz))
-        .routes(routes!(get_quiz, delete_quiz))
-        .routes(routes!(start_attempt))
-        .routes(routes!(submit_attempt))
-        .routes(routes!(quiz_results))
-}
 
 /// A question; `correctAnswer` only for the quiz's instructor and admins.
 #[derive(Debug, Serialize, ToSchema)]

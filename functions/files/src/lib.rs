@@ -15,22 +15,18 @@ pub mod handlers;
 
 use axum::Router;
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The routes of this group, described for OpenAPI.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(handlers::create_upload))
-        .routes(routes!(handlers::categories))
-        .routes(routes!(handlers::bulk_permissions))
-        .routes(routes!(handlers::get_file, handlers::delete_file))
-        .routes(routes!(handlers::confirm_upload))
-        .routes(routes!(handlers::secure_url))
+lectern_web::route_group! {
+    "/api/v1/files" => { POST => handlers::create_upload },
+    "/api/v1/files/categories" => { GET => handlers::categories },
+    "/api/v1/files/permissions/bulk" => { POST => handlers::bulk_permissions },
+    "/api/v1/files/{fileId}" => { GET => handlers::get_file, DELETE => handlers::delete_file },
+    "/api/v1/files/{fileId}/confirm" => { POST => handlers::confirm_upload },
+    "/api/v1/files/{fileId}/secure-url" => { GET => handlers::secure_url },
 }
 
 /// The servable app.
 pub fn router(state: AppState) -> Router {
-    let (routes, _api) = routes().split_for_parts();
+    let routes = plain_routes();
     lectern_web::finish(routes.with_state(state))
 }

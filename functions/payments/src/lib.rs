@@ -21,7 +21,8 @@
 //! - [`facts`]: applying a provider event to its payment, once, in any order.
 //! - [`settle`]: what follows from a payment's facts: invoice, enrollment, notification.
 //! - [`workers`]: the two queue workers (`Handler`s).
-//! - `payment_routes` / `webhook_routes` / `router` / `webhook_router`: the two Lambdas' apps.
+//! - `routes` / `webhook_group::routes` (with the OpenAPI description) and `router` / `webhook_router`
+//!   (without it): the two Lambdas' route tables and apps.
 
 pub mod admin;
 pub mod context;
@@ -39,32 +40,30 @@ use axum::routing::post;
 use axum::{Extension, Router};
 pub use context::{Ingest, Payments};
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The payments group's routes, described for OpenAPI.
-pub fn payment_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(handlers::create_course_payment))
-        .routes(routes!(handlers::list_payments))
-        .routes(routes!(money::analytics))
-        .routes(routes!(handlers::get_payment))
-        .routes(routes!(handlers::confirm_payment))
-        .routes(routes!(handlers::refund_payment))
-        .routes(routes!(money::list_invoices))
-        .routes(routes!(money::overdue_invoices))
-        .routes(routes!(money::get_invoice))
-        .routes(routes!(money::list_disputes))
-        .routes(routes!(money::wallet))
-        .routes(routes!(money::notifications))
-        .routes(routes!(money::mark_notifications_read))
-        .routes(routes!(admin::dead_letters))
-        .routes(routes!(admin::redrive))
+lectern_web::route_group! {
+    "/api/v1/payments/course" => { POST => handlers::create_course_payment },
+    "/api/v1/payments" => { GET => handlers::list_payments },
+    "/api/v1/payments/analytics" => { GET => money::analytics },
+    "/api/v1/payments/{paymentId}" => { GET => handlers::get_payment },
+    "/api/v1/payments/{paymentId}/confirm" => { POST => handlers::confirm_payment },
+    "/api/v1/payments/{paymentId}/refund" => { POST => handlers::refund_payment },
+    "/api/v1/invoices" => { GET => money::list_invoices },
+    "/api/v1/invoices/overdue" => { GET => money::overdue_invoices },
+    "/api/v1/invoices/{invoiceId}" => { GET => money::get_invoice },
+    "/api/v1/disputes" => { GET => money::list_disputes },
+    "/api/v1/wallet" => { GET => money::wallet },
+    "/api/v1/notifications" => { GET => money::notifications },
+    "/api/v1/notifications/read" => { POST => money::mark_notifications_read },
+    "/api/v1/admin/dead-letters" => { GET => admin::dead_letters },
+    "/api/v1/admin/dead-letters/redrive" => { POST => admin::redrive },
 }
 
 /// The Stripe webhook endpoint (its own Lambda).
-pub fn webhook_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(webhook::stripe_webhook))
+pub mod webhook_group {
+    lectern_web::route_group! {
+        "/api/v1/webhooks/stripe" => { POST => crate::webhook::stripe_webhook },
+    }
 }
 
 /// The local provider's simulation route: only served when the local provider is active, and not part
@@ -81,8 +80,7 @@ pub fn dev_routes(payments: &Payments) -> Router<AppState> {
 
 /// The payments Lambda's app.
 pub fn router(state: AppState, payments: Arc<Payments>) -> Router {
-    let (routes, _api) = payment_routes().split_for_parts();
-    let routes = routes.merge(dev_routes(&payments));
+    let routes = plain_routes().merge(dev_routes(&payments));
     let ingest = payments.ingest.clone();
     lectern_web::finish(routes.with_state(state))
         .layer(Extension(payments))
@@ -91,6 +89,5 @@ pub fn router(state: AppState, payments: Arc<Payments>) -> Router {
 
 /// The webhook Lambda's app.
 pub fn webhook_router(state: AppState, ingest: Arc<Ingest>) -> Router {
-    let (routes, _api) = webhook_routes().split_for_parts();
-    lectern_web::finish(routes.with_state(state)).layer(Extension(ingest))
+    lectern_web::finish(webhook_group::plain_routes().with_state(state)).layer(Extension(ingest))
 }

@@ -13,24 +13,20 @@ pub mod profile;
 
 use axum::Router;
 use lectern_web::AppState;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The routes of this group, described for OpenAPI.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(profile::get_profile))
-        .routes(routes!(profile::update_profile))
-        .routes(routes!(profile::update_preferences))
-        .routes(routes!(profile::check_username))
-        .routes(routes!(admin::list_users))
-        .routes(routes!(admin::set_role))
-        .routes(routes!(admin::suspend))
-        .routes(routes!(admin::unsuspend))
+lectern_web::route_group! {
+    "/api/v1/users" => { GET => admin::list_users },
+    "/api/v1/users/{userId}/role" => { PUT => admin::set_role },
+    "/api/v1/users/{userId}/suspend" => { POST => admin::suspend },
+    "/api/v1/users/{userId}/unsuspend" => { POST => admin::unsuspend },
+    "/api/v1/users/{userId}/profile" => { GET => profile::get_profile },
+    "/api/v1/profile" => { PUT => profile::update_profile },
+    "/api/v1/profile/preferences" => { PUT => profile::update_preferences },
+    "/api/v1/profile/check-username" => { POST => profile::check_username },
 }
 
 /// The servable app.
 pub fn router(state: AppState) -> Router {
-    let (routes, _api) = routes().split_for_parts();
+    let routes = plain_routes();
     lectern_web::finish(routes.with_state(state))
 }

@@ -64,8 +64,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(courses_function::routes())
         .merge(assignments_function::routes())
         .merge(files_function::routes())
-        .merge(payments_function::payment_routes())
-        .merge(payments_function::webhook_routes())
+        .merge(payments_function::routes())
+        .merge(payments_function::webhook_group::routes())
 }
 
 /// The servable app of every route group (with the local provider's simulation route when it is

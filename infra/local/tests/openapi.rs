@@ -47,3 +47,83 @@ fn every_route_is_described() {
         );
     }
 }
+
+/// The (method, path) pairs of an OpenAPI document.
+fn described(api: &utoipa::openapi::OpenApi) -> std::collections::BTreeSet<(String, String)> {
+    let doc = serde_json::to_value(api).unwrap();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| {
+                    ["get", "put", "post", "delete", "patch", "head", "options"]
+                        .contains(&k.as_str())
+                })
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+/// A route group: its name, its route table, its description.
+type Group = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    utoipa::openapi::OpenApi,
+);
+
+/// What a Lambda serves (`plain_routes`, from each group's route table) is exactly what the group
+/// describes (`routes`, from the handlers' `#[utoipa::path]`).
+#[test]
+fn each_groups_route_table_is_its_description() {
+    let groups: [Group; 7] = [
+        (
+            "auth",
+            auth_function::ROUTE_TABLE,
+            auth_function::routes().split_for_parts().1,
+        ),
+        (
+            "users",
+            users_function::ROUTE_TABLE,
+            users_function::routes().split_for_parts().1,
+        ),
+        (
+            "courses",
+            courses_function::ROUTE_TABLE,
+            courses_function::routes().split_for_parts().1,
+        ),
+        (
+            "assignments",
+            assignments_function::ROUTE_TABLE,
+            assignments_function::routes().split_for_parts().1,
+        ),
+        (
+            "files",
+            files_function::ROUTE_TABLE,
+            files_function::routes().split_for_parts().1,
+        ),
+        (
+            "payments",
+            payments_function::ROUTE_TABLE,
+            payments_function::routes().split_for_parts().1,
+        ),
+        (
+            "webhooks",
+            payments_function::webhook_group::ROUTE_TABLE,
+            payments_function::webhook_group::routes()
+                .split_for_parts()
+                .1,
+        ),
+    ];
+    for (name, table, api) in groups {
+        let served: std::collections::BTreeSet<(String, String)> = table
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(served.len(), table.len(), "{name}: a route is listed twice");
+        assert_eq!(served, described(&api), "{name}");
+    }
+}

@@ -43,3 +43,44 @@ pub fn finish(routes: Router) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(request::request_layer))
 }
+
+/// Declares a route group's routes once, as a table of paths and the handler of each method, and
+/// derives from it:
+/// - `routes()`: the routes with their OpenAPI description (the local server, `make openapi`);
+/// - `plain_routes()`: the same routes without it, for the Lambda functions, which never serve the
+///   description: building it (path items and schemas of every route) costs milliseconds of cold
+///   start;
+/// - `ROUTE_TABLE`: the (method, path) pairs, which a test checks against the description, so that
+///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart.
+///
+/// The calling crate depends on `axum`, `utoipa` and `utoipa-axum` (as every route group does).
+///
+/// ```ignore
+/// lectern_web::route_group! {
+///     "/api/v1/files" => { POST => handlers::create_upload },
+///     "/api/v1/files/{fileId}" => { GET => handlers::get_file, DELETE => handlers::delete_file },
+/// }
+/// ```
+#[macro_export]
+macro_rules! route_group {
+    ($($path:literal => { $($method:ident => $handler:path),+ $(,)? }),* $(,)?) => {
+        /// The routes of this group, described for OpenAPI.
+        pub fn routes() -> utoipa_axum::router::OpenApiRouter<$crate::AppState> {
+            utoipa_axum::router::OpenApiRouter::new()
+                $(.routes(utoipa_axum::routes!($($handler),+)))*
+        }
+
+        /// The routes of this group without their description (what a Lambda function serves).
+        pub fn plain_routes() -> axum::Router<$crate::AppState> {
+            axum::Router::new()
+                $(.route(
+                    $path,
+                    axum::routing::MethodRouter::new()
+                        $(.on(axum::routing::MethodFilter::$method, $handler))+
+                ))*
+        }
+
+        /// Every (method, path) of this group.
+        pub const ROUTE_TABLE: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+    };
+}
