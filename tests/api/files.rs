@@ -687,3 +687,365 @@ async fn without_object_storage_the_files_endpoints_answer_503() {
         .assert(503);
     assert_eq!(reply.code(), "service_unavailable");
 }
+
+/// Asks for a lesson file upload through `/lessons/{id}/{kind}` (`content` or `media`).
+async fn ask_lesson(
+    app: &TestApp,
+    who: &Session,
+    lesson: &str,
+    kind: &str,
+    body: Value,
+) -> crate::helpers::Reply {
+    app.post(
+        &format!("/api/v1/lessons/{lesson}/{kind}"),
+        Some(&who.access),
+        body,
+    )
+    .await
+}
+
+/// Uploads and confirms a lesson file through `/lessons/{id}/{kind}`; answers its id.
+async fn uploaded_to_lesson(
+    app: &TestApp,
+    who: &Session,
+    lesson: &str,
+    kind: &str,
+    (name, content_type): (&str, &str),
+    bytes: &[u8],
+) -> String {
+    let ticket = ask_lesson(
+        app,
+        who,
+        lesson,
+        kind,
+        json!({"fileName": name, "contentType": content_type, "size": bytes.len()}),
+    )
+    .await
+    .assert(201)
+    .body;
+    assert_eq!(upload(app, &ticket, bytes).await, 200);
+    let id = ticket["fileId"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/v1/files/{id}/confirm"),
+        Some(&who.access),
+        json!({}),
+    )
+    .await
+    .assert(200);
+    id
+}
+
+#[tokio::test]
+async fn lesson_content_and_media_round_trip_to_an_enrolled_students_download() {
+    // GIVEN a lesson of the instructor's course, with an enrolled student
+    let app = TestApp::spawn_with_files().await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+    let notes = b"%PDF-1.4 week one".to_vec();
+    let clip = b"\x00\x00\x00\x18ftypmp42 video".to_vec();
+
+    // WHEN the instructor asks through the lesson's routes, PUTs the bytes and confirms
+    let ticket = ask_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        json!({"fileName": "Week 1 notes.pdf", "contentType": "application/pdf",
+               "size": notes.len()}),
+    )
+    .await
+    .assert(201)
+    .body;
+    // (the answer is POST /files's upload ticket, for lesson content of the course)
+    for field in ["fileId", "uploadUrl", "headers", "expiresAt"] {
+        assert!(!ticket[field].is_null(), "{field} in {ticket}");
+    }
+    assert!(
+        key_of(ticket["uploadUrl"].as_str().unwrap())
+            .starts_with(&format!("pending/t/default/lesson_content/{}/", c.course))
+    );
+    assert_eq!(upload(&app, &ticket, &notes).await, 200);
+    let content = ticket["fileId"].as_str().unwrap().to_owned();
+    let confirmed = app
+        .post(
+            &format!("/api/v1/files/{content}/confirm"),
+            Some(&c.teacher.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(
+        (
+            &confirmed["purpose"],
+            &confirmed["courseId"],
+            &confirmed["lessonId"]
+        ),
+        (&json!("lesson_content"), &json!(c.course), &json!(lesson))
+    );
+    let media = uploaded_to_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "media",
+        ("clip.mp4", "video/mp4"),
+        &clip,
+    )
+    .await;
+    // AND an upload that is never confirmed, and a file of the course without a lesson
+    ask_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        json!({"fileName": "draft.txt", "contentType": "text/plain", "size": 3}),
+    )
+    .await
+    .assert(201);
+    uploaded(&app, &c.teacher, lesson_pdf(&c.course, 3), b"abc").await;
+
+    // THEN the enrolled student's download lists the two confirmed files of the lesson, oldest first
+    let download = app
+        .get(
+            &format!("/api/v1/lessons/{lesson}/download"),
+            Some(&c.student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(download["lessonId"], json!(lesson));
+    assert_eq!(download["courseId"], json!(c.course));
+    assert_eq!(download["title"], "Week 1");
+    let files = download["files"].as_array().unwrap();
+    let ids: Vec<&str> = files
+        .iter()
+        .map(|f| f["fileId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [content.as_str(), media.as_str()]);
+    assert_eq!(files[0]["purpose"], "lesson_content");
+    assert_eq!(files[0]["fileName"], "Week 1 notes.pdf");
+    assert_eq!(files[1]["purpose"], "lesson_media");
+    assert_eq!(files[1]["contentType"], "video/mp4");
+    // AND each URL fetches the bytes under the original name
+    for (file, bytes) in files.iter().zip([&notes, &clip]) {
+        assert!(file["expiresAt"].is_string());
+        let fetched = app
+            .client
+            .get(file["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fetched.status().as_u16(), 200);
+        let disposition = fetched.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(disposition.contains(file["fileName"].as_str().unwrap()));
+        assert_eq!(&fetched.bytes().await.unwrap().to_vec(), bytes);
+    }
+}
+
+#[tokio::test]
+async fn a_lessons_files_are_downloaded_by_its_course_only_and_everyone_else_gets_404() {
+    // GIVEN a lesson with a confirmed file, a classmate, a student who is not enrolled, another
+    // instructor, and a user of another tenant
+    let app = TestApp::spawn_with_files().await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+    uploaded_to_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        ("notes.txt", "text/plain"),
+        b"notes",
+    )
+    .await;
+    let stranger = app.user("other@x.org", "otherteach", "instructor").await;
+    let foreign = app
+        .user_in("acme", "acme@x.org", "acmeadmin", "student")
+        .await;
+    let dropped = app.user("drop@x.org", "drop", "student").await;
+    let enroll = format!("/api/v1/courses/{}/enroll", c.course);
+    app.post(&enroll, Some(&dropped.access), json!({}))
+        .await
+        .assert(201);
+    app.delete(&enroll, Some(&dropped.access)).await.assert(204);
+
+    // THEN the course's people see the file; everyone else is told the lesson does not exist
+    let path = format!("/api/v1/lessons/{lesson}/download");
+    for (who, status) in [
+        (&c.teacher, 200),
+        (&c.admin, 200),
+        (&c.student, 200),
+        (&c.outsider, 404),
+        (&dropped, 404),
+        (&stranger, 404),
+        (&foreign, 404),
+    ] {
+        let reply = app.get(&path, Some(&who.access)).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "as {}: {}",
+            who.id,
+            reply.body
+        );
+        if status == 200 {
+            assert_eq!(reply.body["files"].as_array().unwrap().len(), 1);
+        } else {
+            assert_eq!(reply.code(), "not_found");
+            assert!(reply.body.get("files").is_none());
+        }
+    }
+    // AND an unknown or malformed lesson id is 404, and an anonymous caller 401
+    for unknown in ["0190f1f0-0000-7000-8000-000000000003", "nope"] {
+        app.get(
+            &format!("/api/v1/lessons/{unknown}/download"),
+            Some(&c.teacher.access),
+        )
+        .await
+        .assert(404);
+    }
+    app.get(&path, None).await.assert(401);
+}
+
+#[tokio::test]
+async fn only_the_courses_instructor_or_an_admin_uploads_lesson_material() {
+    // GIVEN a lesson of the instructor's course
+    let app = TestApp::spawn_with_files().await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+    let stranger = app.user("other@x.org", "otherteach", "instructor").await;
+    let foreign = app
+        .user_in("acme", "acme@x.org", "acmeteach", "instructor")
+        .await;
+    let pdf = json!({"fileName": "n.pdf", "contentType": "application/pdf", "size": 10});
+
+    // THEN students (enrolled or not) and other instructors are refused as POST /files refuses them
+    let png = json!({"fileName": "n.png", "contentType": "image/png", "size": 10});
+    for who in [&c.student, &c.outsider, &stranger] {
+        for (kind, body) in [("content", &pdf), ("media", &png)] {
+            let reply = ask_lesson(&app, who, &lesson, kind, body.clone()).await;
+            assert_eq!(reply.status.as_u16(), 403, "{kind}: {}", reply.body);
+            assert_eq!(reply.code(), "forbidden");
+        }
+    }
+    // AND another tenant does not find the lesson, nor does anyone find an unknown one
+    ask_lesson(&app, &foreign, &lesson, "content", pdf.clone())
+        .await
+        .assert(404);
+    ask_lesson(
+        &app,
+        &c.teacher,
+        "0190f1f0-0000-7000-8000-000000000004",
+        "content",
+        pdf.clone(),
+    )
+    .await
+    .assert(404);
+    // AND each route keeps its purpose's limits: a PDF is not media, a video is not content
+    let not_media = ask_lesson(&app, &c.teacher, &lesson, "media", pdf.clone())
+        .await
+        .assert(400);
+    assert_eq!(not_media.code(), "content_type_not_allowed");
+    let video = json!({"fileName": "v.mp4", "contentType": "video/mp4", "size": 10});
+    ask_lesson(&app, &c.teacher, &lesson, "content", video.clone())
+        .await
+        .assert(400);
+    let huge =
+        json!({"fileName": "v.mp4", "contentType": "video/mp4", "size": 200u64 * 1024 * 1024});
+    let too_large = ask_lesson(&app, &c.teacher, &lesson, "media", huge)
+        .await
+        .assert(413);
+    assert_eq!(too_large.code(), "file_too_large");
+    // AND the admin may upload to any course's lesson
+    ask_lesson(&app, &c.admin, &lesson, "media", video)
+        .await
+        .assert(201);
+}
+
+#[tokio::test]
+async fn a_deleted_lessons_download_is_404() {
+    // GIVEN a lesson with a confirmed file, then deleted
+    let app = TestApp::spawn_with_files().await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+    uploaded_to_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        ("notes.txt", "text/plain"),
+        b"notes",
+    )
+    .await;
+    app.delete(
+        &format!("/api/v1/courses/{}/lessons/{lesson}", c.course),
+        Some(&c.teacher.access),
+    )
+    .await
+    .assert(204);
+
+    // THEN neither its download nor a new upload finds it
+    app.get(
+        &format!("/api/v1/lessons/{lesson}/download"),
+        Some(&c.student.access),
+    )
+    .await
+    .assert(404);
+    ask_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        json!({"fileName": "n.txt", "contentType": "text/plain", "size": 1}),
+    )
+    .await
+    .assert(404);
+}
+
+#[tokio::test]
+async fn on_dynamodb_a_lessons_files_are_found_by_the_lesson_id_alone() {
+    // GIVEN the app on DynamoDB (moto) with the embedded S3 endpoint, and a lesson
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
+    let table = lectern_testkit::moto::moto().await.fresh_table().await;
+    let app = TestApp::spawn_with(dir, Arc::new(table), Some(Arc::new(store))).await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+
+    // WHEN the instructor uploads content through the lesson's route and confirms it
+    let id = uploaded_to_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        ("notes.md", "text/markdown"),
+        b"# Week 1",
+    )
+    .await;
+
+    // THEN the enrolled student's download (GSI1 on DynamoDB) lists it and its URL fetches the bytes
+    let download = app
+        .get(
+            &format!("/api/v1/lessons/{lesson}/download"),
+            Some(&c.student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(download["files"][0]["fileId"], json!(id));
+    let url = download["files"][0]["url"].as_str().unwrap();
+    let bytes = app.client.get(url).send().await.unwrap().bytes().await;
+    assert_eq!(bytes.unwrap().as_ref(), b"# Week 1");
+    app.get(
+        &format!("/api/v1/lessons/{lesson}/download"),
+        Some(&c.outsider.access),
+    )
+    .await
+    .assert(404);
+}

@@ -19,6 +19,131 @@ async fn a_user_reads_their_own_profile_with_statistics() {
     assert_eq!(reply.body["username"], "ada");
     assert_eq!(reply.body["statistics"]["currentStreak"], 0);
     assert!(reply.body["statistics"]["lastLearned"].is_null());
+    assert_eq!(reply.body["statistics"]["totalAssignmentsSubmitted"], 0);
+    assert!(reply.body["statistics"]["averageGrade"].is_null());
+}
+
+#[tokio::test]
+async fn the_profiles_grade_statistics_come_from_the_students_submissions() {
+    // GIVEN a student in two courses: three assignments submitted (10/10 and 15/30 graded, one not
+    // yet), one only started, one untouched; and a classmate with a grade of their own
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teach", "instructor").await;
+    let ada = app.user("ada@example.org", "ada", "student").await;
+    let bob = app.user("bob@example.org", "bob", "student").await;
+    let mut assignments = Vec::new();
+    for title in ["Writing", "Reading"] {
+        let course = app.course(&teacher, json!({"title": title}), true).await;
+        for who in [&ada, &bob] {
+            app.post(
+                &format!("/api/v1/courses/{course}/enroll"),
+                Some(&who.access),
+                json!({}),
+            )
+            .await
+            .assert(201);
+        }
+        for points in [10, 30, 20] {
+            let id = app
+                .post(
+                    &format!("/api/v1/courses/{course}/assignments"),
+                    Some(&teacher.access),
+                    json!({"title": "Essay", "description": "Write.", "points": points,
+                           "dueDate": "2099-01-01T00:00:00Z"}),
+                )
+                .await
+                .assert(201)
+                .body["data"]["assignmentId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assignments.push(id);
+        }
+    }
+    let submit = |who: &crate::helpers::Session, assignment: &str| {
+        let (access, assignment) = (who.access.clone(), assignment.to_owned());
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/assignments/submit",
+                Some(&access),
+                json!({"assignmentId": assignment, "submissionContent": "Mine", "fileIds": []}),
+            )
+            .await
+            .assert(201);
+        }
+    };
+    let grade = |who: &crate::helpers::Session, assignment: &str, grade: f64| {
+        let (student, assignment) = (who.id.clone(), assignment.to_owned());
+        let (app, access) = (&app, teacher.access.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/assignments/{assignment}/grade"),
+                Some(&access),
+                json!({"studentId": student, "grade": grade}),
+            )
+            .await
+            .assert(200);
+        }
+    };
+    // Writing: 10 points (graded 10), 30 points (graded 15), 20 points (submitted, not graded).
+    submit(&ada, &assignments[0]).await;
+    grade(&ada, &assignments[0], 10.0).await;
+    submit(&ada, &assignments[1]).await;
+    grade(&ada, &assignments[1], 15.0).await;
+    submit(&ada, &assignments[2]).await;
+    // Reading: the 10-point one only started.
+    app.post(
+        &format!("/api/v1/assignments/{}/start", assignments[3]),
+        Some(&ada.access),
+        json!({}),
+    )
+    .await
+    .assert(200);
+    submit(&bob, &assignments[4]).await;
+    grade(&bob, &assignments[4], 3.0).await;
+
+    // WHEN ada reads her profile, and the admin reads it
+    let own = app
+        .get(
+            &format!("/api/v1/users/{}/profile", ada.id),
+            Some(&ada.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    let admin = app.admin().await;
+    let seen = app
+        .get(
+            &format!("/api/v1/users/{}/profile", ada.id),
+            Some(&admin.access),
+        )
+        .await
+        .assert(200)
+        .body;
+
+    // THEN three were handed in, and the average is 25 of 40 points, as her grade report says
+    for profile in [&own, &seen] {
+        assert_eq!(profile["statistics"]["totalAssignmentsSubmitted"], 3);
+        assert_eq!(profile["statistics"]["averageGrade"], 62.5);
+    }
+    let report = app
+        .get(&format!("/api/v1/grades/{}", ada.id), Some(&ada.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(report["averageGrade"], own["statistics"]["averageGrade"]);
+    // AND the classmate's statistics are their own
+    let bobs = app
+        .get(
+            &format!("/api/v1/users/{}/profile", bob.id),
+            Some(&bob.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(bobs["statistics"]["totalAssignmentsSubmitted"], 1);
+    assert_eq!(bobs["statistics"]["averageGrade"], 10.0);
 }
 
 #[tokio::test]

@@ -2,14 +2,13 @@
 //! `POST /api/assignments/[assignmentId]/grade`, `GET /api/grades/[userId]`.
 
 use axum::extract::{Path, State};
-use futures::future::try_join_all;
+use lectern_domain::UserId;
 use lectern_domain::assignment::{
-    CriterionAssessment, GradeChange, GradeInput, GradeRefusal, SubmissionStatus, round2,
+    CriterionAssessment, GradeChange, GradeInput, GradeRefusal, GradeTally, SubmissionStatus,
+    round2,
 };
 use lectern_domain::user::{User, UserRole, now};
-use lectern_domain::{CourseId, UserId};
-use lectern_store::assignments::AssignmentRepo;
-use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::assignments::{AssignmentRepo, CourseGradeBook};
 use lectern_store::{from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
@@ -168,14 +167,10 @@ pub struct GradeReport {
     pub graded_assignments: u32,
 }
 
-fn percent(earned: f64, possible: u32) -> Option<f64> {
-    (possible > 0).then(|| (earned * 1000.0 / f64::from(possible)).round() / 10.0)
-}
-
 /// Seed 002 `GET /api/grades/[userId]`: a student's grades per course and assignment, with averages.
 /// The student themselves and admins see every course; an instructor sees the courses they teach
-/// (none in common: 403). Reads: the student's enrollments (GSI1), each course with its
-/// assignments (a query per course, concurrently), the user and their submissions (batch gets).
+/// (none in common: 403). Reads: the student's grade book (`AssignmentRepo::grade_book`: enrollments,
+/// each course's assignments concurrently, the user with the submissions in batch gets).
 #[utoipa::path(get, path = "/api/v1/grades/{userId}", tag = TAG,
     security(("bearer" = [])),
     params(("userId" = String, Path, description = "The student's id")),
@@ -197,23 +192,16 @@ pub async fn report(
             "students see only their own grades".into(),
         ));
     }
-    let enrollments = EnrollmentRepo::new(state.table.clone())
-        .of_student(&caller.tenant, student)
-        .await?;
-    let courses: Vec<CourseId> = enrollments.iter().map(|e| e.course_id).collect();
     let repo = AssignmentRepo::new(state.table.clone());
-    let found = try_join_all(
-        courses
-            .iter()
-            .map(|c| repo.course_assignments(&caller.tenant, *c)),
-    )
-    .await?;
-    let shown: Vec<_> = found
-        .into_iter()
-        .flatten()
-        .filter(|(c, _)| c.deleting_since.is_none() && (sees_all || may_manage(&caller, c)))
-        .collect();
-    if !sees_all && shown.is_empty() {
+    let (extra, book) = repo
+        .grade_book(
+            &caller.tenant,
+            student,
+            |c| sees_all || may_manage(&caller, c),
+            &[keys::user(&caller.tenant, student)],
+        )
+        .await?;
+    if !sees_all && book.is_empty() {
         // A user this tenant does not have is 404, as everywhere; one of someone else's courses 403.
         lectern_store::users::UserRepo::new(state.table.clone())
             .get(&caller.tenant, student)
@@ -223,18 +211,6 @@ pub async fn report(
             "instructors see the grades of their own courses' students only".into(),
         ));
     }
-    let ids: Vec<_> = shown
-        .iter()
-        .flat_map(|(_, s)| s.iter().map(|a| a.assignment_id))
-        .collect();
-    let (extra, mut submissions) = repo
-        .submissions_of(
-            &caller.tenant,
-            &ids,
-            student,
-            &[keys::user(&caller.tenant, student)],
-        )
-        .await?;
     let user: User = extra
         .into_iter()
         .next()
@@ -242,20 +218,13 @@ pub async fn report(
         .map(from_item)
         .transpose()?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    let mut submissions = submissions.drain(..);
-    let (mut earned, mut possible, mut graded) = (0.0, 0u32, 0u32);
-    let mut courses = Vec::with_capacity(shown.len());
-    for (course, summaries) in &shown {
-        let (mut c_earned, mut c_possible) = (0.0, 0u32);
-        let mut rows = Vec::with_capacity(summaries.len());
-        for a in summaries {
-            let s = submissions.next().flatten();
-            let grade = s.as_ref().and_then(|s| s.grade);
-            if let Some(g) = grade {
-                c_earned += g;
-                c_possible += a.points;
-                graded += 1;
-            }
+    let mut total = GradeTally::default();
+    let mut courses = Vec::with_capacity(book.len());
+    for CourseGradeBook { course, entries } in &book {
+        let mut tally = GradeTally::default();
+        let mut rows = Vec::with_capacity(entries.len());
+        for (a, s) in entries {
+            tally.add(a.points, s.as_ref());
             rows.push(AssignmentGrade {
                 assignment_id: a.assignment_id.to_string(),
                 title: a.title.clone(),
@@ -264,28 +233,27 @@ pub async fn report(
                 status: s
                     .as_ref()
                     .map_or(SubmissionStatus::NotStarted, |s| s.status),
-                grade,
+                grade: s.as_ref().and_then(|s| s.grade),
                 points_deducted: s.as_ref().and_then(|s| s.points_deducted),
                 late: s.as_ref().is_some_and(|s| s.late),
                 graded_at: s.as_ref().and_then(|s| s.graded_at).map(timestamp),
             });
         }
-        earned += c_earned;
-        possible += c_possible;
+        total.merge(tally);
         courses.push(CourseGrades {
             course_id: course.id.to_string(),
             title: course.title.as_str().to_owned(),
             assignments: rows,
-            points_earned: round2(c_earned),
-            points_graded: c_possible,
-            average_grade: percent(c_earned, c_possible),
+            points_earned: round2(tally.earned),
+            points_graded: tally.possible,
+            average_grade: tally.percent(),
         });
     }
     Ok(Json(GradeReport {
         user_id: student.to_string(),
         student: StudentView::from(&user),
         courses,
-        average_grade: percent(earned, possible),
-        graded_assignments: graded,
+        average_grade: total.percent(),
+        graded_assignments: total.graded,
     }))
 }

@@ -7,6 +7,8 @@
 //!   lesson content and media the course's enrolled students. Everyone else is told the file does not
 //!   exist (404), so ids cannot be probed.
 //! - Delete: the uploader and admins.
+//! - A lesson's download list: the course's instructor, admins and enrolled students; everyone else
+//!   is told the lesson does not exist (404).
 
 use std::collections::HashMap;
 
@@ -39,6 +41,15 @@ impl CourseContext {
             .collect();
         courses.sort();
         courses.dedup();
+        Self::of_courses(state, caller, &courses).await
+    }
+
+    /// These courses and the caller's enrollments in them, in one batch get (none for no courses).
+    pub async fn of_courses(
+        state: &AppState,
+        caller: &AuthUser,
+        courses: &[CourseId],
+    ) -> ApiResult<CourseContext> {
         let mut context = CourseContext::default();
         if courses.is_empty() {
             return Ok(context);
@@ -58,13 +69,26 @@ impl CourseContext {
             let enrollment: Option<Enrollment> =
                 found.next().flatten().map(from_item).transpose()?;
             if let Some(course) = course {
-                context.courses.insert(id, course);
+                context.courses.insert(*id, course);
             }
             context
                 .enrolled
-                .insert(id, enrollment.is_some_and(|e| e.is_active()));
+                .insert(*id, enrollment.is_some_and(|e| e.is_active()));
         }
         Ok(context)
+    }
+
+    /// Whether the caller may read a course's lesson material (content and media): the course exists
+    /// and is not being deleted, and the caller is an admin, its instructor, or actively enrolled.
+    pub fn may_read_material(&self, caller: &AuthUser, course: CourseId) -> bool {
+        let Some(c) = self
+            .courses
+            .get(&course)
+            .filter(|c| c.deleting_since.is_none())
+        else {
+            return false;
+        };
+        may_manage(caller, c) || self.enrolled.get(&course).copied().unwrap_or(false)
     }
 }
 

@@ -35,7 +35,7 @@ const TAG: &str = "files";
 pub const MAX_BULK_IDS: usize = 100;
 
 /// The object store, or 503 where none is configured.
-fn object_store(state: &AppState) -> ApiResult<&Arc<ObjectStore>> {
+pub(crate) fn object_store(state: &AppState) -> ApiResult<&Arc<ObjectStore>> {
     state.files.as_ref().ok_or_else(|| {
         ApiError::Unavailable(anyhow::anyhow!(
             "object storage is not configured (LECTERN_S3_BUCKET)"
@@ -277,10 +277,21 @@ pub async fn create_upload(
     caller: AuthUser,
     Json(body): Json<NewUpload>,
 ) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
-    let store = object_store(&state)?;
+    let ticket = issue_upload(&state, &caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// The upload path shared by `POST /files` and the lesson routes (`/lessons/{id}/content`, `/media`):
+/// the purpose's limits, the caller's right to attach to the owner, a presigned PUT, the pending file.
+pub(crate) async fn issue_upload(
+    state: &AppState,
+    caller: &AuthUser,
+    body: &NewUpload,
+) -> ApiResult<UploadTicket> {
+    let store = object_store(state)?;
     let name = file_name(&body.file_name)?;
     let content_type = category(body.purpose).check(&body.content_type, body.size)?;
-    let owner = check_owner(&state, &caller, &body).await?;
+    let owner = check_owner(state, caller, body).await?;
     let id = FileId::new();
     let key = object_key(
         &caller.tenant,
@@ -308,15 +319,12 @@ pub async fn create_upload(
         confirmed_at: None,
     };
     FileRepo::new(state.table.clone()).create(&file).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UploadTicket {
-            file_id: id.to_string(),
-            upload_url: ticket.url,
-            headers: ticket.headers.into_iter().collect(),
-            expires_at: timestamp(ticket.expires_at),
-        }),
-    ))
+    Ok(UploadTicket {
+        file_id: id.to_string(),
+        upload_url: ticket.url,
+        headers: ticket.headers.into_iter().collect(),
+        expires_at: timestamp(ticket.expires_at),
+    })
 }
 
 fn path_file_id(value: &str) -> ApiResult<FileId> {
@@ -463,6 +471,12 @@ pub async fn secure_url(
             "the file's upload is not confirmed yet",
         ));
     }
+    Ok(Json(download_url(store, &file).await?))
+}
+
+/// A presigned GET of an active file (5 minutes), whose response names the original file. The caller
+/// has been authorised already.
+pub(crate) async fn download_url(store: &ObjectStore, file: &StoredFile) -> ApiResult<SecureUrl> {
     let url = store
         .presign_get(
             &file.object_key,
@@ -470,10 +484,10 @@ pub async fn secure_url(
             DOWNLOAD_URL_TTL,
         )
         .await?;
-    Ok(Json(SecureUrl {
+    Ok(SecureUrl {
         url: url.url,
         expires_at: timestamp(url.expires_at),
-    }))
+    })
 }
 
 /// `POST /files/permissions/bulk`.

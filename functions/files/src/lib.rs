@@ -2,16 +2,20 @@
 //! file's bytes; it decides who may upload to what, checks the upload, and who may download.
 //!
 //! Contract: issue "Assignments, submissions, grading, and secure files on S3" §Files; seed 003 (file
-//! secure_url, bulk permission check, file categories); under `/api/v1`.
+//! secure_url, bulk permission check, file categories); seed 002 lesson content, media and download;
+//! under `/api/v1`.
 //!
 //! # Layout
 //! - [`access`]: who may attach a file to an owner, and who may read or delete a file.
 //! - [`handlers`]: ask for an upload, confirm it, metadata, secure URL, bulk permissions, categories,
 //!   delete.
+//! - [`lessons`]: a lesson's content and media uploads (the same upload path, the lesson's course
+//!   found by its id) and its download list.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
 pub mod access;
 pub mod handlers;
+pub mod lessons;
 
 use axum::Router;
 use lectern_web::AppState;
@@ -23,6 +27,9 @@ lectern_web::route_group! {
     "/api/v1/files/{fileId}" => { GET => handlers::get_file, DELETE => handlers::delete_file },
     "/api/v1/files/{fileId}/confirm" => { POST => handlers::confirm_upload },
     "/api/v1/files/{fileId}/secure-url" => { GET => handlers::secure_url },
+    "/api/v1/lessons/{lessonId}/content" => { POST => lessons::upload_content },
+    "/api/v1/lessons/{lessonId}/media" => { POST => lessons::upload_media },
+    "/api/v1/lessons/{lessonId}/download" => { GET => lessons::download },
 }
 
 /// The servable app.

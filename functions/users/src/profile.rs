@@ -3,12 +3,15 @@
 
 use axum::extract::{Path, State};
 use lectern_auth::password;
+use lectern_domain::assignment::GradeTally;
 use lectern_domain::user::{
     Email, Password, PersonName, StudyTime, User, Username, WeeklyGoal, now,
 };
 use lectern_domain::{FieldErrors, UserId};
+use lectern_store::assignments::AssignmentRepo;
 use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
+use lectern_store::{from_item, keys};
 use lectern_web::views::UserView;
 use lectern_web::{
     ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tenant,
@@ -50,13 +53,18 @@ fn check_target(user: &User, user_id: Option<&str>, version: Option<u64>) -> Api
     Ok(())
 }
 
-/// What the platform knows about the user's learning so far.
+/// What the platform knows about the user's learning so far (seed 002 `StudentProfile.statistics`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileStatistics {
     pub current_streak: u32,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_learned: Option<String>,
+    /// Assignments handed in (submitted or graded), across the courses the user is enrolled in.
+    pub total_assignments_submitted: u32,
+    /// Percent (one decimal) of the possible points earned on graded assignments, the grade report's
+    /// `averageGrade` (`GET /grades/{userId}`); null when nothing is graded.
+    pub average_grade: Option<f64>,
 }
 
 /// Seed 002 `StudentProfile`: the user with their learning statistics.
@@ -69,7 +77,8 @@ pub struct ProfileView {
 }
 
 /// Seed 002 `GET /api/users/[userId]/profile`. Your own profile, or any profile of your tenant as an
-/// admin; anyone else's is a 404, so that existence is not revealed.
+/// admin; anyone else's is a 404, so that existence is not revealed. The statistics' grades come from
+/// the same grade book as the grade report (issue §Grading: graded assignments count in the profile).
 #[utoipa::path(get, path = "/api/v1/users/{userId}/profile", tag = TAG,
     security(("bearer" = [])),
     params(("userId" = String, Path, description = "The user's id")),
@@ -88,15 +97,34 @@ pub async fn get_profile(
     if id != caller.id && !caller.is_admin() {
         return Err(ApiError::not_found("user"));
     }
-    let user = UserRepo::new(state.table.clone())
-        .get(&caller.tenant, id)
-        .await?
+    // The user rides along in the grade book's batch get: enrollments (1 query), each course's
+    // assignments (1 query per course, concurrently), then the user with the submissions.
+    let (extra, book) = AssignmentRepo::new(state.table.clone())
+        .grade_book(
+            &caller.tenant,
+            id,
+            |_| true,
+            &[keys::user(&caller.tenant, id)],
+        )
+        .await?;
+    let user: User = extra
+        .into_iter()
+        .next()
+        .flatten()
+        .map(from_item)
+        .transpose()?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    let mut grades = GradeTally::default();
+    for (assignment, submission) in book.iter().flat_map(|c| &c.entries) {
+        grades.add(assignment.points, submission.as_ref());
+    }
     let view = UserView::from(&user);
     Ok(Json(ProfileView {
         statistics: ProfileStatistics {
             current_streak: view.current_streak,
             last_learned: view.last_learned.clone(),
+            total_assignments_submitted: grades.submitted,
+            average_grade: grades.percent(),
         },
         user: view,
     }))

@@ -110,6 +110,53 @@ pub fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+/// What a student's graded work adds up to: the points earned over the points possible of the graded
+/// assignments. One definition for the grade report (per course and overall) and the profile's
+/// `averageGrade`, so the two never disagree.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GradeTally {
+    /// Points earned (after late deductions).
+    pub earned: f64,
+    /// Points possible of the graded assignments.
+    pub possible: u32,
+    /// Graded assignments.
+    pub graded: u32,
+    /// Assignments handed in (submitted or graded).
+    pub submitted: u32,
+}
+
+impl GradeTally {
+    /// Counts one assignment worth `points` with the student's submission to it, if any.
+    pub fn add(&mut self, points: u32, submission: Option<&Submission>) {
+        let Some(s) = submission else { return };
+        if matches!(
+            s.status,
+            SubmissionStatus::Submitted | SubmissionStatus::Graded
+        ) {
+            self.submitted += 1;
+        }
+        if let Some(grade) = s.grade {
+            self.earned += grade;
+            self.possible += points;
+            self.graded += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: GradeTally) {
+        self.earned += other.earned;
+        self.possible += other.possible;
+        self.graded += other.graded;
+        self.submitted += other.submitted;
+    }
+
+    /// Percent of the possible points earned, one decimal: each graded assignment weighs its points
+    /// (as gradebooks total them). `None` when nothing is graded.
+    pub fn percent(&self) -> Option<f64> {
+        (self.possible > 0)
+            .then(|| (self.earned * 1000.0 / f64::from(self.possible)).round() / 10.0)
+    }
+}
+
 /// One level of a rubric criterion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -750,6 +797,39 @@ mod tests {
         for from in SubmissionStatus::ALL {
             assert!(!from.may_become(NotStarted));
         }
+    }
+
+    #[test]
+    fn a_tally_weighs_graded_work_by_points_and_counts_what_was_handed_in() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let (ten, thirty) = (assignment(10), assignment(30));
+        let by = UserId::new();
+        let submitted = |a: &Assignment| {
+            Submission::not_started(a, UserId::new(), now)
+                .submit(a, None, vec![], now)
+                .unwrap()
+        };
+        let graded = |a: &Assignment, points: f64| {
+            submitted(a)
+                .grade(a, GradeInput::Points(points), None, by, now)
+                .unwrap()
+        };
+        let mut tally = GradeTally::default();
+        assert_eq!(tally.percent(), None);
+        tally.add(10, None);
+        tally.add(10, Some(&Submission::not_started(&ten, UserId::new(), now)));
+        tally.add(10, Some(&submitted(&ten)));
+        assert_eq!(
+            (tally.submitted, tally.graded, tally.percent()),
+            (1, 0, None)
+        );
+        // 10/10 and 15/30: 25 of 40 points, not the mean of 100% and 50%.
+        let mut other = GradeTally::default();
+        other.add(10, Some(&graded(&ten, 10.0)));
+        other.add(30, Some(&graded(&thirty, 15.0)));
+        tally.merge(other);
+        assert_eq!((tally.submitted, tally.graded), (3, 2));
+        assert_eq!(tally.percent(), Some(62.5));
     }
 
     #[test]

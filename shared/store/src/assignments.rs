@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use futures::future::try_join_all;
 use lectern_domain::assignment::{
     Assignment, AssignmentSummary, GradeChange, Submission, SubmissionStatus,
 };
@@ -20,6 +21,7 @@ use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::{AssignmentId, CourseId, TenantId, UserId};
 
 use crate::cursor::Cursor;
+use crate::enrollments::EnrollmentRepo;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
@@ -53,6 +55,16 @@ pub struct AssignmentContext {
 
 /// The items of the extra keys asked for (in order), and a student's submission to each assignment.
 pub type WithSubmissions = (Vec<Option<Item>>, Vec<Option<Submission>>);
+
+/// One course of a student's grade book: its assignments, each with the student's submission.
+#[derive(Debug, Clone)]
+pub struct CourseGradeBook {
+    pub course: Course,
+    pub entries: Vec<(AssignmentSummary, Option<Submission>)>,
+}
+
+/// The items of the extra keys asked for (in order), and a student's grade book, course by course.
+pub type GradeBook = (Vec<Option<Item>>, Vec<CourseGradeBook>);
 
 #[derive(Clone)]
 pub struct AssignmentRepo {
@@ -302,6 +314,52 @@ impl AssignmentRepo {
             .map(decode)
             .collect::<Result<_, _>>()?;
         Ok((found, submissions))
+    }
+
+    /// A student's grade book: every course they are enrolled in (not being deleted) that `keep`
+    /// accepts, with its assignments and the student's submission to each; and, first, the `extra`
+    /// keys' items. Reads: the student's enrollments (GSI1), each course with its assignment
+    /// summaries (a query per course, concurrently), then the submissions and extras (one batch get
+    /// per 100 keys). The grade report and the profile statistics both stand on it.
+    #[tracing::instrument(skip(self, keep, extra))]
+    pub async fn grade_book(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+        keep: impl Fn(&Course) -> bool,
+        extra: &[Key],
+    ) -> Result<GradeBook, StoreError> {
+        let enrollments = EnrollmentRepo::new(self.table.clone())
+            .of_student(tenant, student)
+            .await?;
+        let found = try_join_all(
+            enrollments
+                .iter()
+                .map(|e| self.course_assignments(tenant, e.course_id)),
+        )
+        .await?;
+        let shown: Vec<(Course, Vec<AssignmentSummary>)> = found
+            .into_iter()
+            .flatten()
+            .filter(|(c, _)| c.deleting_since.is_none() && keep(c))
+            .collect();
+        let ids: Vec<AssignmentId> = shown
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|a| a.assignment_id))
+            .collect();
+        let (extra, submissions) = self.submissions_of(tenant, &ids, student, extra).await?;
+        let mut submissions = submissions.into_iter();
+        let book = shown
+            .into_iter()
+            .map(|(course, summaries)| CourseGradeBook {
+                course,
+                entries: summaries
+                    .into_iter()
+                    .map(|a| (a, submissions.next().flatten()))
+                    .collect(),
+            })
+            .collect();
+        Ok((extra, book))
     }
 
     #[tracing::instrument(skip(self))]

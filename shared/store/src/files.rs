@@ -4,19 +4,33 @@
 //! A file is one item (`T#{t}#FILE#{fileId}` / `FILE`). While pending it carries a `ttl` (24 hours), so
 //! DynamoDB deletes unconfirmed uploads; confirming removes the `ttl` in the same conditional update
 //! that makes it active. Readers treat a pending item past its `ttl` as absent (TTL deletion lags).
+//!
+//! An active file of a lesson (lesson content or media with a `lessonId`) is also indexed on GSI1 in
+//! its lesson's partition (`T#{t}#LESSON#{lessonId}` / `FILE#{createdAt}#{fileId}`), beside the lesson
+//! item itself, so one query answers a lesson's download list with the lesson. The index is sparse:
+//! pending files and every other file carry no GSI1 attributes; confirming adds them in the same
+//! update that makes the file active, and deleting the file removes them.
 
 use std::sync::Arc;
 
 use lectern_domain::file::{FileStatus, StoredFile};
-use lectern_domain::{FileId, TenantId};
+use lectern_domain::lesson::Lesson;
+use lectern_domain::{FileId, LessonId, TenantId};
 use time::{Duration, OffsetDateTime};
 
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
-use crate::table::{Condition, MAX_BATCH_GET_KEYS, StoreError, TTL, Table, Update};
+use crate::table::{Condition, Index, MAX_BATCH_GET_KEYS, Query, StoreError, TTL, Table, Update};
 
 /// How long an unconfirmed upload is kept.
 pub const PENDING_TTL: Duration = Duration::hours(24);
+
+/// A lesson and its active files (oldest first), as one query of its GSI1 partition finds them.
+#[derive(Debug, Clone)]
+pub struct LessonMaterial {
+    pub lesson: Lesson,
+    pub files: Vec<StoredFile>,
+}
 
 /// Why a file could not be confirmed.
 #[derive(Debug, thiserror::Error)]
@@ -35,11 +49,24 @@ pub struct FileRepo {
 
 fn file_item(file: &StoredFile) -> Result<Item, StoreError> {
     let mut item = keyed_item(file, keys::file(&file.tenant, file.id), "File")?;
-    if file.status == FileStatus::Pending {
-        item.insert(
-            TTL.into(),
-            AttrValue::int((file.created_at + PENDING_TTL).unix_timestamp()),
-        );
+    match (file.status, file.lesson_id) {
+        (FileStatus::Pending, _) => {
+            item.insert(
+                TTL.into(),
+                AttrValue::int((file.created_at + PENDING_TTL).unix_timestamp()),
+            );
+        }
+        (FileStatus::Active, Some(lesson)) => {
+            item.insert(
+                Index::Gsi1.pk_attr().into(),
+                AttrValue::S(keys::lesson_index_pk(&file.tenant, lesson)),
+            );
+            item.insert(
+                Index::Gsi1.sk_attr().into(),
+                AttrValue::S(keys::lesson_file_index_sk(file.created_at, file.id)),
+            );
+        }
+        (FileStatus::Active, None) => {}
     }
     Ok(item)
 }
@@ -145,5 +172,36 @@ impl FileRepo {
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// A lesson with its active files: one query of the lesson's GSI1 partition (the whole of it; a
+    /// lesson's material is a handful of files). `None` when the lesson is not indexed: no such
+    /// lesson in this tenant, or deleted. Eventually consistent, like every index read: a file
+    /// confirmed a moment ago may be missing.
+    #[tracing::instrument(skip(self))]
+    pub async fn lesson_material(
+        &self,
+        tenant: &TenantId,
+        lesson: LessonId,
+    ) -> Result<Option<LessonMaterial>, StoreError> {
+        let query = Query::index(Index::Gsi1, keys::lesson_index_pk(tenant, lesson));
+        let mut found = None;
+        let mut files = Vec::new();
+        for item in self.table.query(&query).await?.items {
+            let sk = item
+                .get(Index::Gsi1.sk_attr())
+                .and_then(AttrValue::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if sk == keys::LESSON_INDEX_SK {
+                found = Some(from_item::<Lesson>(item)?);
+            } else if sk.starts_with(keys::LESSON_FILE_INDEX_PREFIX) {
+                let file: StoredFile = from_item(item)?;
+                if file.is_active() {
+                    files.push(file);
+                }
+            }
+        }
+        Ok(found.map(|lesson| LessonMaterial { lesson, files }))
     }
 }

@@ -12,7 +12,7 @@
 //! | Refresh token | `T#{t}#USER#{userId}` | `RTOKEN#{sessionId}#{sha256(secret)}` | | |
 //! | Course | `T#{t}#COURSE#{courseId}` | `COURSE` | `T#{t}#CATALOG` (absent while deleting) | `{status}#{category}#{courseId}` |
 //! | Lesson order of a course | `T#{t}#COURSE#{courseId}` | `COURSE#OUTLINE` | | |
-//! | Lesson (without its content) | `T#{t}#COURSE#{courseId}` | `COURSE#LESSON#{lessonId}` | | |
+//! | Lesson (without its content) | `T#{t}#COURSE#{courseId}` | `COURSE#LESSON#{lessonId}` | `T#{t}#LESSON#{lessonId}` | `LESSON` |
 //! | Quiz summary (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#QUIZ#{quizId}` | | |
 //! | Assignment summary (course page, lists) | `T#{t}#COURSE#{courseId}` | `COURSE#ASSIGNMENT#{assignmentId}` | | |
 //! | Grade change (the course's grade log) | `T#{t}#COURSE#{courseId}` | `GRADELOG#{at}#{changeId}` | | |
@@ -25,7 +25,7 @@
 //! | Quiz attempt | `T#{t}#QUIZ#{quizId}` | `ATTEMPT#{userId}#{attemptId}` | | |
 //! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
-//! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | | |
+//! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
@@ -71,11 +71,15 @@
 //! | Submit / start: the student's submission, conditioned on the version read | PK = assignment, SK = `SUBMISSION#{studentId}` | table | 1 put (retried on a fresh read when raced) |
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
+//! | A student's grade book (grade report, profile statistics) | GSI1 enrollments, then each course's assignments, then the user and the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
 //! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
 //! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
 //! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
+//! | A lesson's course, by lesson id alone (`/lessons/{id}/content`, `/media`) | GSI1PK = `T#{t}#LESSON#{lessonId}`, GSI1SK = `LESSON` | GSI1 | 1 query |
+//! | A lesson with its active files (`/lessons/{id}/download`) | GSI1PK = `T#{t}#LESSON#{lessonId}` | GSI1 | 1 query |
+//! | …then its course and the caller's enrollment | their keys | table | + 1 batch get |
 //! | A payment by id | PK = payments, SK = `PAYMENT#{id}` | table | 1 get |
 //! | A student's payments / invoices, newest first | GSI1PK = wallet, GSI1SK begins_with `PAYMENT#` / `INVOICE#`, backward | GSI1 | 1 query |
 //! | The wallet: payments and invoices together | GSI1PK = wallet | GSI1 | 1 query |
@@ -199,6 +203,26 @@ pub const LESSON_PREFIX: &str = "COURSE#LESSON#";
 
 pub fn lesson(t: &TenantId, course: CourseId, lesson: LessonId) -> Key {
     Key::new(course_pk(t, course), format!("{LESSON_PREFIX}{lesson}"))
+}
+
+/// GSI1 partition of a lesson: the lesson item (GSI1SK [`LESSON_INDEX_SK`]) and its active files
+/// (GSI1SK [`lesson_file_index_sk`]). Lessons live in their course's partition, so this is how a lesson
+/// id alone finds its course. Index reads are eventually consistent: a lesson created a moment ago may
+/// not be found yet, and what is found is re-read by its table key where it matters.
+pub fn lesson_index_pk(t: &TenantId, lesson: LessonId) -> String {
+    format!("{}LESSON#{lesson}", tenant(t))
+}
+
+pub const LESSON_INDEX_SK: &str = "LESSON";
+
+pub const LESSON_FILE_INDEX_PREFIX: &str = "FILE#";
+
+/// GSI1 sort key of an active lesson file in its lesson's partition: oldest first.
+pub fn lesson_file_index_sk(created_at: time::OffsetDateTime, file: FileId) -> String {
+    format!(
+        "{LESSON_FILE_INDEX_PREFIX}{}#{file}",
+        sortable_time(created_at)
+    )
 }
 
 pub fn lesson_content(t: &TenantId, course: CourseId, lesson: LessonId) -> Key {
@@ -491,6 +515,7 @@ mod tests {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }
         assert!(users_index_pk(&t).starts_with("T#acme#"));
+        assert!(lesson_index_pk(&t, LessonId::new()).starts_with("T#acme#"));
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! its content beside it (`CONTENT#…`, outside that range, so the page never reads 100 KB bodies), and
 //! the order in one outline item whose version serialises concurrent changes to it. Every change is one
 //! transaction with the course's `totalLessons`.
+//!
+//! A lesson item is also indexed on GSI1 under its own id (`T#{t}#LESSON#{lessonId}` / `LESSON`), so a
+//! lesson id alone finds its course ([`LessonRepo::locate`]); every write of a lesson carries those
+//! attributes, and deleting the lesson (or its course) removes them with it. Its active files share
+//! that index partition (see [`crate::files`]).
 
 use std::sync::Arc;
 
@@ -10,9 +15,11 @@ use lectern_domain::lesson::{Lesson, LessonContent, Outline};
 use lectern_domain::{CourseId, LessonId, TenantId};
 use serde::{Deserialize, Serialize};
 
-use crate::item::{Item, from_item, keyed_item};
+use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
-use crate::table::{Condition, StoreError, Table, TxAction, Update, UpdateAction};
+use crate::table::{
+    Condition, Index, Query, SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
+};
 
 #[derive(Serialize, Deserialize)]
 struct ContentItem {
@@ -25,11 +32,20 @@ pub struct LessonRepo {
 }
 
 pub(crate) fn lesson_item(course: &Course, lesson: &Lesson) -> Result<Item, StoreError> {
-    keyed_item(
+    let mut item = keyed_item(
         lesson,
         keys::lesson(&course.tenant, course.id, lesson.id),
         "Lesson",
-    )
+    )?;
+    item.insert(
+        Index::Gsi1.pk_attr().into(),
+        AttrValue::S(keys::lesson_index_pk(&course.tenant, lesson.id)),
+    );
+    item.insert(
+        Index::Gsi1.sk_attr().into(),
+        AttrValue::s(keys::LESSON_INDEX_SK),
+    );
+    Ok(item)
 }
 
 pub(crate) fn content_item(
@@ -204,6 +220,26 @@ impl LessonRepo {
             .get(&keys::lesson_content(tenant, course, lesson))
             .await?
             .map(|item| from_item::<ContentItem>(item).map(|c| c.content))
+            .transpose()
+    }
+
+    /// A lesson by its id alone (its course is in it): one query of GSI1. Eventually consistent, so
+    /// the lesson may have just been deleted, or not be found for a moment after it was created.
+    #[tracing::instrument(skip(self))]
+    pub async fn locate(
+        &self,
+        tenant: &TenantId,
+        lesson: LessonId,
+    ) -> Result<Option<Lesson>, StoreError> {
+        let query = Query::index(Index::Gsi1, keys::lesson_index_pk(tenant, lesson))
+            .sort_key(SortKeyCondition::Equals(keys::LESSON_INDEX_SK.into()));
+        self.table
+            .query(&query)
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .map(from_item)
             .transpose()
     }
 }
