@@ -6,7 +6,6 @@
 //! so they stay exact under concurrency.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus};
@@ -20,6 +19,7 @@ use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
     Condition, Index, Query, SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
+    backoff,
 };
 
 /// Why a student could not enroll.
@@ -117,19 +117,6 @@ fn timestamp(at: OffsetDateTime) -> String {
 }
 
 /// Whether an error means another write got there first (worth retrying on fresh data).
-fn lost_race(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::ConditionFailed
-            | StoreError::TransactionCanceled { .. }
-            | StoreError::TransactionConflict
-    )
-}
-
-async fn backoff(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt + 1))).await;
-}
-
 impl EnrollmentRepo {
     pub fn new(table: Arc<dyn Table>) -> Self {
         EnrollmentRepo { table }
@@ -375,7 +362,7 @@ impl EnrollmentRepo {
             }
             match self.table.transact_write(actions).await {
                 Ok(()) => return Ok(next),
-                Err(e) if lost_race(&e) && attempt < RETRIES => {
+                Err(e) if e.is_lost_race() && attempt < RETRIES => {
                     attempt += 1;
                     backoff(attempt).await;
                 }

@@ -15,7 +15,6 @@
 //!   added to exactly once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lectern_domain::notification::Notification;
 use lectern_domain::payment::{Invoice, InvoiceStatus, Payment, invoice_number};
@@ -28,7 +27,7 @@ use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
     Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SortKeyCondition, StoreError, Table,
-    TxAction, Update, UpdateAction,
+    TxAction, Update, UpdateAction, backoff,
 };
 
 /// Why a payment could not be created.
@@ -224,19 +223,6 @@ fn revenue_actions(p: &Payment, at: OffsetDateTime, change: Revenue) -> Vec<TxAc
     ]
 }
 
-fn lost_race(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::ConditionFailed
-            | StoreError::TransactionCanceled { .. }
-            | StoreError::TransactionConflict
-    )
-}
-
-async fn backoff(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt + 1))).await;
-}
-
 impl PaymentRepo {
     pub fn new(table: Arc<dyn Table>) -> Self {
         PaymentRepo { table }
@@ -362,7 +348,7 @@ impl PaymentRepo {
         }
         match self.table.transact_write(actions).await {
             Ok(()) => Ok(invoice),
-            Err(e) if lost_race(&e) => Err(CreatePaymentError::Raced),
+            Err(e) if e.is_lost_race() => Err(CreatePaymentError::Raced),
             Err(e) => Err(e.into()),
         }
     }
@@ -423,7 +409,7 @@ impl PaymentRepo {
             .await
         {
             Ok(()) => Ok(true),
-            Err(e) if lost_race(&e) => Ok(false),
+            Err(e) if e.is_lost_race() => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -483,7 +469,7 @@ impl PaymentRepo {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
                 Err(RecordError::Duplicate)
             }
-            Err(e) if lost_race(&e) => Err(RecordError::Stale),
+            Err(e) if e.is_lost_race() => Err(RecordError::Stale),
             Err(e) => Err(e.into()),
         }
     }
@@ -574,7 +560,7 @@ impl PaymentRepo {
             ));
             match self.table.transact_write(actions).await {
                 Ok(()) => return Ok(Some(paid)),
-                Err(e) if lost_race(&e) && attempt < RETRIES => {
+                Err(e) if e.is_lost_race() && attempt < RETRIES => {
                     attempt += 1;
                     backoff(attempt).await;
                 }

@@ -29,7 +29,7 @@ const RETRIES: u32 = 5;
 /// of two transactions on one item, so retrying at once would likely collide again).
 async fn backoff(error: &StoreError, attempt: u32) {
     if matches!(error, StoreError::TransactionConflict) {
-        tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt + 1))).await;
+        crate::table::backoff(attempt).await;
     }
 }
 

@@ -290,6 +290,26 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// Whether a write lost a race with another writer (a condition on what was read, a cancelled or
+    /// conflicting transaction): reading again and retrying may succeed.
+    pub fn is_lost_race(&self) -> bool {
+        matches!(
+            self,
+            StoreError::ConditionFailed
+                | StoreError::TransactionCanceled { .. }
+                | StoreError::TransactionConflict
+        )
+    }
+}
+
+/// A pause before retry number `attempt` of a write that lost a race, growing with each attempt, so
+/// that two writers that collided (DynamoDB cancels both of two transactions on one item) do not
+/// collide again at once.
+pub async fn backoff(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt + 1))).await;
+}
+
 use crate::item::MAX_ITEM_BYTES;
 
 /// The port. Reads of the table (not of an index) are strongly consistent.
