@@ -167,11 +167,9 @@ pub async fn queue(
 ) -> anyhow::Result<Arc<dyn Queue>> {
     match var("LECTERN_QUEUE").as_deref() {
         Some("sqs") => {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(endpoint) = var("LECTERN_SQS_ENDPOINT") {
-                loader = loader.endpoint_url(endpoint);
-            }
-            let client = aws_sdk_sqs::Client::new(&loader.load().await);
+            let endpoint = var("LECTERN_SQS_ENDPOINT");
+            let client =
+                aws_sdk_sqs::Client::new(&lectern_aws::sdk_config(endpoint.as_deref()).await);
             let prefix = format!("LECTERN_{}", name.to_uppercase().replace('-', "_"));
             let url = var(&format!("{prefix}_QUEUE_URL")).with_context(|| {
                 format!("{prefix}_QUEUE_URL must be set when LECTERN_QUEUE=sqs")

@@ -232,6 +232,7 @@ impl Moto {
             .credentials_provider(test_credentials())
             .endpoint_url(&self.endpoint)
             .timeout_config(test_timeouts())
+            .http_client(lectern_aws::http_client())
             .build();
         Client::from_conf(config)
     }
@@ -244,6 +245,7 @@ impl Moto {
             .credentials_provider(test_credentials())
             .endpoint_url(&self.endpoint)
             .timeout_config(test_timeouts())
+            .http_client(lectern_aws::http_client())
             .build();
         aws_sdk_sqs::Client::from_conf(config)
     }

@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 #[derive(Clone)]
 pub struct ObjectStoreConfig {
     pub bucket: String,
-    /// Another S3-compatible endpoint (path-style addressing) instead of AWS's.
+    /// Another S3-compatible endpoint (path-style addressing) instead of AWS's: `http://` (an
+    /// emulator), or `https://` with a certificate from an Amazon root (the only roots trusted).
     pub endpoint: Option<String>,
     /// Static credentials; `None` uses the usual AWS chain (the Lambda role's).
     pub credentials: Option<StaticCredentials>,
@@ -99,10 +100,7 @@ impl ObjectStore {
             Some(_) => aws_sdk_s3::config::Builder::new()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("us-east-1")),
-            None => {
-                let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
-                aws_sdk_s3::config::Builder::from(&shared)
-            }
+            None => aws_sdk_s3::config::Builder::from(&lectern_aws::sdk_config(None).await),
         };
         Self::from_builder(builder, config)
     }
@@ -133,6 +131,9 @@ impl ObjectStore {
             builder = builder.endpoint_url(endpoint).force_path_style(true);
         }
         let builder = builder
+            // The Amazon roots compiled in, not the system's store (see `lectern_aws`); the same
+            // client `sdk_config` gives, set here too for the static-credentials builders.
+            .http_client(lectern_aws::http_client())
             // Presigned URLs carry no checksum the client would have to match.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             // A request waits on S3 for a few seconds at most, so an outage is a prompt 503.

@@ -168,11 +168,9 @@ impl AppState {
                 )
             }
             StoreConfig::Dynamo { table, endpoint } => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-                if let Some(endpoint) = endpoint {
-                    loader = loader.endpoint_url(endpoint);
-                }
-                let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+                let client = aws_sdk_dynamodb::Client::new(
+                    &lectern_aws::sdk_config(endpoint.as_deref()).await,
+                );
                 Arc::new(lectern_store::dynamo::DynamoTable::new(
                     client,
                     table.clone(),

@@ -1,0 +1,160 @@
+//! The one place Lectern configures the AWS SDKs: every client (DynamoDB in `lectern-web`, S3 in
+//! `lectern-files`, SQS in the payments function, moto's clients in the tests) gets its HTTP client
+//! from here.
+//!
+//! The SDKs' default HTTPS client trusts the platform's roots, and on Linux that means reading
+//! `/etc/ssl/certs/ca-certificates.crt` and every file of `/etc/ssl/certs` and parsing them while
+//! the first client is built: with the DynamoDB settings that doubled a function's init CPU
+//! (docs/performance.md, "Why init is over budget"). This client is the same one (hyper and rustls on
+//! aws-lc, the SDK's own `aws-smithy-http-client`), with a trust store that holds only the Amazon
+//! Trust Services roots compiled into the binary ([`roots`]), so nothing is read from disk for TLS,
+//! at start-up or at the first request. The SDK crates are built without `default-https-client`, so
+//! a client built without this one fails when it is built instead of scanning the store.
+//!
+//! Emulators (moto, the local S3 endpoint) are plain `http://` and need no roots. An `https://`
+//! endpoint whose certificate does not chain to an Amazon root is refused.
+
+pub mod roots;
+
+use std::sync::OnceLock;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+/// The trust store of every AWS client: the Amazon roots, and not the platform's.
+pub fn trust_store() -> TrustStore {
+    roots::AMAZON_ROOTS.iter().fold(
+        TrustStore::empty().with_native_roots(false),
+        |store, pem| store.with_pem_certificate(pem.as_bytes()),
+    )
+}
+
+/// The HTTP client of every AWS client in the process: one, so that they share its connection
+/// pools. Building it reads nothing; the SDK builds its TLS configuration from [`trust_store`] when a
+/// client is built (the five roots are parsed then, from memory).
+pub fn http_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let context = TlsContext::builder()
+                .with_trust_store(trust_store())
+                .build()
+                .expect("a TLS context with a trust store is valid");
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::rustls(CryptoMode::AwsLc))
+                .tls_context(context)
+                .build_https()
+        })
+        .clone()
+}
+
+/// The SDK configuration from the environment (region, credentials: in Lambda, its variables), with
+/// [`http_client`]; `endpoint` points every client built from it elsewhere (an emulator). Makes no
+/// network call.
+pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::time::Duration;
+
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The SHA-256 fingerprints <https://www.amazontrust.com/repository/> publishes, in the order of
+    /// [`roots::AMAZON_ROOTS`].
+    const PUBLISHED_FINGERPRINTS: [&str; 5] = [
+        "8ecde6884f3d87b1125ba31ac3fcb13d7016de7f57cc904fe1cb97c6ae98196e",
+        "1ba5b2aa8c65401a82960118f80bec4f62304d83cec4713a19c39c011ea46db4",
+        "18ce6cfe7bf14e60b2e347b8dfe868cb31d02ebb3ada271569f50343b46db3a4",
+        "e35d28419ed02025cfa69038cd623962458da5c695fbdea3c22b0bfb25897092",
+        "568d6905a2c88708a4b3025190edcfedb1974a606a13c6e5290fcb2ae63edab5",
+    ];
+
+    #[test]
+    fn every_root_is_one_certificate_with_its_published_fingerprint() {
+        for (pem, fingerprint) in roots::AMAZON_ROOTS.iter().zip(PUBLISHED_FINGERPRINTS) {
+            let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .expect("valid PEM");
+            assert_eq!(certs.len(), 1);
+            let digest: String = Sha256::digest(certs[0].as_ref())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(digest, fingerprint);
+        }
+    }
+
+    #[test]
+    fn the_roots_make_a_rustls_store_of_five_anchors() {
+        // What the SDK does with the trust store's PEMs when it builds a connector (it panics on
+        // one it cannot parse or add).
+        let mut store = rustls::RootCertStore::empty();
+        for pem in roots::AMAZON_ROOTS {
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                store.add(cert.expect("valid PEM")).expect("a usable root");
+            }
+        }
+        assert_eq!(store.len(), 5);
+    }
+
+    #[test]
+    fn the_trust_store_holds_the_five_roots_and_not_the_platform() {
+        // `TrustStore` has no accessors; its `Debug` shows both fields.
+        let debug = format!("{:?}", trust_store());
+        assert!(debug.contains("enable_native_roots: false"), "{debug}");
+        assert_eq!(debug.matches("CertificatePEM(").count(), 5, "{debug}");
+    }
+
+    #[tokio::test]
+    async fn the_config_carries_the_client_and_the_endpoint() {
+        let config = sdk_config(Some("http://127.0.0.1:9")).await;
+        assert!(config.http_client().is_some());
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:9"));
+        assert!(sdk_config(None).await.endpoint_url().is_none());
+    }
+
+    /// Without `default-https-client` in the SDK crates, this proves the client speaks TLS to an
+    /// `https://` endpoint: the server reads a TLS handshake record (a ClientHello). The handshake
+    /// then fails, as it must: nothing here has an Amazon certificate.
+    #[tokio::test]
+    async fn an_https_endpoint_gets_a_tls_client_hello() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut header = [0u8; 6];
+            socket.read_exact(&mut header).unwrap();
+            header
+        });
+        let config = aws_sdk_sqs::config::Builder::from(
+            &sdk_config(Some(&format!("https://127.0.0.1:{port}"))).await,
+        )
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "x", "y", None, None, "test",
+        ))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+        let client = aws_sdk_sqs::Client::from_conf(config);
+        assert!(client.list_queues().send().await.is_err());
+        let header = server.join().unwrap();
+        // A handshake record (22), TLS major version 3, then a ClientHello (1).
+        assert_eq!((header[0], header[1], header[5]), (22, 3, 1));
+    }
+}
