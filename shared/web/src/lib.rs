@@ -55,7 +55,7 @@ pub fn finish(routes: Router) -> Router {
 ///
 /// The calling crate depends on `axum`, `utoipa` and `utoipa-axum` (as every route group does).
 ///
-/// ```ignore
+/// ```text
 /// lectern_web::route_group! {
 ///     "/api/v1/files" => { POST => handlers::create_upload },
 ///     "/api/v1/files/{fileId}" => { GET => handlers::get_file, DELETE => handlers::delete_file },
