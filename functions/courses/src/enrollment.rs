@@ -97,14 +97,6 @@ pub(crate) fn require_member(
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MissingPrerequisite {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    pub title: String,
-}
-
 /// Enrolls the caller (a student) in a published, free course whose prerequisites they have
 /// completed. Paid courses are bought through payments: 402 here.
 #[utoipa::path(post, path = "/api/v1/courses/{courseId}/enroll", tag = TAG,
@@ -142,22 +134,8 @@ pub async fn enroll(
     let (previous, unmet) = EnrollmentRepo::new(state.table.clone())
         .admission(course, caller.id)
         .await?;
-    let missing: Vec<MissingPrerequisite> = unmet
-        .iter()
-        .map(|pre| MissingPrerequisite {
-            course_id: pre.id.to_string(),
-            title: pre.title.as_str().to_owned(),
-        })
-        .collect();
-    if !missing.is_empty() {
-        let names: Vec<String> = missing
-            .iter()
-            .map(|m| format!("\"{}\" ({})", m.title, m.course_id))
-            .collect();
-        return Err(ApiError::conflict(
-            "prerequisites_missing",
-            format!("complete these courses first: {}", names.join(", ")),
-        ));
+    if !unmet.is_empty() {
+        return Err(ApiError::prerequisites_missing(&unmet));
     }
     let enrollment = EnrollmentRepo::new(state.table.clone())
         .enroll(course, caller.id, previous, now())

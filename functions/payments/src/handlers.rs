@@ -254,14 +254,7 @@ async fn purchasable_course(
         ));
     }
     if !missing.is_empty() {
-        let names: Vec<String> = missing
-            .iter()
-            .map(|c| format!("\"{}\" ({})", c.title.as_str(), c.id))
-            .collect();
-        return Err(ApiError::conflict(
-            "prerequisites_missing",
-            format!("complete these courses first: {}", names.join(", ")),
-        ));
+        return Err(ApiError::prerequisites_missing(&missing));
     }
     Ok(course)
 }

@@ -112,6 +112,19 @@ impl ApiError {
         ApiError::NotFound(format!("{what} not found"))
     }
 
+    /// 409 `prerequisites_missing`, naming the prerequisite courses the student has not completed
+    /// (enrolling, and buying a course, refuse alike).
+    pub fn prerequisites_missing(missing: &[lectern_domain::course::Course]) -> Self {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|c| format!("\"{}\" ({})", c.title.as_str(), c.id))
+            .collect();
+        ApiError::conflict(
+            "prerequisites_missing",
+            format!("complete these courses first: {}", names.join(", ")),
+        )
+    }
+
     /// A single field's validation error.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldErrors::one(field, message))
