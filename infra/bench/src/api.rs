@@ -105,12 +105,14 @@ impl Api {
         text(&reply["accessToken"])
     }
 
-    /// Creates course number `n` as the instructor, adds `lessons` lessons and publishes it.
+    /// Creates course number `n` as the instructor at `price` cents (0: free), adds `lessons` lessons
+    /// and publishes it.
     pub async fn published_course(
         &self,
         instructor: &str,
         n: usize,
         lessons: usize,
+        price: i64,
     ) -> anyhow::Result<SeededCourse> {
         const CATEGORIES: [&str; 4] = ["programming", "design", "business", "science"];
         const LEVELS: [&str; 3] = ["beginner", "intermediate", "advanced"];
@@ -119,7 +121,7 @@ impl Api {
             "description": format!("Lesson plans, exercises and projects for course number {n}."),
             "category": CATEGORIES[n % CATEGORIES.len()],
             "difficultyLevel": LEVELS[n % LEVELS.len()],
-            "price": 0
+            "price": price
         });
         let created = self
             .expect(
@@ -161,6 +163,73 @@ impl Api {
             id,
             lessons: lesson_ids,
         })
+    }
+}
+
+/// A payment as its provider knows it.
+#[derive(Debug, Clone)]
+pub struct PaidPayment {
+    pub id: String,
+    pub intent: String,
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl Api {
+    /// Buys `course` as the student, pays through the local provider's signed webhook
+    /// (`/dev/payments/{id}/simulate`), and waits until the server's workers have settled it.
+    pub async fn paid_payment(&self, student: &str, course: &str) -> anyhow::Result<PaidPayment> {
+        let created = self
+            .expect(
+                Method::POST,
+                "/api/v1/payments/course",
+                Some(student),
+                Some(&json!({ "courseId": course })),
+                201,
+            )
+            .await?;
+        let id = text(&created["payment"]["id"])?;
+        self.expect(
+            Method::POST,
+            &format!("/api/v1/dev/payments/{id}/simulate"),
+            Some(student),
+            Some(&json!({ "outcome": "succeeded" })),
+            202,
+        )
+        .await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let payment = self
+                .expect(
+                    Method::GET,
+                    &format!("/api/v1/payments/{id}"),
+                    Some(student),
+                    None,
+                    200,
+                )
+                .await?;
+            let page = self
+                .expect(
+                    Method::GET,
+                    &format!("/api/v1/courses/{course}"),
+                    Some(student),
+                    None,
+                    200,
+                )
+                .await?;
+            if payment["status"] == "completed" && page["enrollment"]["status"] == "active" {
+                return Ok(PaidPayment {
+                    id,
+                    intent: text(&payment["providerPaymentId"])?,
+                    amount: payment["amount"].as_i64().context("the payment's amount")?,
+                    currency: text(&payment["currency"])?,
+                });
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("payment {id} was not settled within 15 s: {payment}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 }
 

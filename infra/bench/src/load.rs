@@ -160,7 +160,10 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
     let teacher = api.signin("teacher@load.example.org").await?;
     let mut catalog = Vec::with_capacity(options.courses);
     for n in 0..options.courses {
-        catalog.push(api.published_course(&teacher, n, options.lessons).await?);
+        catalog.push(
+            api.published_course(&teacher, n, options.lessons, 0)
+                .await?,
+        );
     }
     let catalog = Arc::new(catalog);
     let students_needed = options.concurrency.iter().copied().max().unwrap_or(1);

@@ -17,38 +17,162 @@ pub enum KeyHalf {
     Public,
 }
 
+/// How a function is invoked, and so what its answer must say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Behind API Gateway: HTTP API (v2) events in, proxy responses (`statusCode`) out.
+    Http,
+    /// Behind an SQS event source mapping: batches in, `batchItemFailures` out.
+    Worker,
+}
+
 /// A Lambda function of the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Function {
-    /// The route group (`auth`); its events are `events/<name>-*.json`.
+    /// The name `--functions` takes and the report shows.
     pub name: &'static str,
-    /// The cargo package and its binary.
+    /// The cargo package.
     pub package: &'static str,
+    /// The binary (the template's `bootstrap`).
+    pub binary: &'static str,
+    /// Its events are `events/<events>.json` and `events/<events>-*.json`.
+    pub events: &'static str,
+    pub kind: Kind,
     pub key: KeyHalf,
+    /// Variables the template gives this function beside the Globals and its key, as they are set in
+    /// the bench's local runs (SQLite store, local queues).
+    pub local_env: &'static [(&'static str, &'static str)],
+    /// The same as the template sets them in AWS (SQS queues, the Stripe provider), for the init-only
+    /// cold starts with the template's settings.
+    pub aws_env: &'static [(&'static str, &'static str)],
+    /// The SQLite file its local runs use, in the data folder. The webhook function gets a file of
+    /// its own so that the seeding server's events worker does not drain (and race) its queue.
+    pub sqlite_file: &'static str,
 }
 
-/// Every HTTP route-group function of `template.yaml` (the Stripe webhook function and the SQS
-/// workers are not benchmarked yet).
-pub const FUNCTIONS: [Function; 4] = [
+/// The webhook signing secret the bench gives the functions and signs its webhook events with.
+pub const WEBHOOK_SECRET: &str = "whsec_lectern_bench";
+
+/// Queue URLs and an SQS endpoint nothing listens on: the SQS client is built at init and makes no
+/// call, and the workers' queues are only ever sent to by the events worker, which the bench runs on
+/// the local queues.
+const SQS_ENDPOINT: (&str, &str) = ("LECTERN_SQS_ENDPOINT", "http://127.0.0.1:9");
+const EVENTS_QUEUE_URL: (&str, &str) = (
+    "LECTERN_PAYMENT_EVENTS_QUEUE_URL",
+    "http://127.0.0.1:9/000000000000/lectern-bench-events",
+);
+const CONFIRMATIONS_QUEUE_URL: (&str, &str) = (
+    "LECTERN_PAYMENT_CONFIRMATIONS_QUEUE_URL",
+    "http://127.0.0.1:9/000000000000/lectern-bench-confirmations",
+);
+
+/// Every function of `template.yaml`: the HTTP route groups, the Stripe webhook endpoint and the two
+/// SQS workers. The payments group's local runs use the local payment provider, which made the
+/// seeded payment (the template sets `stripe`: the events worker would look the intent up under
+/// that provider's name and find no payment).
+pub const FUNCTIONS: [Function; 7] = [
     Function {
         name: "auth",
         package: "auth-function",
+        binary: "auth-function",
+        events: "auth",
+        kind: Kind::Http,
         key: KeyHalf::Private,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: "lectern.db",
     },
     Function {
         name: "users",
         package: "users-function",
+        binary: "users-function",
+        events: "users",
+        kind: Kind::Http,
         key: KeyHalf::Public,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: "lectern.db",
     },
     Function {
         name: "courses",
         package: "courses-function",
+        binary: "courses-function",
+        events: "courses",
+        kind: Kind::Http,
         key: KeyHalf::Public,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: "lectern.db",
     },
     Function {
         name: "payments",
         package: "payments-function",
+        binary: "payments-function",
+        events: "payments",
+        kind: Kind::Http,
         key: KeyHalf::Public,
+        local_env: &[
+            ("LECTERN_PAYMENTS_PROVIDER", "local"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ],
+        aws_env: &[
+            ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_test_lectern_bench"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("LECTERN_REFUND_WINDOW_DAYS", "14"),
+            ("LECTERN_QUEUE", "sqs"),
+            SQS_ENDPOINT,
+            EVENTS_QUEUE_URL,
+            CONFIRMATIONS_QUEUE_URL,
+        ],
+        sqlite_file: "lectern.db",
+    },
+    Function {
+        name: "stripe-webhook",
+        package: "payments-function",
+        binary: "stripe-webhook",
+        events: "stripe-webhook",
+        kind: Kind::Http,
+        key: KeyHalf::Public,
+        local_env: &[
+            ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ],
+        aws_env: &[
+            ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("LECTERN_QUEUE", "sqs"),
+            SQS_ENDPOINT,
+            EVENTS_QUEUE_URL,
+        ],
+        sqlite_file: "webhook.db",
+    },
+    Function {
+        name: "payment-events",
+        package: "payments-function",
+        binary: "payment-events-worker",
+        events: "sqs-payment-events",
+        kind: Kind::Worker,
+        key: KeyHalf::Public,
+        local_env: &[("LECTERN_PAYMENTS_PROVIDER", "local")],
+        aws_env: &[
+            ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
+            ("LECTERN_QUEUE", "sqs"),
+            SQS_ENDPOINT,
+            CONFIRMATIONS_QUEUE_URL,
+        ],
+        sqlite_file: "lectern.db",
+    },
+    Function {
+        name: "confirmations",
+        package: "payments-function",
+        binary: "payment-confirmation-worker",
+        events: "sqs-payment-confirmations",
+        kind: Kind::Worker,
+        key: KeyHalf::Public,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: "lectern.db",
     },
 ];
 
@@ -117,8 +241,8 @@ pub fn lambda_environment(function_name: &str, runtime_api: &str) -> Vec<(String
     .collect()
 }
 
-/// The template's environment for `function` (Globals plus its own key), with the store pointed at
-/// the SQLite file in `data_dir` instead of DynamoDB.
+/// The template's environment for `function` (Globals, its own key and variables), with the store
+/// and queues pointed at the SQLite file in `data_dir` instead of DynamoDB and SQS.
 pub fn function_environment(
     function: &Function,
     data_dir: &Path,
@@ -128,11 +252,11 @@ pub fn function_environment(
         KeyHalf::Private => ("LECTERN_JWT_PRIVATE_KEY", keys.private_pem.clone()),
         KeyHalf::Public => ("LECTERN_JWT_PUBLIC_KEY", keys.public_pem.clone()),
     };
-    vec![
+    let mut env: Vec<(String, String)> = vec![
         ("LECTERN_STORE".into(), "sqlite".into()),
         (
             "LECTERN_SQLITE_PATH".into(),
-            data_dir.join("lectern.db").display().to_string(),
+            data_dir.join(function.sqlite_file).display().to_string(),
         ),
         ("LECTERN_DATA_DIR".into(), data_dir.display().to_string()),
         ("LECTERN_TENANTS".into(), "default".into()),
@@ -143,21 +267,33 @@ pub fn function_environment(
         ),
         ("RUST_LOG".into(), "info".into()),
         (key.0.into(), key.1),
-    ]
+    ];
+    env.extend(owned(function.local_env));
+    env
 }
 
-/// The template's environment as in AWS (`LECTERN_STORE=dynamodb`), with the SDK pointed at a closed
-/// local port and Lambda-style temporary credentials: an init must not call the network, so it
-/// completes; an invocation would fail, so none is made.
-pub fn dynamo_environment(
+fn owned(vars: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+    vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+}
+
+/// The template's environment as in AWS (`LECTERN_STORE=dynamodb`, and the payments group's SQS
+/// queues and Stripe settings), with the SDKs pointed at a closed local port and Lambda-style
+/// temporary credentials: an init must not call the network, so it completes; an invocation would
+/// fail, so none is made.
+pub fn aws_environment(
     function: &Function,
     data_dir: &Path,
     keys: &KeyPair,
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = function_environment(function, data_dir, keys)
         .into_iter()
-        .filter(|(k, _)| k != "LECTERN_STORE" && k != "LECTERN_SQLITE_PATH")
+        .filter(|(k, _)| {
+            k != "LECTERN_STORE"
+                && k != "LECTERN_SQLITE_PATH"
+                && !function.local_env.iter().any(|(local, _)| local == k)
+        })
         .collect();
+    env.extend(owned(function.aws_env));
     env.extend(
         [
             ("LECTERN_STORE", "dynamodb"),
@@ -181,13 +317,34 @@ pub enum Expect {
     Status(u16),
     /// Any 2xx (a write that creates first and replaces after).
     Success,
+    /// A worker's answer to an SQS batch: `{"batchItemFailures": []}`, every record handled.
+    NoBatchItemFailures,
 }
 
 impl Expect {
-    pub fn accepts(self, status: u16) -> bool {
+    /// Whether a function's response document says what it must.
+    pub fn accepts(self, response: &[u8]) -> bool {
+        let Ok(value) = serde_json::from_slice::<Value>(response) else {
+            return false;
+        };
+        let status = value["statusCode"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok());
         match self {
-            Expect::Status(s) => s == status,
-            Expect::Success => (200..300).contains(&status),
+            Expect::Status(s) => status == Some(s),
+            Expect::Success => status.is_some_and(|s| (200..300).contains(&s)),
+            Expect::NoBatchItemFailures => value["batchItemFailures"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
+        }
+    }
+
+    /// How the report names it.
+    pub fn label(self) -> String {
+        match self {
+            Expect::Status(s) => s.to_string(),
+            Expect::Success => "2xx".into(),
+            Expect::NoBatchItemFailures => "no fail".into(),
         }
     }
 }
@@ -203,6 +360,13 @@ pub enum Rewrite {
     SeededCourse { bearer: bool },
     /// The admin's token in place of the sample's forged one.
     AdminToken,
+    /// A new event id, signed now with [`WEBHOOK_SECRET`] (as Stripe signs each delivery).
+    SignedWebhook,
+    /// The SQS record's Stripe event made a new event about the seeded payment (a redelivered
+    /// success: recorded, and the settlement queued again).
+    PaymentEvent,
+    /// The SQS record's settlement made the seeded payment's (settling it again changes nothing).
+    Settlement,
 }
 
 /// The course id the sample events name.
@@ -226,8 +390,22 @@ pub struct Seeded {
     pub course_id: String,
     pub student_token: String,
     pub admin_token: String,
-    /// Distinguishes this run's registrations from an earlier run's on the same file.
+    /// Distinguishes this run's registrations and event ids from an earlier run's on the same file.
     pub nonce: String,
+    /// The student's completed payment for a paid course.
+    pub payment: SeededPayment,
+}
+
+/// A payment as the provider's events describe it.
+#[derive(Debug, Clone, Default)]
+pub struct SeededPayment {
+    pub id: String,
+    /// The provider's PaymentIntent id.
+    pub intent: String,
+    pub user_id: String,
+    pub course_id: String,
+    pub amount: i64,
+    pub currency: String,
 }
 
 impl EventPlan {
@@ -254,8 +432,72 @@ impl EventPlan {
                 }
             }
             Rewrite::AdminToken => with_bearer(&self.event, &seeded.admin_token)?,
+            Rewrite::SignedWebhook => {
+                let mut event: Value = serde_json::from_str(&self.event)?;
+                let mut stripe: Value =
+                    serde_json::from_str(event["body"].as_str().unwrap_or("{}"))?;
+                stripe["id"] = format!("evt_bench_{}_{n}", seeded.nonce).into();
+                let body = stripe.to_string();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs();
+                event["headers"]["stripe-signature"] = lectern_payments::webhook::sign(
+                    WEBHOOK_SECRET,
+                    i64::try_from(now)?,
+                    body.as_bytes(),
+                )
+                .into();
+                event["headers"]["content-length"] = body.len().to_string().into();
+                event["body"] = body.into();
+                event.to_string()
+            }
+            Rewrite::PaymentEvent => {
+                let payment = &seeded.payment;
+                self.with_record_body(n, seeded, |mut stripe| {
+                    stripe["id"] = format!("evt_bench_{}_{n}", seeded.nonce).into();
+                    let intent = &mut stripe["data"]["object"];
+                    intent["id"] = payment.intent.clone().into();
+                    intent["amount"] = payment.amount.into();
+                    intent["amount_received"] = payment.amount.into();
+                    intent["currency"] = payment.currency.to_lowercase().into();
+                    intent["metadata"] = serde_json::json!({
+                        "paymentId": payment.id,
+                        "courseId": payment.course_id,
+                        "userId": payment.user_id,
+                        "tenantId": "default",
+                    });
+                    stripe
+                })?
+            }
+            Rewrite::Settlement => self.with_record_body(
+                n,
+                seeded,
+                |_| serde_json::json!({ "tenant": "default", "paymentId": seeded.payment.id }),
+            )?,
         };
         Ok(text.into())
+    }
+}
+
+impl EventPlan {
+    /// The SQS batch with its first record's body (JSON) rewritten by `f` and a new message id.
+    fn with_record_body(
+        &self,
+        n: usize,
+        seeded: &Seeded,
+        f: impl FnOnce(Value) -> Value,
+    ) -> anyhow::Result<String> {
+        let mut batch: Value = serde_json::from_str(&self.event)?;
+        let record = batch["Records"]
+            .get_mut(0)
+            .with_context(|| format!("{} has no Records", self.name))?;
+        let body: Value = serde_json::from_str(record["body"].as_str().unwrap_or("{}"))?;
+        record["body"] = f(body).to_string().into();
+        record["messageId"] = format!("bench-{}-{n}", seeded.nonce).into();
+        if let Some(records) = batch["Records"].as_array_mut() {
+            records.truncate(1);
+        }
+        Ok(batch.to_string())
     }
 }
 
@@ -281,21 +523,24 @@ fn plan_for(name: &str) -> (Expect, Rewrite) {
         "payments-list" | "payments-wallet" => {
             (Expect::Status(200), Rewrite::SeededCourse { bearer: true })
         }
+        "stripe-webhook-payment-succeeded" => (Expect::Status(200), Rewrite::SignedWebhook),
+        "sqs-payment-events" => (Expect::NoBatchItemFailures, Rewrite::PaymentEvent),
+        "sqs-payment-confirmations" => (Expect::NoBatchItemFailures, Rewrite::Settlement),
         _ => (Expect::Success, Rewrite::None),
     }
 }
 
-/// The events of `function` (`events/<name>-*.json`), in file name order.
-pub fn events_of(root: &Path, function: &str) -> anyhow::Result<Vec<EventPlan>> {
+/// The events named `events/<prefix>.json` and `events/<prefix>-*.json`, in file name order.
+pub fn events_of(root: &Path, prefix: &str) -> anyhow::Result<Vec<EventPlan>> {
     let dir = root.join("events");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|e| e == "json")
-                && p.file_name()
+                && p.file_stem()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{function}-")))
+                    .is_some_and(|n| n == prefix || n.starts_with(&format!("{prefix}-")))
         })
         .collect();
     files.sort();
@@ -311,11 +556,14 @@ pub fn events_of(root: &Path, function: &str) -> anyhow::Result<Vec<EventPlan>> 
             .unwrap_or_default()
             .to_owned();
         let (expect, rewrite) = plan_for(&name);
-        plans.push(EventPlan {
-            method: parsed["requestContext"]["http"]["method"]
+        let method = match parsed["Records"][0]["eventSource"].as_str() {
+            Some("aws:sqs") => "SQS",
+            _ => parsed["requestContext"]["http"]["method"]
                 .as_str()
-                .unwrap_or("GET")
-                .to_owned(),
+                .unwrap_or("GET"),
+        };
+        plans.push(EventPlan {
+            method: method.to_owned(),
             name,
             expect,
             rewrite,
@@ -323,17 +571,9 @@ pub fn events_of(root: &Path, function: &str) -> anyhow::Result<Vec<EventPlan>> 
         });
     }
     if plans.is_empty() {
-        bail!("no events/{function}-*.json to invoke the {function} function with");
+        bail!("no events/{prefix}*.json to invoke a function with");
     }
     Ok(plans)
-}
-
-/// The status code of a Lambda proxy response document (`{"statusCode": 200, …}`).
-pub fn status_of(response: &[u8]) -> Option<u16> {
-    let value: Value = serde_json::from_slice(response).ok()?;
-    value["statusCode"]
-        .as_u64()
-        .and_then(|s| u16::try_from(s).ok())
 }
 
 #[cfg(test)]
@@ -347,9 +587,11 @@ mod tests {
     #[test]
     fn every_functions_events_are_found_with_their_methods() {
         for function in FUNCTIONS {
-            let plans = events_of(&root(), function.name).unwrap();
+            let plans = events_of(&root(), function.events).unwrap();
             assert!(!plans.is_empty());
-            assert!(plans.iter().all(|p| p.name.starts_with(function.name)));
+            assert!(plans.iter().all(|p| p.name.starts_with(function.events)));
+            let sqs = plans.iter().all(|p| p.method == "SQS");
+            assert_eq!(sqs, function.kind == Kind::Worker, "{}", function.name);
         }
         let auth = events_of(&root(), "auth").unwrap();
         let register = auth.iter().find(|p| p.name == "auth-register").unwrap();
@@ -364,6 +606,7 @@ mod tests {
             student_token: "tok".into(),
             admin_token: "admin".into(),
             nonce: "x".into(),
+            payment: SeededPayment::default(),
         };
         let auth = events_of(&root(), "auth").unwrap();
         let register = auth.iter().find(|p| p.name == "auth-register").unwrap();
@@ -379,6 +622,123 @@ mod tests {
         let event: Value = serde_json::from_slice(&rate.render(0, &seeded).unwrap()).unwrap();
         assert_eq!(event["rawPath"], "/api/v1/courses/c-1/ratings");
         assert_eq!(event["headers"]["authorization"], "Bearer tok");
+    }
+
+    fn seeded() -> Seeded {
+        Seeded {
+            nonce: "x".into(),
+            payment: SeededPayment {
+                id: "0193a5c0-0000-7000-8000-000000000001".into(),
+                intent: "pi_local_1".into(),
+                user_id: "0193a5c0-0000-7000-8000-000000000002".into(),
+                course_id: "0193a5c0-0000-7000-8000-000000000003".into(),
+                amount: 1234,
+                currency: "EUR".into(),
+            },
+            ..Seeded::default()
+        }
+    }
+
+    fn plan(prefix: &str) -> EventPlan {
+        events_of(&root(), prefix).unwrap().remove(0)
+    }
+
+    #[test]
+    fn webhook_events_get_a_new_id_and_a_signature_the_endpoint_accepts() {
+        let webhook = plan("stripe-webhook");
+        assert_eq!(
+            (webhook.expect, &webhook.rewrite),
+            (Expect::Status(200), &Rewrite::SignedWebhook)
+        );
+        let event: Value = serde_json::from_slice(&webhook.render(3, &seeded()).unwrap()).unwrap();
+        let body = event["body"].as_str().unwrap();
+        let stripe: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(stripe["id"], "evt_bench_x_3");
+        let signature = event["headers"]["stripe-signature"].as_str().unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        lectern_payments::webhook::verify(
+            Some(signature),
+            body.as_bytes(),
+            WEBHOOK_SECRET,
+            now,
+            300,
+        )
+        .unwrap();
+        assert_eq!(event["headers"]["content-length"], body.len().to_string());
+    }
+
+    #[test]
+    fn worker_batches_name_the_seeded_payment_with_new_ids() {
+        let events = plan("sqs-payment-events");
+        assert_eq!(events.method, "SQS");
+        let batch: Value = serde_json::from_slice(&events.render(5, &seeded()).unwrap()).unwrap();
+        let records = batch["Records"].as_array().unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["messageId"], "bench-x-5");
+        let stripe: Value = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(stripe["id"], "evt_bench_x_5");
+        let intent = &stripe["data"]["object"];
+        assert_eq!(intent["id"], "pi_local_1");
+        assert_eq!(intent["amount"], 1234);
+        assert_eq!(intent["currency"], "eur");
+        assert_eq!(
+            intent["metadata"]["paymentId"],
+            "0193a5c0-0000-7000-8000-000000000001"
+        );
+
+        let settle = plan("sqs-payment-confirmations");
+        let batch: Value = serde_json::from_slice(&settle.render(6, &seeded()).unwrap()).unwrap();
+        let body: Value =
+            serde_json::from_str(batch["Records"][0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"tenant": "default", "paymentId": "0193a5c0-0000-7000-8000-000000000001"})
+        );
+    }
+
+    #[test]
+    fn answers_are_checked_by_kind() {
+        assert!(Expect::Status(200).accepts(br#"{"statusCode":200,"body":""}"#));
+        assert!(!Expect::Status(200).accepts(br#"{"statusCode":201}"#));
+        assert!(Expect::Success.accepts(br#"{"statusCode":204}"#));
+        assert!(Expect::NoBatchItemFailures.accepts(br#"{"batchItemFailures":[]}"#));
+        assert!(
+            !Expect::NoBatchItemFailures
+                .accepts(br#"{"batchItemFailures":[{"itemIdentifier":"m-1"}]}"#)
+        );
+        assert!(!Expect::NoBatchItemFailures.accepts(br#"{"statusCode":200}"#));
+        assert!(!Expect::Status(200).accepts(b"not json"));
+    }
+
+    #[test]
+    fn the_aws_settings_replace_the_local_ones() {
+        let keys = KeyPair::generate().unwrap();
+        let dir = Path::new("/tmp/bench");
+        let webhook = Function::named("stripe-webhook").unwrap();
+        let local = function_environment(&webhook, dir, &keys);
+        let get = |env: &[(String, String)], k: &str| {
+            let found: Vec<&String> = env.iter().filter(|(n, _)| n == k).map(|(_, v)| v).collect();
+            assert!(found.len() <= 1, "{k} set twice");
+            found.first().map(|v| v.to_string())
+        };
+        assert_eq!(
+            get(&local, "LECTERN_SQLITE_PATH").as_deref(),
+            Some("/tmp/bench/webhook.db")
+        );
+        assert_eq!(get(&local, "LECTERN_QUEUE"), None);
+        let aws = aws_environment(&webhook, dir, &keys);
+        assert_eq!(get(&aws, "LECTERN_STORE").as_deref(), Some("dynamodb"));
+        assert_eq!(get(&aws, "LECTERN_QUEUE").as_deref(), Some("sqs"));
+        assert_eq!(get(&aws, "LECTERN_SQLITE_PATH"), None);
+        assert!(get(&aws, "LECTERN_PAYMENT_EVENTS_QUEUE_URL").is_some());
+        let payments = aws_environment(&Function::named("payments").unwrap(), dir, &keys);
+        assert_eq!(
+            get(&payments, "LECTERN_PAYMENTS_PROVIDER").as_deref(),
+            Some("stripe")
+        );
     }
 
     #[test]

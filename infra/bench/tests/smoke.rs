@@ -51,3 +51,40 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
         serde_json::from_str(&std::fs::read_to_string(&options.output).unwrap()).unwrap();
     assert_eq!(json["functions"][0]["name"], "auth");
 }
+
+#[tokio::test]
+async fn the_webhook_function_and_the_workers_answer_their_events_without_errors() {
+    // GIVEN debug builds of the floor, the Stripe webhook function and the two SQS workers
+    let out = tempfile::tempdir().unwrap();
+    let names = ["stripe-webhook", "payment-events", "confirmations"];
+    let options = BenchOptions {
+        functions: names.map(|n| Function::named(n).unwrap()).to_vec(),
+        invocations: 10,
+        cold_starts: 1,
+        build: Build::Missing,
+        profile: Profile::Debug,
+        extra_env: Vec::new(),
+        root: lectern_bench::workspace_root(),
+        target_dir: lectern_bench::target_dir(),
+        output: out.path().join("results.json"),
+    };
+    // WHEN the bench runs: signed webhooks, and SQS batches about the seeded, paid payment
+    let report = bench::run(&options).await.unwrap();
+    // THEN every webhook answered 200 and every batch came back without a failed record
+    assert_eq!(report.errors(), 0, "{}", bench::render_table(&report));
+    for (function, name) in report.functions.iter().zip(names) {
+        assert_eq!(function.name, name);
+        assert_eq!(function.invocations, 11, "{name}");
+        assert_eq!(function.warm.count, 10, "{name}");
+        assert!(function.init_median_ms > 0.0 && function.init_aws_median_ms > 0.0);
+        assert!(function.peak_rss_kib > 1024, "{name}");
+    }
+    let kinds: Vec<&str> = report.functions.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, ["http", "worker", "worker"]);
+    let expected: Vec<&str> = report
+        .functions
+        .iter()
+        .flat_map(|f| f.events.iter().map(|e| e.expected.as_str()))
+        .collect();
+    assert_eq!(expected, ["200", "no fail", "no fail"]);
+}
