@@ -331,8 +331,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     Ok(report)
 }
 
-/// The functions' seeded data: a published course with lessons, a student enrolled in it (Ada, whom
-/// `events/auth-signin.json` signs in), her completed payment for a paid course (bought, paid through
+/// The functions' seeded data: a published course with lessons and an assignment, a student enrolled
+/// in it (Ada, whom `events/auth-signin.json` signs in), her completed payment for a paid course (bought, paid through
 /// the local provider's signed webhook, settled by the local server's workers), and the admin's token.
 async fn seed(api: &Api) -> anyhow::Result<Seeded> {
     api.register("teacher@bench.example.org", "bench-teacher", "instructor")
@@ -350,8 +350,20 @@ async fn seed(api: &Api) -> anyhow::Result<Seeded> {
         201,
     )
     .await?;
+    api.expect(
+        Method::POST,
+        &format!("/api/v1/courses/{}/assignments", course.id),
+        Some(&teacher),
+        Some(&json!({
+            "title": "Essay", "description": "Write about what you learnt.", "points": 100,
+            "dueDate": "2099-01-01T00:00:00Z"
+        })),
+        201,
+    )
+    .await?;
     let payment = api.paid_payment(&student, &paid.id).await?;
     Ok(Seeded {
+        lesson_id: course.lessons.first().cloned().unwrap_or_default(),
         course_id: course.id,
         student_token: student,
         admin_token: api.signin(ADMIN_EMAIL).await?,

@@ -70,7 +70,7 @@ const CONFIRMATIONS_QUEUE_URL: (&str, &str) = (
 /// SQS workers. The payments group's local runs use the local payment provider, which made the
 /// seeded payment (the template sets `stripe`: the events worker would look the intent up under
 /// that provider's name and find no payment).
-pub const FUNCTIONS: [Function; 7] = [
+pub const FUNCTIONS: [Function; 9] = [
     Function {
         name: "auth",
         package: "auth-function",
@@ -102,6 +102,33 @@ pub const FUNCTIONS: [Function; 7] = [
         key: KeyHalf::Public,
         local_env: &[],
         aws_env: &[],
+        sqlite_file: "lectern.db",
+    },
+    Function {
+        name: "assignments",
+        package: "assignments-function",
+        binary: "assignments-function",
+        events: "assignments",
+        kind: Kind::Http,
+        key: KeyHalf::Public,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: "lectern.db",
+    },
+    Function {
+        name: "files",
+        package: "files-function",
+        binary: "files-function",
+        events: "files",
+        kind: Kind::Http,
+        key: KeyHalf::Public,
+        // The template's bucket; the S3 client is built at init and presigns without a call. The
+        // events read no object.
+        local_env: &[
+            ("LECTERN_S3_BUCKET", "lectern-bench-files"),
+            ("LECTERN_S3_ENDPOINT", "http://127.0.0.1:9"),
+        ],
+        aws_env: &[("LECTERN_S3_BUCKET", "lectern-bench-files")],
         sqlite_file: "lectern.db",
     },
     Function {
@@ -356,7 +383,8 @@ pub enum Rewrite {
     None,
     /// A new email and username on every invocation, so that each registration succeeds.
     UniqueRegistration,
-    /// The sample course id replaced by a seeded course; with a student's token when given.
+    /// The sample course and lesson ids replaced by the seeded course and its first lesson; with the
+    /// enrolled student's token when given.
     SeededCourse { bearer: bool },
     /// The admin's token in place of the sample's forged one.
     AdminToken,
@@ -369,8 +397,9 @@ pub enum Rewrite {
     Settlement,
 }
 
-/// The course id the sample events name.
+/// The course and lesson ids the sample events name.
 const SAMPLE_COURSE_ID: &str = "01a205c1-41ac-7511-b6d3-02c2c876fd83";
+const SAMPLE_LESSON_ID: &str = "01a205c1-52bd-7622-a7e4-13d3d987fe94";
 
 /// One sample event and what it must answer.
 #[derive(Debug, Clone)]
@@ -388,6 +417,7 @@ pub struct EventPlan {
 #[derive(Debug, Clone, Default)]
 pub struct Seeded {
     pub course_id: String,
+    pub lesson_id: String,
     pub student_token: String,
     pub admin_token: String,
     /// Distinguishes this run's registrations and event ids from an earlier run's on the same file.
@@ -424,7 +454,10 @@ impl EventPlan {
                 event.to_string()
             }
             Rewrite::SeededCourse { bearer } => {
-                let text = self.event.replace(SAMPLE_COURSE_ID, &seeded.course_id);
+                let text = self
+                    .event
+                    .replace(SAMPLE_COURSE_ID, &seeded.course_id)
+                    .replace(SAMPLE_LESSON_ID, &seeded.lesson_id);
                 if *bearer {
                     with_bearer(&text, &seeded.student_token)?
                 } else {
@@ -523,6 +556,10 @@ fn plan_for(name: &str) -> (Expect, Rewrite) {
         "payments-list" | "payments-wallet" => {
             (Expect::Status(200), Rewrite::SeededCourse { bearer: true })
         }
+        // The enrolled student's assignments (the seed gives the course one) and lesson files.
+        "assignments-course" | "assignments-mine" | "files-lesson-download" => {
+            (Expect::Status(200), Rewrite::SeededCourse { bearer: true })
+        }
         "stripe-webhook-payment-succeeded" => (Expect::Status(200), Rewrite::SignedWebhook),
         "sqs-payment-events" => (Expect::NoBatchItemFailures, Rewrite::PaymentEvent),
         "sqs-payment-confirmations" => (Expect::NoBatchItemFailures, Rewrite::Settlement),
@@ -603,6 +640,7 @@ mod tests {
     fn registrations_are_unique_and_course_events_point_at_the_seeded_course() {
         let seeded = Seeded {
             course_id: "c-1".into(),
+            lesson_id: "l-1".into(),
             student_token: "tok".into(),
             admin_token: "admin".into(),
             nonce: "x".into(),
@@ -622,6 +660,14 @@ mod tests {
         let event: Value = serde_json::from_slice(&rate.render(0, &seeded).unwrap()).unwrap();
         assert_eq!(event["rawPath"], "/api/v1/courses/c-1/ratings");
         assert_eq!(event["headers"]["authorization"], "Bearer tok");
+        let files = events_of(&root(), "files").unwrap();
+        let download = files
+            .iter()
+            .find(|p| p.name == "files-lesson-download")
+            .unwrap();
+        let event: Value = serde_json::from_slice(&download.render(0, &seeded).unwrap()).unwrap();
+        assert_eq!(event["rawPath"], "/api/v1/lessons/l-1/download");
+        assert_eq!(event["pathParameters"]["lessonId"], "l-1");
     }
 
     fn seeded() -> Seeded {
