@@ -1,6 +1,8 @@
 //! The auth route group as a Lambda function.
 
-#[tokio::main]
+// Lambda hands an execution environment one event at a time: a current-thread runtime starts no
+// worker threads at cold start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     return_hash_memory_to_the_os();
     lectern_web::telemetry::init();

@@ -1,6 +1,8 @@
 //! The courses route group as a Lambda function.
 
-#[tokio::main]
+// Lambda hands an execution environment one event at a time: a current-thread runtime starts no
+// worker threads at cold start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;

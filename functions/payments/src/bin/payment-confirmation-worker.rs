@@ -3,7 +3,9 @@
 
 use payments_function::workers::ConfirmationWorker;
 
-#[tokio::main]
+// Lambda hands an execution environment one event at a time: a current-thread runtime starts no
+// worker threads at cold start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;

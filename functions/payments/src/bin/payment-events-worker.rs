@@ -4,7 +4,9 @@
 use payments_function::context::{CONFIRMATIONS_QUEUE, local_queues, provider_name, queue};
 use payments_function::workers::EventsWorker;
 
-#[tokio::main]
+// Lambda hands an execution environment one event at a time: a current-thread runtime starts no
+// worker threads at cold start (docs/performance.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;
