@@ -92,6 +92,11 @@ impl Ingest {
     /// The signing secret (`STRIPE_WEBHOOK_SECRET`; locally, when unset, generated into the data
     /// folder on first start and printed) and the events queue.
     pub async fn from_env(config: &Config, policy: &QueuePolicy) -> anyhow::Result<Ingest> {
+        Self::with_queue(config, queue(config, EVENTS_QUEUE, policy).await?)
+    }
+
+    /// The signing secret, as [`Ingest::from_env`] reads it, and the given events queue.
+    fn with_queue(config: &Config, events: Arc<dyn Queue>) -> anyhow::Result<Ingest> {
         let webhook_secret = match var("STRIPE_WEBHOOK_SECRET") {
             Some(secret) => secret,
             None if provider_name()? == "stripe" => {
@@ -114,7 +119,7 @@ impl Ingest {
         };
         Ok(Ingest {
             webhook_secret,
-            events: queue(config, EVENTS_QUEUE, policy).await?,
+            events,
         })
     }
 }
@@ -142,11 +147,15 @@ impl Payments {
                 (local.clone() as Arc<dyn PaymentProvider>, Some(local))
             }
         };
+        let [events, confirmations] = queues(config, [EVENTS_QUEUE, CONFIRMATIONS_QUEUE], policy)
+            .await?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("two queues asked, another number built"))?;
         Ok(Payments {
             provider,
             local,
-            ingest: Arc::new(Ingest::from_env(config, policy).await?),
-            confirmations: queue(config, CONFIRMATIONS_QUEUE, policy).await?,
+            ingest: Arc::new(Ingest::with_queue(config, events)?),
+            confirmations,
             refund_window: time::Duration::days(
                 i64::try_from(number("LECTERN_REFUND_WINDOW_DAYS", 14)?)
                     .context("LECTERN_REFUND_WINDOW_DAYS is too large")?,
@@ -165,39 +174,70 @@ pub async fn queue(
     name: &str,
     policy: &QueuePolicy,
 ) -> anyhow::Result<Arc<dyn Queue>> {
+    queues(config, [name], policy)
+        .await?
+        .pop()
+        .context("one queue asked, none built")
+}
+
+/// Several queues as [`queue`] builds one, sharing one SQS client, or one connection to the SQLite
+/// file: a function opens its backend once at cold start, however many queues it uses.
+pub async fn queues<const N: usize>(
+    config: &Config,
+    names: [&str; N],
+    policy: &QueuePolicy,
+) -> anyhow::Result<Vec<Arc<dyn Queue>>> {
     match var("LECTERN_QUEUE").as_deref() {
         Some("sqs") => {
             let endpoint = var("LECTERN_SQS_ENDPOINT");
             let client =
                 aws_sdk_sqs::Client::new(&lectern_aws::sdk_config(endpoint.as_deref()).await);
-            let prefix = format!("LECTERN_{}", name.to_uppercase().replace('-', "_"));
-            let url = var(&format!("{prefix}_QUEUE_URL")).with_context(|| {
-                format!("{prefix}_QUEUE_URL must be set when LECTERN_QUEUE=sqs")
-            })?;
-            Ok(Arc::new(SqsQueue::new(
-                client,
-                url,
-                var(&format!("{prefix}_DLQ_URL")),
-            )))
+            names
+                .iter()
+                .map(|name| {
+                    let prefix = format!("LECTERN_{}", name.to_uppercase().replace('-', "_"));
+                    let url = var(&format!("{prefix}_QUEUE_URL")).with_context(|| {
+                        format!("{prefix}_QUEUE_URL must be set when LECTERN_QUEUE=sqs")
+                    })?;
+                    Ok(Arc::new(SqsQueue::new(
+                        client.clone(),
+                        url,
+                        var(&format!("{prefix}_DLQ_URL")),
+                    )) as Arc<dyn Queue>)
+                })
+                .collect()
         }
         None | Some("local") => {
             let path = match &config.store {
                 StoreConfig::Sqlite { path } => path.clone(),
                 StoreConfig::Dynamo { .. } => config.data_dir.join("queues.db"),
             };
-            local_queue(&path, name, policy)
+            local_queues_in(&path, &names, policy)
         }
         Some(other) => anyhow::bail!("LECTERN_QUEUE must be local or sqs, not {other:?}"),
     }
 }
 
-fn local_queue(path: &Path, name: &str, policy: &QueuePolicy) -> anyhow::Result<Arc<dyn Queue>> {
+fn local_queues_in(
+    path: &Path,
+    names: &[&str],
+    policy: &QueuePolicy,
+) -> anyhow::Result<Vec<Arc<dyn Queue>>> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
-    Ok(Arc::new(
-        SqliteQueue::open(path, name, *policy)
-            .with_context(|| format!("opening the local queue {name} in {}", path.display()))?,
-    ))
+    let opening = |name: &str| format!("opening the local queue {name} in {}", path.display());
+    let Some((head, rest)) = names.split_first() else {
+        return Ok(Vec::new());
+    };
+    let first = SqliteQueue::open(path, head, *policy).with_context(|| opening(head))?;
+    let mut opened: Vec<Arc<dyn Queue>> = Vec::with_capacity(names.len());
+    for name in rest {
+        opened.push(Arc::new(
+            first.sibling(name).with_context(|| opening(name))?,
+        ));
+    }
+    opened.insert(0, Arc::new(first));
+    Ok(opened)
 }

@@ -52,13 +52,21 @@ pub fn http_client() -> SharedHttpClient {
 
 /// The SDK configuration from the environment (region, credentials: in Lambda, its variables), with
 /// [`http_client`]; `endpoint` points every client built from it elsewhere (an emulator). Makes no
-/// network call.
+/// network call. The environment is read once per process: a function that builds several clients
+/// (DynamoDB and SQS, DynamoDB and S3) shares one configuration, its credentials cache included.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
-    if let Some(endpoint) = endpoint {
-        loader = loader.endpoint_url(endpoint);
+    static BASE: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::const_new();
+    let base = BASE
+        .get_or_init(|| {
+            aws_config::defaults(BehaviorVersion::latest())
+                .http_client(http_client())
+                .load()
+        })
+        .await;
+    match endpoint {
+        Some(endpoint) => base.to_builder().endpoint_url(endpoint).build(),
+        None => base.clone(),
     }
-    loader.load().await
 }
 
 #[cfg(test)]
@@ -124,6 +132,13 @@ mod tests {
         assert!(config.http_client().is_some());
         assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:9"));
         assert!(sdk_config(None).await.endpoint_url().is_none());
+        // One environment read per process: the clients share the credentials provider.
+        let other = sdk_config(Some("http://127.0.0.1:10")).await;
+        assert_eq!(other.endpoint_url(), Some("http://127.0.0.1:10"));
+        assert_eq!(
+            format!("{:?}", other.credentials_provider()),
+            format!("{:?}", config.credentials_provider())
+        );
     }
 
     /// Without `default-https-client` in the SDK crates, this proves the client speaks TLS to an

@@ -13,7 +13,7 @@
 //! server's workers receive). Times are the wall clock, which those processes share.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -59,7 +59,8 @@ impl Default for QueuePolicy {
 /// transaction on a local file.
 #[derive(Debug)]
 pub struct SqliteQueue {
-    conn: Mutex<Connection>,
+    /// Shared by the queues of one file opened through [`SqliteQueue::sibling`].
+    conn: Arc<Mutex<Connection>>,
     name: String,
     policy: QueuePolicy,
 }
@@ -128,9 +129,20 @@ impl SqliteQueue {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteQueue {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
             name: queue_name.to_owned(),
             policy,
+        })
+    }
+
+    /// The queue `queue_name` in the same file, on this queue's connection and with its policy: a
+    /// process using several queues opens the file once.
+    pub fn sibling(&self, queue_name: &str) -> QueueResult<Self> {
+        check_name(queue_name)?;
+        Ok(SqliteQueue {
+            conn: self.conn.clone(),
+            name: queue_name.to_owned(),
+            policy: self.policy,
         })
     }
 
@@ -362,5 +374,24 @@ mod tests {
         for bad in ["", "has space", "dot.fifo", "ü", &"q".repeat(81)] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn siblings_share_the_connection_and_keep_their_messages_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let events =
+            SqliteQueue::open(&dir.path().join("q.db"), "events", QueuePolicy::new(3)).unwrap();
+        let settle = events.sibling("settle").unwrap();
+        assert!(Arc::ptr_eq(&events.conn, &settle.conn));
+        assert_eq!(settle.policy, events.policy);
+        assert!(events.sibling("not valid").is_err());
+        settle
+            .send(OutgoingMessage::new("to settle"))
+            .await
+            .unwrap();
+        assert!(events.receive(10, Duration::ZERO).await.unwrap().is_empty());
+        let got = settle.receive(10, Duration::ZERO).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].message.body, "to settle");
     }
 }
