@@ -71,50 +71,10 @@ const CONFIRMATIONS_QUEUE_URL: (&str, &str) = (
 /// seeded payment (the template sets `stripe`: the events worker would look the intent up under
 /// that provider's name and find no payment).
 pub const FUNCTIONS: [Function; 9] = [
-    Function {
-        name: "auth",
-        package: "auth-function",
-        binary: "auth-function",
-        events: "auth",
-        kind: Kind::Http,
-        key: KeyHalf::Private,
-        local_env: &[],
-        aws_env: &[],
-        sqlite_file: "lectern.db",
-    },
-    Function {
-        name: "users",
-        package: "users-function",
-        binary: "users-function",
-        events: "users",
-        kind: Kind::Http,
-        key: KeyHalf::Public,
-        local_env: &[],
-        aws_env: &[],
-        sqlite_file: "lectern.db",
-    },
-    Function {
-        name: "courses",
-        package: "courses-function",
-        binary: "courses-function",
-        events: "courses",
-        kind: Kind::Http,
-        key: KeyHalf::Public,
-        local_env: &[],
-        aws_env: &[],
-        sqlite_file: "lectern.db",
-    },
-    Function {
-        name: "assignments",
-        package: "assignments-function",
-        binary: "assignments-function",
-        events: "assignments",
-        kind: Kind::Http,
-        key: KeyHalf::Public,
-        local_env: &[],
-        aws_env: &[],
-        sqlite_file: "lectern.db",
-    },
+    Function::route_group("auth", "auth-function", KeyHalf::Private),
+    Function::route_group("users", "users-function", KeyHalf::Public),
+    Function::route_group("courses", "courses-function", KeyHalf::Public),
+    Function::route_group("assignments", "assignments-function", KeyHalf::Public),
     Function {
         name: "files",
         package: "files-function",
@@ -202,6 +162,24 @@ pub const FUNCTIONS: [Function; 9] = [
         sqlite_file: "lectern.db",
     },
 ];
+
+impl Function {
+    /// A route group's function in the template's usual shape: its package's one binary, its own
+    /// events, the Globals only, the shared SQLite file.
+    const fn route_group(name: &'static str, package: &'static str, key: KeyHalf) -> Function {
+        Function {
+            name,
+            package,
+            binary: package,
+            events: name,
+            kind: Kind::Http,
+            key,
+            local_env: &[],
+            aws_env: &[],
+            sqlite_file: "lectern.db",
+        }
+    }
+}
 
 /// The hello-world `lambda_runtime` binary every init is compared with.
 pub const FLOOR_PACKAGE: &str = "lectern-bench-floor";

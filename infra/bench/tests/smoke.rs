@@ -6,21 +6,27 @@
 use lectern_bench::bench::{self, BenchOptions, Build, Profile};
 use lectern_bench::targets::Function;
 
-#[tokio::test]
-async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
-    // GIVEN debug builds of the floor and the auth function (`cargo build` here when missing)
-    let out = tempfile::tempdir().unwrap();
-    let options = BenchOptions {
-        functions: vec![Function::named("auth").unwrap()],
-        invocations: 20,
+/// One cold start of each named function's debug build (built here when missing), then `invocations`
+/// warm ones; the JSON goes to `out`.
+fn debug_run(names: &[&str], invocations: usize, out: &std::path::Path) -> BenchOptions {
+    BenchOptions {
+        functions: names.iter().map(|n| Function::named(n).unwrap()).collect(),
+        invocations,
         cold_starts: 1,
         build: Build::Missing,
         profile: Profile::Debug,
         extra_env: Vec::new(),
         root: lectern_bench::workspace_root(),
         target_dir: lectern_bench::target_dir(),
-        output: out.path().join("results.json"),
-    };
+        output: out.join("results.json"),
+    }
+}
+
+#[tokio::test]
+async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
+    // GIVEN debug builds of the floor and the auth function (`cargo build` here when missing)
+    let out = tempfile::tempdir().unwrap();
+    let options = debug_run(&["auth"], 20, out.path());
     // WHEN the bench runs
     let report = bench::run(&options).await.unwrap();
     // THEN nothing failed and every figure was measured
@@ -57,17 +63,7 @@ async fn the_webhook_function_and_the_workers_answer_their_events_without_errors
     // GIVEN debug builds of the floor, the Stripe webhook function and the two SQS workers
     let out = tempfile::tempdir().unwrap();
     let names = ["stripe-webhook", "payment-events", "confirmations"];
-    let options = BenchOptions {
-        functions: names.map(|n| Function::named(n).unwrap()).to_vec(),
-        invocations: 10,
-        cold_starts: 1,
-        build: Build::Missing,
-        profile: Profile::Debug,
-        extra_env: Vec::new(),
-        root: lectern_bench::workspace_root(),
-        target_dir: lectern_bench::target_dir(),
-        output: out.path().join("results.json"),
-    };
+    let options = debug_run(&names, 10, out.path());
     // WHEN the bench runs: signed webhooks, and SQS batches about the seeded, paid payment
     let report = bench::run(&options).await.unwrap();
     // THEN every webhook answered 200 and every batch came back without a failed record
