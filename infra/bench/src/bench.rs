@@ -18,7 +18,7 @@ use crate::api::Api;
 use crate::emulator::{Emulator, Outcome};
 use crate::package::{PackageSize, build_label, package};
 use crate::server::{ADMIN_EMAIL, LocalServer};
-use crate::stats::{Summary, median, ms};
+use crate::stats::{Summary, median, median_of, ms};
 use crate::targets::{
     EventPlan, Expect, FLOOR_PACKAGE, Function, KeyPair, Kind, Seeded, SeededPayment,
     aws_environment, events_of, function_environment, lambda_environment,
@@ -89,13 +89,18 @@ pub struct TargetResult {
     /// Every cold start's init (exec to first `GET /next`), in order.
     pub init_ms: Vec<f64>,
     pub init_median_ms: f64,
-    /// This init's median over the floor's, measured in the same run.
+    /// The median over the cold-start rounds of this init divided by the floor's in the same round
+    /// (the floor starts first in each round): the ratio the budget is read from. Pairing by round
+    /// keeps the machine's drift during the run out of it.
     pub init_ratio_to_floor: f64,
+    /// This init's median over the floor's median, for comparison.
+    pub init_ratio_of_medians: f64,
     /// Init with the template's AWS settings (DynamoDB, and SQS and Stripe for the payments group:
     /// the SDK clients built, no call made): every cold start, the median and its ratio to the floor.
     /// Empty for the floor.
     pub init_aws_ms: Vec<f64>,
     pub init_aws_median_ms: f64,
+    /// As `init_ratio_to_floor`, for the init with the AWS settings.
     pub init_aws_ratio_to_floor: f64,
     /// The first invocation after each cold start (median), and the event it was.
     pub first_invocation_median_ms: f64,
@@ -298,17 +303,16 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         };
         results.push(result_of(target, size));
     }
-    let floor_init = results[0].init_median_ms;
-    let ratio = |init: f64| {
-        if floor_init > 0.0 {
-            init / floor_init
+    let floor_init = results[0].init_ms.clone();
+    let floor_median = results[0].init_median_ms;
+    for result in &mut results {
+        result.init_ratio_to_floor = paired_ratio(&result.init_ms, &floor_init);
+        result.init_aws_ratio_to_floor = paired_ratio(&result.init_aws_ms, &floor_init);
+        result.init_ratio_of_medians = if floor_median > 0.0 {
+            result.init_median_ms / floor_median
         } else {
             0.0
-        }
-    };
-    for result in &mut results {
-        result.init_ratio_to_floor = ratio(result.init_median_ms);
-        result.init_aws_ratio_to_floor = ratio(result.init_aws_median_ms);
+        };
     }
     let floor = results.remove(0);
     let report = BenchReport {
@@ -329,6 +333,19 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     std::fs::write(&options.output, serde_json::to_string_pretty(&report)?)
         .with_context(|| format!("writing {}", options.output.display()))?;
     Ok(report)
+}
+
+/// The median of `inits[i] / floor[i]` over the rounds both have (0 when none): round i's cold
+/// starts ran one after the other, the floor's first. (A failed cold start, which the report counts
+/// as an error, shifts the later rounds' pairs.)
+fn paired_ratio(inits: &[f64], floor: &[f64]) -> f64 {
+    let ratios: Vec<f64> = inits
+        .iter()
+        .zip(floor)
+        .filter(|(_, f)| **f > 0.0)
+        .map(|(i, f)| i / f)
+        .collect();
+    median_of(&ratios)
 }
 
 /// The functions' seeded data: a published course with lessons and an assignment, a student enrolled
@@ -547,6 +564,7 @@ fn result_of(target: &Target, package_size: Option<PackageSize>) -> TargetResult
         init_ms: acc.init.iter().map(|d| ms(*d)).collect(),
         init_median_ms: median(&acc.init),
         init_ratio_to_floor: 0.0,
+        init_ratio_of_medians: 0.0,
         init_aws_ms: acc.init_aws.iter().map(|d| ms(*d)).collect(),
         init_aws_median_ms: median(&acc.init_aws),
         init_aws_ratio_to_floor: 0.0,
@@ -759,7 +777,7 @@ pub fn render_table(report: &BenchReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\ninit: exec to the first GET /next, median of {} cold starts (SQLite store and local queues; \"aws init\": the template's DynamoDB and SQS settings, init only)",
+        "\ninit: exec to the first GET /next, median of {} cold starts (SQLite store and local queues; \"aws init\": the template's DynamoDB and SQS settings, init only); x floor: median over the rounds of init / the floor's init in the same round",
         report.cold_starts
     );
     let _ = writeln!(out, "package sizes: {}", report.package_build);
@@ -768,4 +786,19 @@ pub fn render_table(report: &BenchReport) -> String {
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_are_paired_by_round_and_a_slow_round_does_not_move_them() {
+        // The machine slows down in the third round: the floor and the function with it.
+        let floor = [2.0, 2.0, 4.0];
+        let function = [3.0, 3.2, 6.0];
+        assert!((paired_ratio(&function, &floor) - 1.5).abs() < 1e-9);
+        assert_eq!(paired_ratio(&[], &floor), 0.0);
+        assert_eq!(paired_ratio(&[3.0], &[0.0]), 0.0);
+    }
 }

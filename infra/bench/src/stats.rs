@@ -39,12 +39,17 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// The median (the mean of the middle two for an even count), in milliseconds.
 pub fn median(samples: &[Duration]) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
+    median_of(&samples.iter().map(|d| ms(*d)).collect::<Vec<_>>())
+}
+
+/// The median of plain values (ratios); 0 when there are none.
+pub fn median_of(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
     match sorted.len() {
         0 => 0.0,
-        n if n % 2 == 1 => ms(sorted[n / 2]),
-        n => (ms(sorted[n / 2 - 1]) + ms(sorted[n / 2])) / 2.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
@@ -70,6 +75,8 @@ mod tests {
             2.0
         );
         assert_eq!(median(&[]), 0.0);
+        assert_eq!(median_of(&[1.8, 1.2, 1.5]), 1.5);
+        assert_eq!(median_of(&[]), 0.0);
         assert_eq!(Summary::of(&[]).p99_ms, 0.0);
     }
 }
