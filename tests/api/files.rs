@@ -34,19 +34,7 @@ async fn class(app: &TestApp) -> Class {
     )
     .await
     .assert(201);
-    let assignment = app
-        .post(
-            &format!("/api/v1/courses/{course}/assignments"),
-            Some(&teacher.access),
-            json!({"title": "Essay", "description": "Write.", "points": 10,
-                   "dueDate": "2099-01-01T00:00:00Z"}),
-        )
-        .await
-        .assert(201)
-        .body["data"]["assignmentId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let assignment = app.assignment(&teacher, &course, 10).await;
     Class {
         teacher,
         student,

@@ -353,6 +353,22 @@ impl TestApp {
         id
     }
 
+    /// Adds an essay worth `points`, due far in the future, to a course as `teacher`; answers its id.
+    pub async fn assignment(&self, teacher: &Session, course: &str, points: u32) -> String {
+        self.post(
+            &format!("/api/v1/courses/{course}/assignments"),
+            Some(&teacher.access),
+            json!({"title": "Essay", "description": "Write.", "points": points,
+                   "dueDate": "2099-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert(201)
+        .body["data"]["assignmentId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Adds a lesson to a course as `teacher`; answers its id.
     pub async fn lesson(
         &self,

@@ -44,20 +44,7 @@ async fn the_profiles_grade_statistics_come_from_the_students_submissions() {
             .assert(201);
         }
         for points in [10, 30, 20] {
-            let id = app
-                .post(
-                    &format!("/api/v1/courses/{course}/assignments"),
-                    Some(&teacher.access),
-                    json!({"title": "Essay", "description": "Write.", "points": points,
-                           "dueDate": "2099-01-01T00:00:00Z"}),
-                )
-                .await
-                .assert(201)
-                .body["data"]["assignmentId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            assignments.push(id);
+            assignments.push(app.assignment(&teacher, &course, points).await);
         }
     }
     let submit = |who: &crate::helpers::Session, assignment: &str| {
