@@ -236,6 +236,13 @@ pub fn lambda_environment(function_name: &str, runtime_api: &str) -> Vec<(String
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
         ("AWS_REGION", "eu-west-1"),
         ("AWS_DEFAULT_REGION", "eu-west-1"),
+        // The execution role's temporary credentials (never used: every endpoint is local).
+        ("AWS_ACCESS_KEY_ID", "ASIABENCHBENCHBENCH0"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "bench/secret/key/not/used/anywhere/0000000",
+        ),
+        ("AWS_SESSION_TOKEN", "bench-session-token"),
         ("_HANDLER", "bootstrap"),
         ("TZ", ":UTC"),
         ("LANG", "en_US.UTF-8"),
@@ -282,9 +289,9 @@ fn owned(vars: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
 }
 
 /// The template's environment as in AWS (`LECTERN_STORE=dynamodb`, and the payments group's SQS
-/// queues and Stripe settings), with the SDKs pointed at a closed local port and Lambda-style
-/// temporary credentials: an init must not call the network, so it completes; an invocation would
-/// fail, so none is made.
+/// queues and Stripe settings), with the SDKs pointed at a closed local port (the credentials are
+/// [`lambda_environment`]'s): an init must not call the network, so it completes; an invocation
+/// would fail, so none is made.
 pub fn aws_environment(
     function: &Function,
     data_dir: &Path,
@@ -304,12 +311,6 @@ pub fn aws_environment(
             ("LECTERN_STORE", "dynamodb"),
             ("LECTERN_TABLE_NAME", "lectern-bench"),
             ("LECTERN_DYNAMODB_ENDPOINT", "http://127.0.0.1:9"),
-            ("AWS_ACCESS_KEY_ID", "ASIABENCHBENCHBENCH0"),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                "bench/secret/key/not/used/anywhere/0000000",
-            ),
-            ("AWS_SESSION_TOKEN", "bench-session-token"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );

@@ -18,7 +18,8 @@ pub mod roots;
 
 use std::sync::OnceLock;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -57,16 +58,33 @@ pub fn http_client() -> SharedHttpClient {
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     static BASE: tokio::sync::OnceCell<SdkConfig> = tokio::sync::OnceCell::const_new();
     let base = BASE
-        .get_or_init(|| {
-            aws_config::defaults(BehaviorVersion::latest())
-                .http_client(http_client())
-                .load()
-        })
+        .get_or_init(|| loader(|name| std::env::var(name).ok()).load())
         .await;
     match endpoint {
         Some(endpoint) => base.to_builder().endpoint_url(endpoint).build(),
         None => base.clone(),
     }
+}
+
+/// The configuration loader for an environment (`var` reads one variable).
+///
+/// Lambda puts the function's region and its role's credentials in the environment
+/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and those are
+/// the first places the SDK's default chains look. Building the chains costs more than what they
+/// find: the credentials chain builds an STS client for web identity (its endpoint rules parsed from
+/// JSON, its HTTPS connector validated) and an instance-metadata client, and the region chain another
+/// metadata client. Where the variables are set, the loader is given them directly and builds no
+/// chain; elsewhere (a laptop with profiles or SSO) the default chains run as usual.
+fn loader(var: impl Fn(&str) -> Option<String>) -> ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
+    if let Some(region) = var("AWS_REGION").filter(|r| !r.is_empty()) {
+        loader = loader.region(Region::new(region));
+    }
+    let has = |name| var(name).is_some_and(|v| !v.is_empty());
+    if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader
 }
 
 #[cfg(test)]
@@ -139,6 +157,61 @@ mod tests {
             format!("{:?}", other.credentials_provider()),
             format!("{:?}", config.credentials_provider())
         );
+    }
+
+    fn environment(
+        vars: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    /// Lambda's variables are used as they are: the region, and the environment credentials
+    /// provider instead of the default chain.
+    #[tokio::test]
+    async fn lambda_variables_skip_the_default_chains() {
+        let config = loader(environment(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ]))
+        .load()
+        .await;
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        let provider = format!("{:?}", config.credentials_provider());
+        assert!(
+            provider.contains("EnvironmentVariableCredentialsProvider"),
+            "{provider}"
+        );
+        assert!(!provider.contains("DefaultCredentialsChain"), "{provider}");
+    }
+
+    /// Without credentials in the environment (a laptop with profiles or SSO) the default chain
+    /// looks for them; an access key without its secret is not taken for credentials either.
+    #[tokio::test]
+    async fn without_both_keys_the_default_chain_stays() {
+        for vars in [
+            &[("AWS_REGION", "eu-west-1")][..],
+            &[
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+            ][..],
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", ""),
+            ][..],
+        ] {
+            let config = loader(environment(vars)).load().await;
+            let provider = format!("{:?}", config.credentials_provider());
+            assert!(
+                provider.contains("DefaultCredentialsChain"),
+                "{vars:?}: {provider}"
+            );
+        }
     }
 
     /// Without `default-https-client` in the SDK crates, this proves the client speaks TLS to an
