@@ -39,17 +39,7 @@ async fn assignment(app: &TestApp, teacher: &Session, course: &str, extra: Value
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    app.post(
-        &format!("/api/v1/courses/{course}/assignments"),
-        Some(&teacher.access),
-        body,
-    )
-    .await
-    .assert(201)
-    .body["data"]["assignmentId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.assignment_from(teacher, course, body).await
 }
 
 async fn submit(

@@ -355,11 +355,21 @@ impl TestApp {
 
     /// Adds an essay worth `points`, due far in the future, to a course as `teacher`; answers its id.
     pub async fn assignment(&self, teacher: &Session, course: &str, points: u32) -> String {
+        self.assignment_from(
+            teacher,
+            course,
+            json!({"title": "Essay", "description": "Write.", "points": points,
+                   "dueDate": "2099-01-01T00:00:00Z"}),
+        )
+        .await
+    }
+
+    /// Adds the assignment `body` describes to a course as `teacher`; answers its id.
+    pub async fn assignment_from(&self, teacher: &Session, course: &str, body: Value) -> String {
         self.post(
             &format!("/api/v1/courses/{course}/assignments"),
             Some(&teacher.access),
-            json!({"title": "Essay", "description": "Write.", "points": points,
-                   "dueDate": "2099-01-01T00:00:00Z"}),
+            body,
         )
         .await
         .assert(201)
