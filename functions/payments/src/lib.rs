@@ -59,9 +59,11 @@ lectern_web::route_group! {
     "/api/v1/admin/dead-letters/redrive" => { POST => admin::redrive },
 }
 
-/// The Stripe webhook endpoint (its own Lambda).
+/// The Stripe webhook endpoint (its own Lambda). It needs only the signing secret and the events
+/// queue ([`Ingest`]), no store and no token keys: its routes take no `AppState`.
 pub mod webhook_group {
     lectern_web::route_group! {
+        state = ();
         "/api/v1/webhooks/stripe" => { POST => crate::webhook::stripe_webhook },
     }
 }
@@ -88,6 +90,6 @@ pub fn router(state: AppState, payments: Arc<Payments>) -> Router {
 }
 
 /// The webhook Lambda's app.
-pub fn webhook_router(state: AppState, ingest: Arc<Ingest>) -> Router {
-    lectern_web::finish(webhook_group::plain_routes().with_state(state)).layer(Extension(ingest))
+pub fn webhook_router(ingest: Arc<Ingest>) -> Router {
+    lectern_web::finish(webhook_group::plain_routes()).layer(Extension(ingest))
 }

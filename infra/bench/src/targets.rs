@@ -10,11 +10,14 @@ use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use serde_json::Value;
 
-/// Which half of the signing key a function gets (the template's `JwtPrivateKeyPem` / `JwtPublicKeyPem`).
+/// Which half of the signing key a function gets (the template's `JwtPrivateKeyPem` / `JwtPublicKeyPem`),
+/// if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyHalf {
     Private,
     Public,
+    /// The webhook function and the queue workers check no token.
+    None,
 }
 
 /// How a function is invoked, and so what its answer must say.
@@ -120,7 +123,7 @@ pub const FUNCTIONS: [Function; 9] = [
         binary: "stripe-webhook",
         events: "stripe-webhook",
         kind: Kind::Http,
-        key: KeyHalf::Public,
+        key: KeyHalf::None,
         local_env: &[
             ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
@@ -140,7 +143,7 @@ pub const FUNCTIONS: [Function; 9] = [
         binary: "payment-events-worker",
         events: "sqs-payment-events",
         kind: Kind::Worker,
-        key: KeyHalf::Public,
+        key: KeyHalf::None,
         local_env: &[("LECTERN_PAYMENTS_PROVIDER", "local")],
         aws_env: &[
             ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
@@ -156,7 +159,7 @@ pub const FUNCTIONS: [Function; 9] = [
         binary: "payment-confirmation-worker",
         events: "sqs-payment-confirmations",
         kind: Kind::Worker,
-        key: KeyHalf::Public,
+        key: KeyHalf::None,
         local_env: &[],
         aws_env: &[],
         sqlite_file: "lectern.db",
@@ -261,8 +264,9 @@ pub fn function_environment(
     keys: &KeyPair,
 ) -> Vec<(String, String)> {
     let key = match function.key {
-        KeyHalf::Private => ("LECTERN_JWT_PRIVATE_KEY", keys.private_pem.clone()),
-        KeyHalf::Public => ("LECTERN_JWT_PUBLIC_KEY", keys.public_pem.clone()),
+        KeyHalf::Private => Some(("LECTERN_JWT_PRIVATE_KEY", keys.private_pem.clone())),
+        KeyHalf::Public => Some(("LECTERN_JWT_PUBLIC_KEY", keys.public_pem.clone())),
+        KeyHalf::None => None,
     };
     let mut env: Vec<(String, String)> = vec![
         ("LECTERN_STORE".into(), "sqlite".into()),
@@ -278,8 +282,8 @@ pub fn function_environment(
             crate::server::AUDIENCE.into(),
         ),
         ("RUST_LOG".into(), "info".into()),
-        (key.0.into(), key.1),
     ];
+    env.extend(key.map(|(name, pem)| (name.to_owned(), pem)));
     env.extend(owned(function.local_env));
     env
 }

@@ -65,7 +65,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(assignments_function::routes())
         .merge(files_function::routes())
         .merge(payments_function::routes())
-        .merge(payments_function::webhook_group::routes())
+        .merge(payments_function::webhook_group::routes().with_state(()))
 }
 
 /// The servable app of every route group (with the local provider's simulation route when it is

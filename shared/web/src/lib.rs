@@ -55,6 +55,11 @@ pub fn finish(routes: Router) -> Router {
 ///
 /// The calling crate depends on `axum`, `utoipa` and `utoipa-axum` (as every route group does).
 ///
+/// The routes' state is [`AppState`]. A group whose handlers need none of it starts with
+/// `state = ();` and gets `Router<()>`, so that its function does not build an `AppState` (open the
+/// store, load the keys) at cold start to serve them; the local server merges it with
+/// `routes().with_state(())`.
+///
 /// ```text
 /// lectern_web::route_group! {
 ///     "/api/v1/files" => { POST => handlers::create_upload },
@@ -63,15 +68,15 @@ pub fn finish(routes: Router) -> Router {
 /// ```
 #[macro_export]
 macro_rules! route_group {
-    ($($path:literal => { $($method:ident => $handler:path),+ $(,)? }),* $(,)?) => {
+    (@state $state:ty; $($path:literal => { $($method:ident => $handler:path),+ $(,)? }),* $(,)?) => {
         /// The routes of this group, described for OpenAPI.
-        pub fn routes() -> utoipa_axum::router::OpenApiRouter<$crate::AppState> {
+        pub fn routes() -> utoipa_axum::router::OpenApiRouter<$state> {
             utoipa_axum::router::OpenApiRouter::new()
                 $(.routes(utoipa_axum::routes!($($handler),+)))*
         }
 
         /// The routes of this group without their description (what a Lambda function serves).
-        pub fn plain_routes() -> axum::Router<$crate::AppState> {
+        pub fn plain_routes() -> axum::Router<$state> {
             axum::Router::new()
                 $(.route(
                     $path,
@@ -82,5 +87,11 @@ macro_rules! route_group {
 
         /// Every (method, path) of this group.
         pub const ROUTE_TABLE: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+    };
+    (state = $state:ty; $($group:tt)*) => {
+        $crate::route_group!(@state $state; $($group)*);
+    };
+    ($($group:tt)*) => {
+        $crate::route_group!(@state $crate::AppState; $($group)*);
     };
 }

@@ -139,6 +139,32 @@ impl Config {
     }
 }
 
+/// Opens the store of the configuration: the SQLite file (created with its folder if absent), or a
+/// DynamoDB client for the table. No network calls. What the queue workers need, who check no
+/// token; [`AppState::build`] for the route groups.
+pub async fn open_table(config: &Config) -> anyhow::Result<Arc<dyn Table>> {
+    Ok(match &config.store {
+        StoreConfig::Sqlite { path } => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            Arc::new(
+                lectern_store::sqlite::SqliteTable::open(path)
+                    .with_context(|| format!("opening the SQLite store at {}", path.display()))?,
+            )
+        }
+        StoreConfig::Dynamo { table, endpoint } => {
+            let client =
+                aws_sdk_dynamodb::Client::new(&lectern_aws::sdk_config(endpoint.as_deref()).await);
+            Arc::new(lectern_store::dynamo::DynamoTable::new(
+                client,
+                table.clone(),
+            ))
+        }
+    })
+}
+
 /// The state every route group's handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -155,29 +181,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from configuration: opens the store, loads the keys. No network calls.
     pub async fn build(config: &Config) -> anyhow::Result<AppState> {
-        let table: Arc<dyn Table> = match &config.store {
-            StoreConfig::Sqlite { path } => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("creating {}", parent.display()))?;
-                }
-                Arc::new(
-                    lectern_store::sqlite::SqliteTable::open(path).with_context(|| {
-                        format!("opening the SQLite store at {}", path.display())
-                    })?,
-                )
-            }
-            StoreConfig::Dynamo { table, endpoint } => {
-                let client = aws_sdk_dynamodb::Client::new(
-                    &lectern_aws::sdk_config(endpoint.as_deref()).await,
-                );
-                Arc::new(lectern_store::dynamo::DynamoTable::new(
-                    client,
-                    table.clone(),
-                ))
-            }
-        };
-        Self::with_table(config, table)
+        Self::with_table(config, open_table(config).await?)
     }
 
     /// Builds the state around a given table (tests use this to sabotage or count store calls).

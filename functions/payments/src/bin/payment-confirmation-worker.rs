@@ -9,6 +9,7 @@ use payments_function::workers::ConfirmationWorker;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;
-    let state = lectern_web::AppState::build(&config).await?;
-    lectern_queue::run_lambda(ConfirmationWorker { table: state.table }).await
+    // The table only: the worker checks no token, so the keys are not loaded.
+    let table = lectern_web::state::open_table(&config).await?;
+    lectern_queue::run_lambda(ConfirmationWorker { table }).await
 }

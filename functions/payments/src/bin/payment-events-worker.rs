@@ -10,10 +10,11 @@ use payments_function::workers::EventsWorker;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;
-    let state = lectern_web::AppState::build(&config).await?;
+    // The table only: the worker checks no token, so the keys are not loaded.
+    let table = lectern_web::state::open_table(&config).await?;
     let confirmations = queue(&config, CONFIRMATIONS_QUEUE, &local_queues()?.policy).await?;
     lectern_queue::run_lambda(EventsWorker {
-        table: state.table,
+        table,
         provider: provider_name()?.to_owned(),
         confirmations,
     })

@@ -8,9 +8,10 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lectern_web::telemetry::init();
+    // No `AppState`: the endpoint reads no table and checks no token, so the store is not opened
+    // and the keys are not loaded.
     let config = lectern_web::Config::from_env()?;
-    let state = lectern_web::AppState::build(&config).await?;
     let local = payments_function::context::local_queues()?;
     let ingest = Arc::new(payments_function::Ingest::from_env(&config, &local.policy).await?);
-    lambda_http::run(payments_function::webhook_router(state, ingest)).await
+    lambda_http::run(payments_function::webhook_router(ingest)).await
 }
