@@ -63,10 +63,13 @@ async fn the_webhook_function_and_the_workers_answer_their_events_without_errors
     // GIVEN debug builds of the floor, the Stripe webhook function and the two SQS workers
     let out = tempfile::tempdir().unwrap();
     let names = ["stripe-webhook", "payment-events", "confirmations"];
-    let options = debug_run(&names, 10, out.path());
+    let mut options = debug_run(&names, 10, out.path());
+    // AND a token key none of them may load (they check no token): one that would fail to parse
+    options.extra_env = vec![("LECTERN_JWT_PUBLIC_KEY".into(), "not a PEM".into())];
     // WHEN the bench runs: signed webhooks, and SQS batches about the seeded, paid payment
     let report = bench::run(&options).await.unwrap();
-    // THEN every webhook answered 200 and every batch came back without a failed record
+    // THEN each started, with the local backends and with the template's AWS settings, and every
+    // webhook answered 200 and every batch came back without a failed record
     assert_eq!(report.errors(), 0, "{}", bench::render_table(&report));
     for (function, name) in report.functions.iter().zip(names) {
         assert_eq!(function.name, name);
