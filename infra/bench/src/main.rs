@@ -11,7 +11,7 @@ use lectern_bench::load::{self, LoadOptions};
 use lectern_bench::targets::{FUNCTIONS, Function};
 
 const USAGE: &str = "usage:
-  lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 10] [--no-build] [--debug] [--env KEY=VALUE]...
+  lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 40] [--no-build] [--debug] [--env KEY=VALUE]...
   lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]";
 
 #[tokio::main]
@@ -114,7 +114,7 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
     let options = BenchOptions {
         functions,
         invocations: number(flags, "--invocations", 1000)?,
-        cold_starts: number(flags, "--cold-starts", 10)?,
+        cold_starts: number(flags, "--cold-starts", 40)?,
         build: if flags.iter().any(|f| f == "--no-build") {
             Build::Never
         } else {
