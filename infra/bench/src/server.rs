@@ -16,11 +16,15 @@ pub const AUDIENCE: &str = "lectern-api";
 /// The admin created on start (as `LECTERN_ADMIN_EMAIL` does for `lectern-local`).
 pub const ADMIN_EMAIL: &str = "admin@bench.example.org";
 
-/// The configuration of a local run: the SQLite file under `data_dir`, signed with `private_pem`.
+/// The SQLite file the server seeds and holds open for the whole run, in the data folder.
+pub const STORE_FILE: &str = "lectern.db";
+
+/// The configuration of a local run: the SQLite file [`STORE_FILE`] under `data_dir`, signed with
+/// `private_pem`.
 pub fn config(data_dir: &Path, private_pem: &str) -> anyhow::Result<Config> {
     Ok(Config {
         store: StoreConfig::Sqlite {
-            path: data_dir.join("lectern.db"),
+            path: data_dir.join(STORE_FILE),
         },
         tenants: Tenants::new(vec![
             TenantId::parse("default").map_err(|e| anyhow!("tenant: {e}"))?,

@@ -10,6 +10,8 @@ use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use serde_json::Value;
 
+use crate::server::STORE_FILE;
+
 /// Which half of the signing key a function gets (the template's `JwtPrivateKeyPem` / `JwtPublicKeyPem`),
 /// if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +94,7 @@ pub const FUNCTIONS: [Function; 9] = [
             ("LECTERN_S3_ENDPOINT", "http://127.0.0.1:9"),
         ],
         aws_env: &[("LECTERN_S3_BUCKET", "lectern-bench-files")],
-        sqlite_file: "lectern.db",
+        sqlite_file: STORE_FILE,
     },
     Function {
         name: "payments",
@@ -115,7 +117,7 @@ pub const FUNCTIONS: [Function; 9] = [
             EVENTS_QUEUE_URL,
             CONFIRMATIONS_QUEUE_URL,
         ],
-        sqlite_file: "lectern.db",
+        sqlite_file: STORE_FILE,
     },
     Function {
         name: "stripe-webhook",
@@ -151,7 +153,7 @@ pub const FUNCTIONS: [Function; 9] = [
             SQS_ENDPOINT,
             CONFIRMATIONS_QUEUE_URL,
         ],
-        sqlite_file: "lectern.db",
+        sqlite_file: STORE_FILE,
     },
     Function {
         name: "confirmations",
@@ -162,7 +164,7 @@ pub const FUNCTIONS: [Function; 9] = [
         key: KeyHalf::None,
         local_env: &[],
         aws_env: &[],
-        sqlite_file: "lectern.db",
+        sqlite_file: STORE_FILE,
     },
 ];
 
@@ -179,7 +181,7 @@ impl Function {
             key,
             local_env: &[],
             aws_env: &[],
-            sqlite_file: "lectern.db",
+            sqlite_file: STORE_FILE,
         }
     }
 }
