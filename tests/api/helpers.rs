@@ -136,6 +136,15 @@ impl TestApp {
         Self::spawn_customised(dir, Arc::new(table), None, customise).await
     }
 
+    /// The app on a fresh SQLite store whose connection the payments' queues share, as the
+    /// payments function and the events worker open them in Lambda.
+    pub async fn spawn_on_one_connection() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        let connection = table.connection();
+        Self::spawn_inner(dir, Arc::new(table), None, Some(&connection), |_| {}).await
+    }
+
     /// The app over a given table and object store, its payments' dependencies changed by
     /// `customise`.
     pub async fn spawn_customised(
@@ -144,13 +153,25 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         customise: impl FnOnce(&mut payments_function::Payments),
     ) -> TestApp {
+        Self::spawn_inner(dir, table, files, None, customise).await
+    }
+
+    /// The app; the payments' local queues on `queues_on`, the store's connection, if given.
+    async fn spawn_inner(
+        dir: tempfile::TempDir,
+        table: Arc<dyn Table>,
+        files: Option<Arc<lectern_files::ObjectStore>>,
+        queues_on: Option<&lectern_store::sqlite::SharedConnection>,
+        customise: impl FnOnce(&mut payments_function::Payments),
+    ) -> TestApp {
         let mut state = AppState::with_table(&config(dir.path()), table).unwrap();
         state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut payments = payments_function::Payments::build(&config(dir.path()), local_queues())
-            .await
-            .unwrap();
+        let mut payments =
+            payments_function::Payments::build(&config(dir.path()), local_queues(), queues_on)
+                .await
+                .unwrap();
         customise(&mut payments);
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lectern_payments::{LocalProvider, PaymentProvider, StripeClient};
 use lectern_queue::{Queue, QueuePolicy, SqliteQueue, SqsQueue};
+use lectern_store::sqlite::SharedConnection;
 use lectern_web::{Config, state::StoreConfig};
 
 /// What the webhook endpoint needs: the signing secret and the events queue.
@@ -92,7 +93,7 @@ impl Ingest {
     /// The signing secret (`STRIPE_WEBHOOK_SECRET`; locally, when unset, generated into the data
     /// folder on first start and printed) and the events queue.
     pub async fn from_env(config: &Config, policy: &QueuePolicy) -> anyhow::Result<Ingest> {
-        Self::with_queue(config, queue(config, EVENTS_QUEUE, policy).await?)
+        Self::with_queue(config, queue(config, EVENTS_QUEUE, policy, None).await?)
     }
 
     /// The signing secret, as [`Ingest::from_env`] reads it, and the given events queue.
@@ -126,13 +127,21 @@ impl Ingest {
 
 impl Payments {
     /// Builds the dependencies from the environment. No network calls: SDK and HTTP clients connect
-    /// on first use.
-    pub async fn from_env(config: &Config) -> anyhow::Result<Payments> {
-        Self::build(config, local_queues()?).await
+    /// on first use. Local queues in the store's SQLite file go on `store`, the store's connection,
+    /// where given (see [`queues`]).
+    pub async fn from_env(
+        config: &Config,
+        store: Option<&SharedConnection>,
+    ) -> anyhow::Result<Payments> {
+        Self::build(config, local_queues()?, store).await
     }
 
     /// As [`Payments::from_env`], with the local queues' settings given (tests use short timeouts).
-    pub async fn build(config: &Config, local_queues: LocalQueues) -> anyhow::Result<Payments> {
+    pub async fn build(
+        config: &Config,
+        local_queues: LocalQueues,
+        store: Option<&SharedConnection>,
+    ) -> anyhow::Result<Payments> {
         let policy = &local_queues.policy;
         let (provider, local): (Arc<dyn PaymentProvider>, _) = match provider_name()? {
             "stripe" => {
@@ -147,10 +156,11 @@ impl Payments {
                 (local.clone() as Arc<dyn PaymentProvider>, Some(local))
             }
         };
-        let [events, confirmations] = queues(config, [EVENTS_QUEUE, CONFIRMATIONS_QUEUE], policy)
-            .await?
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("two queues asked, another number built"))?;
+        let [events, confirmations] =
+            queues(config, [EVENTS_QUEUE, CONFIRMATIONS_QUEUE], policy, store)
+                .await?
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("two queues asked, another number built"))?;
         Ok(Payments {
             provider,
             local,
@@ -173,19 +183,25 @@ pub async fn queue(
     config: &Config,
     name: &str,
     policy: &QueuePolicy,
+    store: Option<&SharedConnection>,
 ) -> anyhow::Result<Arc<dyn Queue>> {
-    queues(config, [name], policy)
+    queues(config, [name], policy, store)
         .await?
         .pop()
         .context("one queue asked, none built")
 }
 
 /// Several queues as [`queue`] builds one, sharing one SQS client, or one connection to the SQLite
-/// file: a function opens its backend once at cold start, however many queues it uses.
+/// file: a function opens its backend once at cold start, however many queues it uses. Local
+/// queues in the store's file go on `store`, the connection the function's store already has open
+/// on it, where given: a Lambda function then opens the file and reads its schema once. (The local
+/// server gives none: its workers poll the queues on a connection of their own, so that a poll
+/// never waits behind a request's store call.)
 pub async fn queues<const N: usize>(
     config: &Config,
     names: [&str; N],
     policy: &QueuePolicy,
+    store: Option<&SharedConnection>,
 ) -> anyhow::Result<Vec<Arc<dyn Queue>>> {
     match var("LECTERN_QUEUE").as_deref() {
         Some("sqs") => {
@@ -208,30 +224,38 @@ pub async fn queues<const N: usize>(
                 .collect()
         }
         None | Some("local") => {
-            let path = match &config.store {
-                StoreConfig::Sqlite { path } => path.clone(),
-                StoreConfig::Dynamo { .. } => config.data_dir.join("queues.db"),
+            let (path, store) = match &config.store {
+                StoreConfig::Sqlite { path } => (path.clone(), store),
+                StoreConfig::Dynamo { .. } => (config.data_dir.join("queues.db"), None),
             };
-            local_queues_in(&path, &names, policy)
+            local_queues_in(&path, store, &names, policy)
         }
         Some(other) => anyhow::bail!("LECTERN_QUEUE must be local or sqs, not {other:?}"),
     }
 }
 
+/// The local queues `names` in the SQLite file at `path`, on `open`, a connection to it, if given.
 fn local_queues_in(
     path: &Path,
+    open: Option<&SharedConnection>,
     names: &[&str],
     policy: &QueuePolicy,
 ) -> anyhow::Result<Vec<Arc<dyn Queue>>> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
     let opening = |name: &str| format!("opening the local queue {name} in {}", path.display());
     let Some((head, rest)) = names.split_first() else {
         return Ok(Vec::new());
     };
-    let first = SqliteQueue::open(path, head, *policy).with_context(|| opening(head))?;
+    let first = match open {
+        Some(conn) => SqliteQueue::on_connection(conn.clone(), head, *policy),
+        None => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            SqliteQueue::open(path, head, *policy)
+        }
+    }
+    .with_context(|| opening(head))?;
     let mut opened: Vec<Arc<dyn Queue>> = Vec::with_capacity(names.len());
     for name in rest {
         opened.push(Arc::new(

@@ -8,7 +8,10 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;
-    let state = lectern_web::AppState::build(&config).await?;
-    let payments = Arc::new(payments_function::Payments::from_env(&config).await?);
+    // Local queues in the store's SQLite file share its connection: one open at cold start.
+    let store = lectern_web::state::open_store(&config).await?;
+    let payments =
+        Arc::new(payments_function::Payments::from_env(&config, store.sqlite.as_ref()).await?);
+    let state = lectern_web::AppState::with_table(&config, store.table)?;
     lambda_http::run(payments_function::router(state, payments)).await
 }

@@ -79,7 +79,7 @@ impl LocalServer {
                         )
                         .await?;
                         let payments = std::sync::Arc::new(
-                            payments_function::Payments::from_env(&config).await?,
+                            payments_function::Payments::from_env(&config, None).await?,
                         );
                         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                         anyhow::Ok((state, payments, listener))

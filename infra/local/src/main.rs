@@ -40,7 +40,9 @@ async fn main() -> anyhow::Result<()> {
             println!("created admin {email} in tenant {tenant}");
         }
     }
-    let payments = std::sync::Arc::new(payments_function::Payments::from_env(&config).await?);
+    // The queues get a connection of their own (not the store's): the workers poll them while
+    // requests use the store.
+    let payments = std::sync::Arc::new(payments_function::Payments::from_env(&config, None).await?);
     // Kept alive until the server stops.
     let _workers = lectern_local::start_workers(&state, &payments);
     if payments.local.is_some() {

@@ -104,6 +104,19 @@ CREATE TABLE IF NOT EXISTS queue_dedup (
 /// How long a write waits for another connection's (or process's) write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The prepared statements a connection shared with the store keeps: the queues' dozen and the
+/// store's reads, writes and query shapes.
+const SHARED_STATEMENT_CACHE: usize = 48;
+
+fn check_policy(policy: QueuePolicy) -> QueueResult<()> {
+    if policy.max_receives == 0 {
+        return Err(QueueError::InvalidRequest(
+            "a queue's max receive count must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl SqliteQueue {
     /// Opens the queue `queue_name` in the SQLite file at `path` (the store's file), creating the
     /// file and the queue tables if absent. Several processes may open the same queue; the policy of
@@ -111,11 +124,7 @@ impl SqliteQueue {
     /// dedup id holds.
     pub fn open(path: &Path, queue_name: &str, policy: QueuePolicy) -> QueueResult<Self> {
         check_name(queue_name)?;
-        if policy.max_receives == 0 {
-            return Err(QueueError::InvalidRequest(
-                "a queue's max receive count must be at least 1".into(),
-            ));
-        }
+        check_policy(policy)?;
         let conn = Connection::open(path)
             .with_context(|| format!("opening the SQLite queue at {}", path.display()))
             .map_err(QueueError::Unavailable)?;
@@ -130,6 +139,31 @@ impl SqliteQueue {
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteQueue {
             conn: Arc::new(Mutex::new(conn)),
+            name: queue_name.to_owned(),
+            policy,
+        })
+    }
+
+    /// The queue `queue_name` on a connection another handle opened on the file (the store's, as
+    /// `SqliteTable::connection` gives it, with the same settings), creating the queue tables if
+    /// absent: a function that uses the store and local queues in one file opens it, and reads its
+    /// schema, once at cold start. Store and queue calls then take turns on the connection.
+    pub fn on_connection(
+        conn: Arc<Mutex<Connection>>,
+        queue_name: &str,
+        policy: QueuePolicy,
+    ) -> QueueResult<Self> {
+        check_name(queue_name)?;
+        check_policy(policy)?;
+        {
+            let conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            conn.execute_batch(SCHEMA)?;
+            // The store's statements and the queues' are cached side by side: room for both sets,
+            // so that neither evicts the other (rusqlite's default holds 16).
+            conn.set_prepared_statement_cache_capacity(SHARED_STATEMENT_CACHE);
+        }
+        Ok(SqliteQueue {
+            conn,
             name: queue_name.to_owned(),
             policy,
         })

@@ -9,7 +9,7 @@
 //! functions.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -28,8 +28,14 @@ use crate::table::{
 /// The table in one SQLite file. Calls run inline on the caller's thread: each is one short
 /// statement or transaction on a local file.
 pub struct SqliteTable {
-    conn: Mutex<Connection>,
+    conn: SharedConnection,
 }
+
+/// A connection to an SQLite file that several handles of one process use in turn: the table and,
+/// in a function that also keeps local queues in the store's file, its queues
+/// ([`SqliteTable::connection`]). Each handle holds the lock for one statement or transaction and
+/// calls nothing else meanwhile.
+pub type SharedConnection = Arc<Mutex<Connection>>;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -74,8 +80,15 @@ impl SqliteTable {
         // Two processes creating the schema at once: the second waits on the busy timeout.
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteTable {
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// The table's connection, for other handles on the same file in this process (the local
+    /// queues of the payments function): at cold start the file is opened, and its schema read,
+    /// once.
+    pub fn connection(&self) -> SharedConnection {
+        self.conn.clone()
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {

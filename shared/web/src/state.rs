@@ -12,6 +12,7 @@ use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
 use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
+use lectern_store::sqlite::{SharedConnection, SqliteTable};
 
 /// The tenants this deployment serves. Anonymous calls (register, sign in) name theirs in the
 /// `x-tenant-id` header or get the default; authenticated calls carry it in the token.
@@ -143,24 +144,42 @@ impl Config {
 /// DynamoDB client for the table. No network calls. What the queue workers need, who check no
 /// token; [`AppState::build`] for the route groups.
 pub async fn open_table(config: &Config) -> anyhow::Result<Arc<dyn Table>> {
+    Ok(open_store(config).await?.table)
+}
+
+/// An opened store: the table, and with the SQLite backend the file's connection.
+pub struct OpenedStore {
+    pub table: Arc<dyn Table>,
+    /// For the local queues a function keeps in the store's file (the payments function, the events
+    /// worker), so that its cold start opens the file once; `None` with DynamoDB.
+    pub sqlite: Option<SharedConnection>,
+}
+
+/// Opens the store as [`open_table`] does, keeping the SQLite connection at hand.
+pub async fn open_store(config: &Config) -> anyhow::Result<OpenedStore> {
     Ok(match &config.store {
         StoreConfig::Sqlite { path } => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
-            Arc::new(
-                lectern_store::sqlite::SqliteTable::open(path)
-                    .with_context(|| format!("opening the SQLite store at {}", path.display()))?,
-            )
+            let table = SqliteTable::open(path)
+                .with_context(|| format!("opening the SQLite store at {}", path.display()))?;
+            OpenedStore {
+                sqlite: Some(table.connection()),
+                table: Arc::new(table),
+            }
         }
         StoreConfig::Dynamo { table, endpoint } => {
             let client =
                 aws_sdk_dynamodb::Client::new(&lectern_aws::sdk_config(endpoint.as_deref()).await);
-            Arc::new(lectern_store::dynamo::DynamoTable::new(
-                client,
-                table.clone(),
-            ))
+            OpenedStore {
+                table: Arc::new(lectern_store::dynamo::DynamoTable::new(
+                    client,
+                    table.clone(),
+                )),
+                sqlite: None,
+            }
         }
     })
 }

@@ -10,11 +10,13 @@ use payments_function::workers::EventsWorker;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lectern_web::telemetry::init();
     let config = lectern_web::Config::from_env()?;
-    // The table only: the worker checks no token, so the keys are not loaded.
-    let table = lectern_web::state::open_table(&config).await?;
-    let confirmations = queue(&config, CONFIRMATIONS_QUEUE, &local_queues()?.policy).await?;
+    // The table only: the worker checks no token, so the keys are not loaded. A local
+    // confirmations queue in the store's SQLite file shares its connection.
+    let store = lectern_web::state::open_store(&config).await?;
+    let policy = local_queues()?.policy;
+    let confirmations = queue(&config, CONFIRMATIONS_QUEUE, &policy, store.sqlite.as_ref()).await?;
     lectern_queue::run_lambda(EventsWorker {
-        table,
+        table: store.table,
         provider: provider_name()?.to_owned(),
         confirmations,
     })

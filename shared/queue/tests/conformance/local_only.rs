@@ -195,3 +195,68 @@ async fn a_bad_queue_name_or_a_policy_without_deliveries_is_refused() {
         Err(QueueError::InvalidRequest(_))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_on_the_stores_connection_takes_turns_with_the_table() {
+    // GIVEN the store's table and a queue on its connection (one open of the file)
+    let (dir, table) = lectern_testkit::temp_sqlite();
+    let connection = table.connection();
+    let queue: Arc<dyn Queue> = Arc::new(
+        SqliteQueue::on_connection(connection.clone(), "jobs", QueuePolicy::new(3)).unwrap(),
+    );
+    assert_eq!(
+        Arc::strong_count(&connection),
+        3,
+        "table, queue and this test"
+    );
+    let table = Arc::new(table);
+
+    // WHEN tasks on both threads write through the table and send through the queue at once
+    let writers = (0..8).map(|i| {
+        let (table, queue) = (table.clone(), queue.clone());
+        tokio::spawn(async move {
+            let item = lectern_store::Item::from([
+                (
+                    "PK".to_string(),
+                    lectern_store::AttrValue::s(format!("COURSE#{i}")),
+                ),
+                ("SK".to_string(), lectern_store::AttrValue::s("COURSE")),
+            ]);
+            table.put(item, None).await.unwrap();
+            queue
+                .send(OutgoingMessage::new(format!("job {i}")))
+                .await
+                .unwrap();
+        })
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    // THEN every write is in the file, as another process opening it sees
+    let path = dir.path().join("lectern.db");
+    let other_table = lectern_store::sqlite::SqliteTable::open(&path).unwrap();
+    for i in 0..8 {
+        let key = lectern_store::Key::new(format!("COURSE#{i}"), "COURSE");
+        assert!(other_table.get(&key).await.unwrap().is_some(), "course {i}");
+    }
+    let other_queue = SqliteQueue::open(&path, "jobs", QueuePolicy::new(3)).unwrap();
+    let got = other_queue.receive(10, HIDDEN).await.unwrap();
+    assert_eq!(
+        bodies(&got),
+        (0..8).map(|i| format!("job {i}")).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_queue_on_a_shared_connection_checks_its_name_and_policy() {
+    let (_dir, table) = lectern_testkit::temp_sqlite();
+    assert!(matches!(
+        SqliteQueue::on_connection(table.connection(), "not valid", QueuePolicy::new(3)),
+        Err(QueueError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        SqliteQueue::on_connection(table.connection(), "jobs", QueuePolicy::new(0)),
+        Err(QueueError::InvalidRequest(_))
+    ));
+}

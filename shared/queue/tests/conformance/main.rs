@@ -1,5 +1,6 @@
 //! One suite of queue behaviours, written once against the `Queue` port and run against both
-//! backends: SQLite (a file in a temporary directory) and SQS (a fresh queue and dead-letter queue on
+//! backends: SQLite (a file in a temporary directory; once on a connection of its own and once on
+//! the store's, as the payments function opens it) and SQS (a fresh queue and dead-letter queue on
 //! moto's server on loopback). A behaviour that differs between them fails here.
 //!
 //! Each behaviour is an `async fn(&Subject)` in one of the modules below; `conformance!` turns every
@@ -77,4 +78,5 @@ macro_rules! conformance {
 }
 
 conformance!(sqlite, crate::support::Subject::sqlite);
+conformance!(sqlite_on_store, crate::support::Subject::sqlite_on_store);
 conformance!(sqs, crate::support::Subject::sqs);

@@ -48,6 +48,22 @@ impl Subject {
         }
     }
 
+    /// The queue on the connection of the store's table in the same file, as the payments function
+    /// and the events worker open their local queues.
+    pub async fn sqlite_on_store() -> Subject {
+        let (dir, table) = lectern_testkit::temp_sqlite();
+        let queue =
+            SqliteQueue::on_connection(table.connection(), "jobs", QueuePolicy::new(MAX_RECEIVES))
+                .unwrap();
+        Subject {
+            queue: Arc::new(queue),
+            backend: Backend::Sqlite {
+                path: dir.path().join("lectern.db"),
+                _dir: dir,
+            },
+        }
+    }
+
     pub async fn sqs() -> Subject {
         Self::sqs_queue(false).await
     }
