@@ -21,7 +21,7 @@ use crate::api::Api;
 use crate::emulator::{Emulator, Outcome};
 use crate::package::{PackageSize, build_label, package};
 use crate::server::{ADMIN_EMAIL, LocalServer, STORE_FILE};
-use crate::stats::{Summary, median, median_of, ms};
+use crate::stats::{Summary, median, median_interval, median_of, ms};
 use crate::targets::{
     EventPlan, Expect, FLOOR_PACKAGE, Function, KeyPair, Kind, Seeded, SeededPayment,
     aws_environment, events_of, function_environment, lambda_environment,
@@ -96,6 +96,10 @@ pub struct TargetResult {
     /// (the floor starts first in each round): the ratio the budget is read from. Pairing by round
     /// keeps the machine's drift during the run out of it.
     pub init_ratio_to_floor: f64,
+    /// A ~95% confidence interval of that median, from the rounds' ratios (`null` under 6 rounds):
+    /// how far it could be from the median of many more rounds of this run. Runs on another day
+    /// can differ by more (the machine changes).
+    pub init_ratio_interval: Option<[f64; 2]>,
     /// This init's median over the floor's median, for comparison.
     pub init_ratio_of_medians: f64,
     /// Init with the template's AWS settings (DynamoDB, and SQS and Stripe for the payments group:
@@ -103,8 +107,9 @@ pub struct TargetResult {
     /// Empty for the floor.
     pub init_aws_ms: Vec<f64>,
     pub init_aws_median_ms: f64,
-    /// As `init_ratio_to_floor`, for the init with the AWS settings.
+    /// As `init_ratio_to_floor` and `init_ratio_interval`, for the init with the AWS settings.
     pub init_aws_ratio_to_floor: f64,
+    pub init_aws_ratio_interval: Option<[f64; 2]>,
     /// The first invocation after each cold start (median), and the event it was.
     pub first_invocation_median_ms: f64,
     pub first_event: String,
@@ -314,8 +319,12 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let floor_init = results[0].init_ms.clone();
     let floor_median = results[0].init_median_ms;
     for result in &mut results {
-        result.init_ratio_to_floor = paired_ratio(&result.init_ms, &floor_init);
-        result.init_aws_ratio_to_floor = paired_ratio(&result.init_aws_ms, &floor_init);
+        let ratios = paired_ratios(&result.init_ms, &floor_init);
+        result.init_ratio_to_floor = median_of(&ratios);
+        result.init_ratio_interval = median_interval(&ratios).map(|(lo, hi)| [lo, hi]);
+        let ratios = paired_ratios(&result.init_aws_ms, &floor_init);
+        result.init_aws_ratio_to_floor = median_of(&ratios);
+        result.init_aws_ratio_interval = median_interval(&ratios).map(|(lo, hi)| [lo, hi]);
         result.init_ratio_of_medians = if floor_median > 0.0 {
             result.init_median_ms / floor_median
         } else {
@@ -343,17 +352,16 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     Ok(report)
 }
 
-/// The median of `inits[i] / floor[i]` over the rounds both have (0 when none): round i's cold
-/// starts ran one after the other, the floor's first. (A failed cold start, which the report counts
-/// as an error, shifts the later rounds' pairs.)
-fn paired_ratio(inits: &[f64], floor: &[f64]) -> f64 {
-    let ratios: Vec<f64> = inits
+/// `inits[i] / floor[i]` over the rounds both have: round i's cold starts ran one after the other,
+/// the floor's first. (A failed cold start, which the report counts as an error, shifts the later
+/// rounds' pairs.)
+fn paired_ratios(inits: &[f64], floor: &[f64]) -> Vec<f64> {
+    inits
         .iter()
         .zip(floor)
         .filter(|(_, f)| **f > 0.0)
         .map(|(i, f)| i / f)
-        .collect();
-    median_of(&ratios)
+        .collect()
 }
 
 /// Opens each function's SQLite file other than the server's, as the function does (its queue).
@@ -591,10 +599,12 @@ fn result_of(target: &Target, package_size: Option<PackageSize>) -> TargetResult
         init_ms: acc.init.iter().map(|d| ms(*d)).collect(),
         init_median_ms: median(&acc.init),
         init_ratio_to_floor: 0.0,
+        init_ratio_interval: None,
         init_ratio_of_medians: 0.0,
         init_aws_ms: acc.init_aws.iter().map(|d| ms(*d)).collect(),
         init_aws_median_ms: median(&acc.init_aws),
         init_aws_ratio_to_floor: 0.0,
+        init_aws_ratio_interval: None,
         first_invocation_median_ms: median(&acc.first),
         first_event: target.events[0].name.clone(),
         warm: Summary::of(&all),
@@ -781,17 +791,25 @@ pub fn render_table(report: &BenchReport) -> String {
             "no reads".to_owned()
         };
         // The init budget is the HTTP functions' (a worker's cold start delays a queue, not a caller).
-        let init = |ratio: f64| match r.kind {
-            "http" => format!("{ratio:.2}x floor (<= 1.5x: {})", verdict(ratio <= 1.5)),
-            _ => format!("{ratio:.2}x floor"),
+        let init = |ratio: f64, interval: Option<[f64; 2]>| {
+            let interval = interval
+                .map(|[lo, hi]| format!("95% CI {lo:.2}-{hi:.2}"))
+                .unwrap_or_else(|| "too few rounds for an interval".into());
+            match r.kind {
+                "http" => format!(
+                    "{ratio:.2}x floor ({interval}; <= 1.5x: {})",
+                    verdict(ratio <= 1.5)
+                ),
+                _ => format!("{ratio:.2}x floor ({interval})"),
+            }
         };
         let rss = r.peak_rss_kib as f64 / 1024.0;
         let _ = writeln!(
             out,
             "{:<14} init {}, with the AWS settings {}, {reads}, peak RSS {:.1} MiB (< 30: {}), errors {}",
             r.name,
-            init(r.init_ratio_to_floor),
-            init(r.init_aws_ratio_to_floor),
+            init(r.init_ratio_to_floor, r.init_ratio_interval),
+            init(r.init_aws_ratio_to_floor, r.init_aws_ratio_interval),
             rss,
             verdict(rss < 30.0),
             r.errors
@@ -804,7 +822,7 @@ pub fn render_table(report: &BenchReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\ninit: exec to the first GET /next, median of {} cold starts (SQLite store and local queues; \"aws init\": the template's DynamoDB and SQS settings, init only); x floor: median over the rounds of init / the floor's init in the same round",
+        "\ninit: exec to the first GET /next, median of {} cold starts (SQLite store and local queues; \"aws init\": the template's DynamoDB and SQS settings, init only); x floor: median over the rounds of init / the floor's init in the same round, with a distribution-free 95% confidence interval of that median (runs on other days move more than it)",
         report.cold_starts
     );
     let _ = writeln!(out, "package sizes: {}", report.package_build);
@@ -824,8 +842,8 @@ mod tests {
         // The machine slows down in the third round: the floor and the function with it.
         let floor = [2.0, 2.0, 4.0];
         let function = [3.0, 3.2, 6.0];
-        assert!((paired_ratio(&function, &floor) - 1.5).abs() < 1e-9);
-        assert_eq!(paired_ratio(&[], &floor), 0.0);
-        assert_eq!(paired_ratio(&[3.0], &[0.0]), 0.0);
+        assert!((median_of(&paired_ratios(&function, &floor)) - 1.5).abs() < 1e-9);
+        assert!(paired_ratios(&[], &floor).is_empty());
+        assert!(paired_ratios(&[3.0], &[0.0]).is_empty());
     }
 }

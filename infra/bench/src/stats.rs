@@ -53,6 +53,24 @@ pub fn median_of(values: &[f64]) -> f64 {
     }
 }
 
+/// A distribution-free ~95% confidence interval of the median of `values`: the order statistics
+/// at ranks n/2 ∓ 0.98·√n (the normal approximation to the binomial), so that the interval says how
+/// far this run's median could be from the one more rounds would give. `None` under 6 values, where
+/// no such pair of ranks exists.
+pub fn median_interval(values: &[f64]) -> Option<(f64, f64)> {
+    let n = values.len();
+    if n < 6 {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let half_width = 0.98 * (n as f64).sqrt();
+    // 1-based ranks, rounded outwards.
+    let lower = ((n as f64 / 2.0) - half_width).floor().max(1.0) as usize;
+    let upper = ((n as f64 / 2.0) + 1.0 + half_width).ceil().min(n as f64) as usize;
+    Some((sorted[lower - 1], sorted[upper - 1]))
+}
+
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -78,5 +96,16 @@ mod tests {
         assert_eq!(median_of(&[1.8, 1.2, 1.5]), 1.5);
         assert_eq!(median_of(&[]), 0.0);
         assert_eq!(Summary::of(&[]).p99_ms, 0.0);
+    }
+
+    #[test]
+    fn the_median_interval_takes_the_order_statistics_around_the_middle() {
+        // 40 values 1..=40, shuffled: ranks 20 - 6.2 and 21 + 6.2, rounded outwards: 13 and 28.
+        let values: Vec<f64> = (1..=40).rev().map(f64::from).collect();
+        assert_eq!(median_interval(&values), Some((13.0, 28.0)));
+        // 10 values: ranks 5 - 3.1 and 6 + 3.1: 1 (clamped from 1.9 floored) and 10.
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(median_interval(&ten), Some((1.0, 10.0)));
+        assert_eq!(median_interval(&[1.0, 2.0, 3.0]), None);
     }
 }

@@ -40,6 +40,10 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
     assert!(auth.init_median_ms > 0.0);
     assert!(report.floor.init_median_ms > 0.0);
     assert!(auth.init_ratio_to_floor > 0.0);
+    assert_eq!(
+        auth.init_ratio_interval, None,
+        "one round gives no interval"
+    );
     assert!(auth.first_invocation_median_ms > 0.0);
     assert_eq!(auth.warm.count, 20);
     assert!(auth.warm.p50_ms > 0.0 && auth.warm.p99_ms >= auth.warm.p50_ms);
@@ -56,6 +60,7 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&options.output).unwrap()).unwrap();
     assert_eq!(json["functions"][0]["name"], "auth");
+    assert!(json["functions"][0]["init_ratio_interval"].is_null());
 }
 
 #[tokio::test]
