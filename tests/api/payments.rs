@@ -137,6 +137,16 @@ async fn is_enrolled(app: &TestApp, student: &Session, course: &str) -> bool {
     course_page(app, student, course).await["enrollment"]["status"] == "active"
 }
 
+/// No queue holds a dead letter (asked as `admin`).
+async fn assert_no_dead_letters(app: &TestApp, admin: &Session) {
+    let dead = app
+        .get("/api/v1/admin/dead-letters", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(dead, json!([]));
+}
+
 #[tokio::test]
 async fn a_paid_course_is_bought_end_to_end_offline() {
     let app = TestApp::spawn().await;
@@ -322,13 +332,7 @@ async fn webhooks_with_a_bad_signature_are_refused_and_nothing_is_queued() {
     // Nothing reached the queue: the payment is still pending a while later, and no dead letters.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(payment_status(&app, &student, id).await, "pending");
-    let admin = app.admin().await;
-    let dead = app
-        .get("/api/v1/admin/dead-letters", Some(&admin.access))
-        .await
-        .assert(200)
-        .body;
-    assert_eq!(dead, json!([]));
+    assert_no_dead_letters(&app, &app.admin().await).await;
 
     // The same event, correctly signed, goes through.
     send_event(&app, &event).await.assert(200);
@@ -417,12 +421,7 @@ async fn the_same_event_three_times_settles_once(app: TestApp) {
         (invoice["number"] == "INV-000002").then_some(())
     })
     .await;
-    let dead = app
-        .get("/api/v1/admin/dead-letters", Some(&admin.access))
-        .await
-        .assert(200)
-        .body;
-    assert_eq!(dead, json!([]));
+    assert_no_dead_letters(&app, &admin).await;
 }
 
 #[tokio::test]
@@ -1105,12 +1104,7 @@ async fn a_store_outage_while_handling_an_event_is_retried_and_nothing_is_lost()
         0
     );
     assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
-    let admin = app.admin().await;
-    let dead = app
-        .get("/api/v1/admin/dead-letters", Some(&admin.access))
-        .await
-        .body;
-    assert_eq!(dead, json!([]));
+    assert_no_dead_letters(&app, &app.admin().await).await;
 }
 
 #[tokio::test]
