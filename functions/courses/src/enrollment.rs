@@ -20,7 +20,7 @@ use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Quer
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::handlers::{may_manage, visible_course};
+use crate::handlers::{may_manage, may_see};
 
 const TAG: &str = "enrollment";
 
@@ -69,16 +69,11 @@ pub(crate) async fn visible_page(
     let tenant = caller
         .map(|c| c.tenant.clone())
         .unwrap_or_else(|| state.tenants.default_tenant().clone());
-    let page = CourseRepo::new(state.table.clone())
+    CourseRepo::new(state.table.clone())
         .page(&tenant, id)
         .await?
-        .filter(|p| p.course.deleting_since.is_none())
-        .ok_or_else(|| ApiError::not_found("course"))?;
-    if page.course.is_published() || caller.is_some_and(|c| may_manage(c, &page.course)) {
-        Ok(page)
-    } else {
-        Err(ApiError::not_found("course"))
-    }
+        .filter(|p| may_see(caller, &p.course))
+        .ok_or_else(|| ApiError::not_found("course"))
 }
 
 /// Lessons, quizzes and progress are for the course's members: its instructor, admins, and students
@@ -163,14 +158,33 @@ pub async fn unenroll(
     caller: AuthUser,
     Path(course_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let course = visible_course(&state, Some(&caller), &course_id).await?;
-    let repo = EnrollmentRepo::new(state.table.clone());
-    let enrollment = repo
-        .get(&caller.tenant, course.id, caller.id)
-        .await?
+    // The course and the caller's enrollment in one read: both keys are known from the path.
+    let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
+    let found = state
+        .table
+        .batch_get(&[
+            keys::course(&caller.tenant, id),
+            keys::enrollment(&caller.tenant, id, caller.id),
+        ])
+        .await?;
+    let mut found = found.into_iter();
+    let course: Course = found
+        .next()
+        .flatten()
+        .map(from_item)
+        .transpose()?
+        .filter(|c| may_see(Some(&caller), c))
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    let enrollment: Enrollment = found
+        .next()
+        .flatten()
+        .map(from_item)
+        .transpose()?
         .filter(Enrollment::is_active)
         .ok_or_else(|| ApiError::not_found("enrollment"))?;
-    repo.unenroll(&course, &enrollment, now()).await?;
+    EnrollmentRepo::new(state.table.clone())
+        .unenroll(&course, &enrollment, now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -200,8 +200,14 @@ pub(crate) fn may_manage(caller: &AuthUser, course: &Course) -> bool {
     caller.is_admin() || caller.id == course.instructor_id
 }
 
-/// The course at the path, if the caller may see it: published ones for everyone in the tenant (and
-/// anonymous callers of the default tenant), drafts for their instructor and admins. Otherwise 404.
+/// Whether the caller may see a course: published ones everyone in the tenant (and anonymous callers
+/// of the default tenant), drafts their instructor and admins; one being deleted nobody.
+pub(crate) fn may_see(caller: Option<&AuthUser>, course: &Course) -> bool {
+    course.deleting_since.is_none()
+        && (course.is_published() || caller.is_some_and(|c| may_manage(c, course)))
+}
+
+/// The course at the path, if the caller may see it ([`may_see`]). Otherwise 404.
 pub(crate) async fn visible_course(
     state: &AppState,
     caller: Option<&AuthUser>,
@@ -211,16 +217,11 @@ pub(crate) async fn visible_course(
     let tenant = caller
         .map(|c| c.tenant.clone())
         .unwrap_or_else(|| state.tenants.default_tenant().clone());
-    let course = CourseRepo::new(state.table.clone())
+    CourseRepo::new(state.table.clone())
         .get(&tenant, id)
         .await?
-        .filter(|c| c.deleting_since.is_none())
-        .ok_or_else(|| ApiError::not_found("course"))?;
-    if course.is_published() || caller.is_some_and(|c| may_manage(c, &course)) {
-        Ok(course)
-    } else {
-        Err(ApiError::not_found("course"))
-    }
+        .filter(|c| may_see(caller, c))
+        .ok_or_else(|| ApiError::not_found("course"))
 }
 
 /// A course the caller manages (its instructor, or an admin); others get 403, or 404 for a draft

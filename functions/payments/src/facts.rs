@@ -104,10 +104,22 @@ fn matches_record(event: &ProviderEvent, payment: &Payment) -> bool {
 }
 
 /// Applies one event.
-#[tracing::instrument(skip_all, fields(event_id = %event.id, event_type = %event.event_type))]
 pub async fn apply(
     repo: &PaymentRepo,
     event: &ProviderEvent,
+    now: OffsetDateTime,
+) -> Result<Applied, ApplyError> {
+    apply_to(repo, event, None, now).await
+}
+
+/// Applies one event, starting from `read`, the event's payment as the caller read it (its provider
+/// payment id must be the event's), which saves looking it up by provider id. A stale `read` costs
+/// nothing but the retry that re-reads it.
+#[tracing::instrument(skip_all, fields(event_id = %event.id, event_type = %event.event_type))]
+pub async fn apply_to(
+    repo: &PaymentRepo,
+    event: &ProviderEvent,
+    mut read: Option<Payment>,
     now: OffsetDateTime,
 ) -> Result<Applied, ApplyError> {
     let provider = event.provider.as_str();
@@ -129,7 +141,11 @@ pub async fn apply(
     };
     let mut attempt = 0;
     loop {
-        let Some(before) = repo.find_by_provider_id(provider, intent).await? else {
+        let before = match read.take() {
+            Some(payment) if payment.provider_payment_id == *intent => Some(payment),
+            _ => repo.find_by_provider_id(provider, intent).await?,
+        };
+        let Some(before) = before else {
             if event.names_our_payment {
                 return Err(ApplyError::UnknownPayment(intent.clone()));
             }

@@ -400,20 +400,26 @@ pub async fn confirm_payment(
         fact: Some(Fact::Succeeded),
     };
     let repo = PaymentRepo::new(state.table.clone());
-    let applied = facts::apply(&repo, &event, at).await.map_err(|e| match e {
-        facts::ApplyError::Store(e) => ApiError::from(e),
-        other => ApiError::Internal(other.into()),
-    })?;
-    if let Applied::Mismatch = applied {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "the provider's amount or currency differs from payment {}",
-            payment.id
-        )));
-    }
-    let current = repo
-        .get(&caller.tenant, payment.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
+    let payment_id = payment.id;
+    let applied = facts::apply_to(&repo, &event, Some(payment), at)
+        .await
+        .map_err(|e| match e {
+            facts::ApplyError::Store(e) => ApiError::from(e),
+            other => ApiError::Internal(other.into()),
+        })?;
+    let current = match applied {
+        Applied::Changed { payment, .. } => *payment,
+        Applied::Mismatch => {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "the provider's amount or currency differs from payment {payment_id}"
+            )));
+        }
+        // Applied by another path meanwhile: answer what it recorded.
+        _ => repo
+            .get(&caller.tenant, payment_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("payment"))?,
+    };
     queue_settlement(&ctx, &current).await?;
     Ok(Json(PaymentView::from(&current)))
 }

@@ -359,8 +359,9 @@ pub async fn transact_in_batches(
     Ok(())
 }
 
-/// Deletes every item of a table partition, 100 per transaction, reading the next 100 after each. What
-/// a cut-short run leaves is deleted by running it again.
+/// Deletes every item of a table partition, 100 per transaction, reading the next 100 after each
+/// until a read comes back empty or whole (no further page). What a cut-short run leaves is deleted by
+/// running it again.
 pub async fn delete_partition(table: &dyn Table, pk: String) -> StoreResult<()> {
     loop {
         let page = table
@@ -379,5 +380,8 @@ pub async fn delete_partition(table: &dyn Table, pk: String) -> StoreResult<()> 
             })
             .collect();
         table.transact_write(deletes).await?;
+        if page.next.is_none() {
+            return Ok(());
+        }
     }
 }

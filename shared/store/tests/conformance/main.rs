@@ -112,6 +112,7 @@ macro_rules! conformance {
                 a_transaction_of_100_actions_succeeds_and_of_101_is_an_invalid_request,
                 an_item_over_400_kb_refuses_the_whole_transaction,
                 an_add_to_a_string_refuses_the_whole_transaction,
+                deleting_a_partition_takes_every_item_in_transactions_of_100,
             }
             concurrency {
                 of_concurrent_puts_if_not_exists_exactly_one_wins,

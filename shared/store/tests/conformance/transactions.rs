@@ -212,3 +212,21 @@ pub async fn an_add_to_a_string_refuses_the_whole_transaction(s: &Store) {
     let kept = s.get(&Key::new("p", "s")).await.unwrap().unwrap();
     assert_eq!(kept["st"], AttrValue::s("x"));
 }
+
+pub async fn deleting_a_partition_takes_every_item_in_transactions_of_100(s: &Store) {
+    // GIVEN a partition of 150 items (two transactions' worth) and a neighbour
+    put_all(s, (0..150).map(|n| item("doomed", &format!("{n:03}"), &[]))).await;
+    put_all(s, [item("kept", "a", &[])]).await;
+    // WHEN it is deleted
+    lectern_store::table::delete_partition(&**s, "doomed".into())
+        .await
+        .unwrap();
+    // THEN nothing of it is left, and the neighbour is untouched
+    let left = s.query(&Query::partition("doomed")).await.unwrap();
+    assert!(left.items.is_empty() && left.next.is_none());
+    assert!(s.get(&Key::new("kept", "a")).await.unwrap().is_some());
+    // AND deleting an empty partition is a no-op
+    lectern_store::table::delete_partition(&**s, "doomed".into())
+        .await
+        .unwrap();
+}
