@@ -6,12 +6,12 @@ use lectern_domain::file::{FilePurpose, FileStatus, StoredFile};
 use lectern_domain::{FileId, TenantId, UserId};
 use lectern_store::item::keyed_item;
 use lectern_store::keys;
-use lectern_testkit::counting::Calls;
+
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, assert_calls};
 
 fn in_days(days: i64) -> String {
     (OffsetDateTime::now_utc() + time::Duration::days(days))
@@ -884,17 +884,6 @@ async fn students_see_only_their_own_work_instructors_only_their_courses_and_oth
     .assert(404);
 }
 
-fn calls(get: usize, batch_get: usize, query: usize, put: usize, transact_write: usize) -> Calls {
-    Calls {
-        get,
-        batch_get,
-        query,
-        put,
-        transact_write,
-        ..Calls::default()
-    }
-}
-
 #[tokio::test]
 async fn assignment_endpoints_stay_within_their_store_round_trips() {
     // GIVEN a counting store, two courses with an enrolled student and an assignment each
@@ -904,15 +893,16 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     let one = course_with(&app, &teacher, &student, "One").await;
     let two = course_with(&app, &teacher, &student, "Two").await;
     let id = assignment(&app, &teacher, &one, json!({})).await;
-    assignment(&app, &teacher, &two, json!({})).await;
+    let other = assignment(&app, &teacher, &two, json!({})).await;
     table.take();
 
     // WHEN each endpoint is called once, THEN it makes exactly these calls
     assignment(&app, &teacher, &one, json!({"title": "Second"})).await;
-    assert_eq!(
-        table.take(),
-        calls(0, 0, 1, 0, 1),
-        "create (course page, one transaction)"
+    // Create (course page, one transaction).
+    assert_calls(
+        &table,
+        "POST /api/v1/courses/{courseId}/assignments",
+        [0, 0, 1, 0, 1],
     );
     app.get(
         &format!("/api/v1/courses/{one}/assignments"),
@@ -920,24 +910,43 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     )
     .await
     .assert(200);
-    assert_eq!(
-        table.take(),
-        calls(0, 1, 1, 0, 0),
-        "course assignments (course + summaries; enrollment + submissions)"
+    // Course assignments (course + summaries; enrollment + submissions).
+    assert_calls(
+        &table,
+        "GET /api/v1/courses/{courseId}/assignments",
+        [0, 1, 1, 0, 0],
     );
     app.get(&format!("/api/v1/assignments/{id}"), Some(&student.access))
         .await
         .assert(200);
-    assert_eq!(table.take(), calls(1, 1, 0, 0, 0), "details, student");
+    assert_calls(
+        &table,
+        "GET /api/v1/assignments/{assignmentId}",
+        [1, 1, 0, 0, 0],
+    );
+    app.post(
+        &format!("/api/v1/assignments/{id}/start"),
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(200);
+    // The assignment, its context (course, enrollment, submission), then the submission put.
+    assert_calls(
+        &table,
+        "POST /api/v1/assignments/{assignmentId}/start",
+        [1, 1, 0, 1, 0],
+    );
     submit(&app, &student, &id, json!([])).await.assert(201);
-    assert_eq!(table.take(), calls(1, 1, 0, 1, 0), "submit");
+    assert_calls(&table, "POST /api/v1/assignments/submit", [1, 1, 0, 1, 0]);
     app.get(&format!("/api/v1/assignments/{id}"), Some(&teacher.access))
         .await
         .assert(200);
-    assert_eq!(
-        table.take(),
-        calls(1, 2, 1, 0, 0),
-        "details, instructor (+ submissions page and names)"
+    // Details, instructor (+ submissions page and names).
+    assert_calls(
+        &table,
+        "GET /api/v1/assignments/{assignmentId}",
+        [1, 2, 1, 0, 0],
     );
     app.get(
         &format!("/api/v1/assignments/{id}/submissions"),
@@ -945,7 +954,12 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     )
     .await
     .assert(200);
-    assert_eq!(table.take(), calls(1, 2, 1, 0, 0), "submissions (+ names)");
+    // Submissions (+ names).
+    assert_calls(
+        &table,
+        "GET /api/v1/assignments/{assignmentId}/submissions",
+        [1, 2, 1, 0, 0],
+    );
     grade(
         &app,
         &teacher,
@@ -954,33 +968,65 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     )
     .await
     .assert(200);
-    assert_eq!(
-        table.take(),
-        calls(2, 1, 0, 0, 1),
-        "grade (assignment, context, submission; one transaction)"
+    // Grade (assignment, context, submission; one transaction).
+    assert_calls(
+        &table,
+        "POST /api/v1/assignments/{assignmentId}/grade",
+        [2, 1, 0, 0, 1],
     );
     app.get("/api/v1/assignments", Some(&student.access))
         .await
         .assert(200);
-    assert_eq!(
-        table.take(),
-        calls(0, 1, 3, 0, 0),
-        "my assignments (enrollments + one per course; submissions)"
-    );
+    // My assignments (enrollments + one per course; submissions).
+    assert_calls(&table, "GET /api/v1/assignments", [0, 1, 3, 0, 0]);
     app.get(
         &format!("/api/v1/courses/{one}/grade-log"),
         Some(&teacher.access),
     )
     .await
     .assert(200);
-    assert_eq!(table.take(), calls(1, 0, 1, 0, 0), "grade log");
+    assert_calls(
+        &table,
+        "GET /api/v1/courses/{courseId}/grade-log",
+        [1, 0, 1, 0, 0],
+    );
     app.get(
         &format!("/api/v1/grades/{}", student.id),
         Some(&student.access),
     )
     .await
     .assert(200);
-    assert_eq!(table.take(), calls(0, 1, 3, 0, 0), "grade report");
+    assert_calls(&table, "GET /api/v1/grades/{userId}", [0, 1, 3, 0, 0]);
+    let replaced = app
+        .put(
+            &format!("/api/v1/assignments/{other}"),
+            Some(&teacher.access),
+            json!({"title": "Essay 2", "points": 50, "dueDate": in_days(3)}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(replaced["data"]["version"], 2);
+    // The assignment, then its course's page (the lessons it may name; who the caller is), then
+    // assignment and summary in one transaction.
+    assert_calls(
+        &table,
+        "PUT /api/v1/assignments/{assignmentId}",
+        [1, 0, 1, 0, 1],
+    );
+    app.delete(
+        &format!("/api/v1/assignments/{other}"),
+        Some(&teacher.access),
+    )
+    .await
+    .assert(204);
+    // The assignment and its context; assignment, summary and count in one transaction; then
+    // its partition (submissions), read and deleted 100 at a time: here one empty read.
+    assert_calls(
+        &table,
+        "DELETE /api/v1/assignments/{assignmentId}",
+        [1, 1, 1, 0, 1],
+    );
 }
 
 #[tokio::test]

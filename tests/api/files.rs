@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, assert_calls};
 
 /// A course with its instructor, an enrolled student, a student who is not enrolled, and an admin.
 struct Class {
@@ -1036,4 +1036,189 @@ async fn on_dynamodb_a_lessons_files_are_found_by_the_lesson_id_alone() {
     )
     .await
     .assert(404);
+}
+
+#[tokio::test]
+async fn file_endpoints_stay_within_their_store_round_trips() {
+    // GIVEN a counting store with object storage, a class with a lesson, the instructor's confirmed
+    // lesson notes and the enrolled student's confirmed essay
+    let (app, table) = TestApp::counting_with_files().await;
+    let c = class(&app).await;
+    let lesson = app.lesson(&c.teacher, &c.course, "Week 1", 30).await;
+    let notes = uploaded_to_lesson(
+        &app,
+        &c.teacher,
+        &lesson,
+        "content",
+        ("notes.txt", "text/plain"),
+        b"notes",
+    )
+    .await;
+    let essay = uploaded(
+        &app,
+        &c.student,
+        json!({"fileName": "essay.txt", "contentType": "text/plain", "size": 3,
+               "purpose": "submission", "courseId": c.course,
+               "assignmentId": c.assignment}),
+        b"abc",
+    )
+    .await;
+    table.take();
+
+    // WHEN each endpoint is called once, THEN it makes exactly these calls
+    let ticket = ask(&app, &c.teacher, lesson_pdf(&c.course, 5))
+        .await
+        .assert(201)
+        .body;
+    // Ask (the course; the pending file put).
+    assert_calls(&table, "POST /api/v1/files", [0, 1, 0, 1, 0]);
+    let id = ticket["fileId"].as_str().unwrap().to_owned();
+    // (the bytes go to the object store, not the table)
+    assert_eq!(upload(&app, &ticket, b"12345").await, 200);
+    let confirmed = app
+        .post(
+            &format!("/api/v1/files/{id}/confirm"),
+            Some(&c.teacher.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(confirmed["status"], "active");
+    // Confirm (the file; the conditional update that activates it).
+    assert_calls(
+        &table,
+        "POST /api/v1/files/{fileId}/confirm",
+        [1, 0, 0, 1, 0],
+    );
+
+    let categories = app
+        .get("/api/v1/files/categories", None)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(categories["categories"].as_array().unwrap().len(), 5);
+    assert_calls(&table, "GET /api/v1/files/categories", [0, 0, 0, 0, 0]);
+
+    let file = app
+        .get(&format!("/api/v1/files/{notes}"), Some(&c.teacher.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(file["fileId"], json!(notes));
+    // The uploader (the file alone).
+    assert_calls(&table, "GET /api/v1/files/{fileId}", [1, 0, 0, 0, 0]);
+    app.get(&format!("/api/v1/files/{notes}"), Some(&c.student.access))
+        .await
+        .assert(200);
+    // An enrolled student (+ the course and their enrollment).
+    assert_calls(&table, "GET /api/v1/files/{fileId}", [1, 1, 0, 0, 0]);
+
+    let secure = app
+        .get(
+            &format!("/api/v1/files/{notes}/secure-url"),
+            Some(&c.teacher.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert!(secure["url"].is_string());
+    // The uploader (the file alone; presigning is local).
+    assert_calls(
+        &table,
+        "GET /api/v1/files/{fileId}/secure-url",
+        [1, 0, 0, 0, 0],
+    );
+    app.get(
+        &format!("/api/v1/files/{notes}/secure-url"),
+        Some(&c.student.access),
+    )
+    .await
+    .assert(200);
+    // An enrolled student (+ the course and their enrollment).
+    assert_calls(
+        &table,
+        "GET /api/v1/files/{fileId}/secure-url",
+        [1, 1, 0, 0, 0],
+    );
+
+    let ids = json!({"fileIds": [notes, essay]});
+    let admin = app
+        .post(
+            "/api/v1/files/permissions/bulk",
+            Some(&c.admin.access),
+            ids.clone(),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(admin["permissions"][1]["canRead"], true);
+    // An admin (the files alone).
+    assert_calls(
+        &table,
+        "POST /api/v1/files/permissions/bulk",
+        [0, 1, 0, 0, 0],
+    );
+    let student = app
+        .post(
+            "/api/v1/files/permissions/bulk",
+            Some(&c.student.access),
+            ids,
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(student["permissions"][0]["canRead"], true);
+    // A student (+ the courses of the files not theirs, and their enrollments).
+    assert_calls(
+        &table,
+        "POST /api/v1/files/permissions/bulk",
+        [0, 2, 0, 0, 0],
+    );
+
+    let pdf = json!({"fileName": "n.pdf", "contentType": "application/pdf", "size": 10});
+    let content = ask_lesson(&app, &c.teacher, &lesson, "content", pdf)
+        .await
+        .assert(201)
+        .body;
+    assert!(content["uploadUrl"].is_string());
+    // Lesson content (the lesson on GSI1; its course and the lesson; the pending file put).
+    assert_calls(
+        &table,
+        "POST /api/v1/lessons/{lessonId}/content",
+        [0, 1, 1, 1, 0],
+    );
+    let png = json!({"fileName": "n.png", "contentType": "image/png", "size": 10});
+    let media = ask_lesson(&app, &c.teacher, &lesson, "media", png)
+        .await
+        .assert(201)
+        .body;
+    assert!(media["uploadUrl"].is_string());
+    assert_calls(
+        &table,
+        "POST /api/v1/lessons/{lessonId}/media",
+        [0, 1, 1, 1, 0],
+    );
+
+    let download = app
+        .get(
+            &format!("/api/v1/lessons/{lesson}/download"),
+            Some(&c.student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(download["files"][0]["fileId"], json!(notes));
+    // Download (the lesson with its files on GSI1; the course and the caller's enrollment).
+    assert_calls(
+        &table,
+        "GET /api/v1/lessons/{lessonId}/download",
+        [0, 1, 1, 0, 0],
+    );
+
+    app.delete(&format!("/api/v1/files/{id}"), Some(&c.teacher.access))
+        .await
+        .assert(204);
+    // Delete by the uploader (the file; the item's delete after the object's).
+    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 1, 0]);
 }

@@ -331,15 +331,28 @@ impl TestApp {
     }
 
     /// An app on a fresh SQLite store wrapped in a call counter, and the counter.
-    pub async fn counting() -> (
-        TestApp,
-        Arc<lectern_testkit::counting::CountingTable<SqliteTable>>,
-    ) {
+    pub async fn counting() -> (TestApp, Arc<Counter>) {
         let dir = tempfile::tempdir().unwrap();
         let table = Arc::new(lectern_testkit::counting::CountingTable::new(
             SqliteTable::open(&dir.path().join("t.db")).unwrap(),
         ));
         (TestApp::spawn_on(dir, table.clone()).await, table)
+    }
+
+    /// As [`TestApp::counting`], with an embedded S3 endpoint on its temporary folder (as
+    /// [`TestApp::spawn_with_files`]).
+    pub async fn counting_with_files() -> (TestApp, Arc<Counter>) {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
+            .await
+            .unwrap();
+        let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
+        let table = Arc::new(lectern_testkit::counting::CountingTable::new(
+            SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+        ));
+        let mut app = TestApp::spawn_with(dir, table.clone(), Some(Arc::new(store))).await;
+        app.s3 = Some(s3);
+        (app, table)
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
@@ -429,4 +442,27 @@ impl TestApp {
         )
         .await
     }
+}
+
+/// The counting store of [`TestApp::counting`].
+pub type Counter = lectern_testkit::counting::CountingTable<SqliteTable>;
+
+/// Asserts the store calls one request to `endpoint` made since the counter was last read, as
+/// `[gets, batch gets, queries, single-item writes (put, update, delete), transactions]`.
+/// `endpoint` names the operation as the OpenAPI description does ("GET /api/v1/courses/{courseId}"):
+/// `store_calls::every_operation_has_a_store_call_budget` finds every operation among these names.
+#[track_caller]
+pub fn assert_calls(table: &Counter, endpoint: &str, expected: [usize; 5]) {
+    let c = table.take();
+    let seen = [
+        c.get,
+        c.batch_get,
+        c.query,
+        c.put + c.update + c.delete,
+        c.transact_write,
+    ];
+    assert_eq!(
+        seen, expected,
+        "store calls of {endpoint}: [get, batch get, query, write, transaction]"
+    );
 }

@@ -11,7 +11,7 @@ use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, Session, TestApp};
+use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls};
 
 /// A published course at 49.00 EUR, its teacher and a student.
 async fn paid_course(app: &TestApp) -> (Session, Session, String) {
@@ -955,7 +955,7 @@ async fn the_webhook_endpoint_only_verifies_and_enqueues() {
     table.take();
     send_event(&app, &event).await.assert(200);
     // No store call; one message, deduplicated by the event id, carrying the body byte for byte.
-    assert_eq!(table.take().total(), 0);
+    assert_calls(&table, "POST /api/v1/webhooks/stripe", [0, 0, 0, 0, 0]);
     let sent = queue.sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].dedup_id.as_deref(), Some("evt_budget"));
@@ -1183,27 +1183,29 @@ async fn on_dynamodb_and_sqs_a_paid_course_is_bought_settled_and_refunded() {
 
 #[tokio::test]
 async fn store_calls_per_payment_request() {
+    // GIVEN an app whose store counts calls, a paid course and its student (nothing is queued in
+    // this test, so the workers make no store call of their own)
     let (app, table) = TestApp::counting().await;
     let (_, student, course) = paid_course(&app).await;
-    let calls = |c: lectern_testkit::counting::Calls| (c.get, c.batch_get, c.query, c.writes());
     table.take();
+    // WHEN each endpoint is called once, THEN it makes exactly these calls
     let payment = buy(&app, &student, &course).await["payment"].clone();
     // Purchase slot and idempotency key; the course; the admission (enrollment, prerequisites);
     // one transaction.
-    assert_eq!(calls(table.take()), (1, 2, 0, 1), "buy");
+    assert_calls(&table, "POST /api/v1/payments/course", [1, 2, 0, 0, 1]);
     let id = payment["id"].as_str().unwrap();
     app.get(&format!("/api/v1/payments/{id}"), Some(&student.access))
         .await
         .assert(200);
-    assert_eq!(calls(table.take()), (1, 0, 0, 0), "payment");
+    assert_calls(&table, "GET /api/v1/payments/{paymentId}", [1, 0, 0, 0, 0]);
     app.get("/api/v1/payments", Some(&student.access))
         .await
         .assert(200);
-    assert_eq!(calls(table.take()), (0, 0, 1, 0), "payments");
+    assert_calls(&table, "GET /api/v1/payments", [0, 0, 1, 0, 0]);
     app.get("/api/v1/wallet", Some(&student.access))
         .await
         .assert(200);
-    assert_eq!(calls(table.take()), (0, 0, 1, 0), "wallet");
+    assert_calls(&table, "GET /api/v1/wallet", [0, 0, 1, 0, 0]);
     let invoice = payment["invoiceId"].as_str().unwrap();
     app.get(
         &format!("/api/v1/invoices/{invoice}"),
@@ -1211,7 +1213,315 @@ async fn store_calls_per_payment_request() {
     )
     .await
     .assert(200);
-    assert_eq!(calls(table.take()), (1, 0, 0, 0), "invoice");
+    assert_calls(&table, "GET /api/v1/invoices/{invoiceId}", [1, 0, 0, 0, 0]);
+
+    // WHEN the student lists their invoices, THEN one query of their wallet on GSI1
+    let mine = app
+        .get("/api/v1/invoices", Some(&student.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(mine["data"][0]["id"], invoice);
+    assert_calls(&table, "GET /api/v1/invoices", [0, 0, 1, 0, 0]);
+
+    // GIVEN an admin and another student's invoice of four days ago, never paid
+    let admin = app.admin().await;
+    let late = app.user("l@x.org", "late", "student").await;
+    let old = overdue_payment(&app, &late, &course).await;
+    table.take();
+    // WHEN the admin lists the tenant's invoices, THEN one query of the tenant's invoices partition
+    let all = app
+        .get("/api/v1/invoices", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    assert_calls(&table, "GET /api/v1/invoices", [0, 0, 1, 0, 0]);
+    // WHEN the admin lists the overdue invoices, THEN the open-invoice entries due before now (one
+    // query), then those invoices (one batch get)
+    let overdue = app
+        .get("/api/v1/invoices/overdue", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(overdue[0]["paymentId"], old.id.to_string());
+    assert_calls(&table, "GET /api/v1/invoices/overdue", [0, 1, 1, 0, 0]);
+}
+
+/// The payment queues of [`counting_with_held_queues`]: while held, their workers receive nothing.
+#[derive(Clone, Default)]
+struct Hold(Arc<std::sync::atomic::AtomicBool>);
+
+impl Hold {
+    /// Holds the queues' deliveries and waits for the workers' store calls to stop, then resets the
+    /// counter: what the next request queues waits, and its count is its own.
+    async fn hold(&self, table: &Counter) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        quiet(table).await;
+    }
+
+    fn release(&self) {
+        self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn held(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A payment queue that receives nothing while its [`Hold`] is held (sending, dead letters and
+/// redriving go through).
+struct HeldQueue {
+    inner: Arc<dyn Queue>,
+    hold: Hold,
+}
+
+#[async_trait::async_trait]
+impl Queue for HeldQueue {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn send(&self, message: OutgoingMessage) -> lectern_queue::QueueResult<()> {
+        self.inner.send(message).await
+    }
+    async fn receive(
+        &self,
+        max: usize,
+        visibility: Duration,
+    ) -> lectern_queue::QueueResult<Vec<lectern_queue::Received>> {
+        if self.hold.held() {
+            return Ok(Vec::new());
+        }
+        self.inner.receive(max, visibility).await
+    }
+    async fn delete(&self, receipt: &str) -> lectern_queue::QueueResult<()> {
+        self.inner.delete(receipt).await
+    }
+    async fn dead_letters(
+        &self,
+        max: usize,
+    ) -> lectern_queue::QueueResult<Vec<lectern_queue::DeadLetter>> {
+        self.inner.dead_letters(max).await
+    }
+    async fn redrive(&self) -> lectern_queue::QueueResult<usize> {
+        self.inner.redrive().await
+    }
+}
+
+/// An app whose store counts calls and whose payment queues (events and confirmations) can be held,
+/// so a request that queues work is counted without the workers' calls.
+async fn counting_with_held_queues() -> (TestApp, Arc<Counter>, Hold) {
+    let dir = tempfile::tempdir().unwrap();
+    let table = Arc::new(lectern_testkit::counting::CountingTable::new(
+        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+    ));
+    let hold = Hold::default();
+    let held = hold.clone();
+    let app = TestApp::spawn_customised(dir, table.clone(), None, move |p| {
+        let held_queue = |inner: &Arc<dyn Queue>| -> Arc<dyn Queue> {
+            Arc::new(HeldQueue {
+                inner: inner.clone(),
+                hold: held.clone(),
+            })
+        };
+        p.confirmations = held_queue(&p.confirmations);
+        p.ingest = Arc::new(payments_function::Ingest {
+            webhook_secret: p.ingest.webhook_secret.clone(),
+            events: held_queue(&p.ingest.events),
+        });
+    })
+    .await;
+    (app, table, hold)
+}
+
+/// Waits until the store has seen no call for half a second (the workers are done), the counter reset.
+async fn quiet(table: &Counter) {
+    table.take();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if table.take().total() == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the store never went quiet");
+    }
+}
+
+#[tokio::test]
+async fn store_calls_per_request_on_paid_payments() {
+    // GIVEN a counting app with holdable queues, a paid course, its teacher, a student whose
+    // payment succeeded at the provider but whose event was lost, and an admin
+    let (app, table, hold) = counting_with_held_queues().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let admin = app.admin().await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    let confirm = format!("/api/v1/payments/{id}/confirm");
+
+    // WHEN the student confirms (the queues held, so the settlement it queues waits)
+    hold.hold(&table).await;
+    let confirmed = app
+        .post(&confirm, Some(&student.access), json!({}))
+        .await
+        .assert(200)
+        .body;
+    // THEN the success is recorded: the payment (visible to the caller?), the confirmation event
+    // (seen?), then one transaction (the payment's new facts and the event), which answers the
+    // payment as written. The settlement goes to the confirmation queue.
+    assert_eq!(confirmed["status"], "completed");
+    assert_calls(
+        &table,
+        "POST /api/v1/payments/{paymentId}/confirm",
+        [2, 0, 0, 0, 1],
+    );
+
+    // GIVEN the settlement done (enrolled), and another student's payment settled and disputed
+    hold.release();
+    eventually("the enrollment", || async {
+        is_enrolled(&app, &student, &course).await.then_some(())
+    })
+    .await;
+    let other = app.user("o@x.org", "other", "student").await;
+    let second = buy(&app, &other, &course).await["payment"].clone();
+    let second_id = second["id"].as_str().unwrap();
+    let intent = second["providerPaymentId"].as_str().unwrap();
+    let succeeded = succeeded_event(&app, intent);
+    send_event(&app, &succeeded).await.assert(200);
+    wait_for_status(&app, &other, second_id, "completed").await;
+    let dispute = events::dispute_event(
+        "charge.dispute.created",
+        "dp_budget",
+        succeeded["data"]["object"]["latest_charge"]
+            .as_str()
+            .unwrap(),
+        intent,
+        4900,
+        "eur",
+        "fraudulent",
+        "needs_response",
+        &events::new_event_id(),
+        now(),
+    );
+    send_event(&app, &dispute).await.assert(200);
+    wait_for_status(&app, &other, second_id, "disputed").await;
+    quiet(&table).await;
+
+    // WHEN confirmed again, THEN only the payment is read: it succeeded already
+    let again = app
+        .post(&confirm, Some(&student.access), json!({}))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(again["status"], "completed");
+    assert_calls(
+        &table,
+        "POST /api/v1/payments/{paymentId}/confirm",
+        [1, 0, 0, 0, 0],
+    );
+
+    // WHEN the admin lists the disputes, THEN the tenant's dispute entries (one query), then their
+    // payments (one batch get)
+    let disputes = app
+        .get("/api/v1/disputes", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(disputes["data"][0]["dispute"]["id"], "dp_budget");
+    assert_calls(&table, "GET /api/v1/disputes", [0, 1, 1, 0, 0]);
+
+    // WHEN the admin asks for the analytics, THEN the tenant's revenue days and its revenue by
+    // course (two queries)
+    let analytics = app
+        .get("/api/v1/payments/analytics", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(analytics["totals"][0]["revenue"], 9800);
+    assert_calls(&table, "GET /api/v1/payments/analytics", [0, 0, 2, 0, 0]);
+    // WHEN the teacher asks, THEN their courses (one query of the catalog), the revenue days of each
+    // (one query per course) and the revenue by course (one query)
+    let theirs = app
+        .get("/api/v1/payments/analytics", Some(&teacher.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(theirs["byCourse"][0]["courseId"], course);
+    assert_calls(&table, "GET /api/v1/payments/analytics", [0, 0, 3, 0, 0]);
+
+    // WHEN the teacher refunds the first payment (the queues held, so the provider's refund event
+    // waits)
+    hold.hold(&table).await;
+    let refunded = app
+        .post(
+            &format!("/api/v1/payments/{id}/refund"),
+            Some(&teacher.access),
+            json!({"reason": "changed their mind"}),
+        )
+        .await
+        .assert(202)
+        .body;
+    // THEN the payment and its course (is the caller its instructor?) are read and nothing is
+    // written: the provider refunds, and the payment changes when its `charge.refunded` event comes
+    // through the events queue
+    assert_eq!(refunded["amount"], 4900);
+    assert_calls(
+        &table,
+        "POST /api/v1/payments/{paymentId}/refund",
+        [2, 0, 0, 0, 0],
+    );
+    hold.release();
+    wait_for_status(&app, &student, id, "refunded").await;
+}
+
+#[tokio::test]
+async fn store_calls_of_the_dead_letter_endpoints() {
+    // GIVEN a counting app with holdable queues and a poison event dead-lettered after its third
+    // receive
+    let (app, table, hold) = counting_with_held_queues().await;
+    let admin = app.admin().await;
+    let poison = json!({"id": "evt_poison_budget", "object": "event"});
+    send_event(&app, &poison).await.assert(200);
+    eventually("the dead letter", || async {
+        let dead = app
+            .get("/api/v1/admin/dead-letters", Some(&admin.access))
+            .await
+            .assert(200)
+            .body;
+        (dead.as_array().unwrap().len() == 1).then_some(())
+    })
+    .await;
+    quiet(&table).await;
+
+    // WHEN the admin lists the dead letters, THEN the store is not called: both queues' dead-letter
+    // queues are peeked (the admin's role comes from the token)
+    let dead = app
+        .get("/api/v1/admin/dead-letters", Some(&admin.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(dead[0]["queue"], "payment-events");
+    assert_calls(&table, "GET /api/v1/admin/dead-letters", [0, 0, 0, 0, 0]);
+
+    // WHEN the admin redrives them (the queues held, so the poison is not tried again meanwhile),
+    // THEN the store is not called either: each dead-letter queue is moved back to its queue
+    hold.hold(&table).await;
+    let redriven = app
+        .post(
+            "/api/v1/admin/dead-letters/redrive",
+            Some(&admin.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(redriven["redriven"], 1);
+    assert_calls(
+        &table,
+        "POST /api/v1/admin/dead-letters/redrive",
+        [0, 0, 0, 0, 0],
+    );
+    hold.release();
 }
 
 #[tokio::test]
@@ -1269,26 +1579,9 @@ async fn an_event_whose_amount_differs_from_the_payment_is_refused() {
 
 #[tokio::test]
 async fn invoices_unpaid_past_their_due_date_are_overdue() {
-    use lectern_domain::payment::Payment;
     let app = TestApp::spawn().await;
     let (_, student, course) = paid_course(&app).await;
-    // A payment created four days ago and never paid (its invoice was due after three).
-    let tenant = lectern_domain::TenantId::parse("default").unwrap();
-    let old = Payment::pending(
-        tenant,
-        lectern_domain::UserId::parse(&student.id).unwrap(),
-        lectern_domain::CourseId::parse(&course).unwrap(),
-        "Rust, Seriously".into(),
-        4900,
-        lectern_domain::course::Currency::parse("eur").unwrap(),
-        "local".into(),
-        "pi_old".into(),
-        time::OffsetDateTime::now_utc() - time::Duration::days(4),
-    );
-    lectern_store::payments::PaymentRepo::new(app.state.table.clone())
-        .create(&old, None)
-        .await
-        .unwrap();
+    let old = overdue_payment(&app, &student, &course).await;
     // A fresh one is not overdue.
     let other = app.user("o@x.org", "other", "student").await;
     buy(&app, &other, &course).await;
@@ -1302,4 +1595,29 @@ async fn invoices_unpaid_past_their_due_date_are_overdue() {
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0]["paymentId"], old.id.to_string());
     assert_eq!(overdue[0]["status"], "open");
+}
+
+/// A payment of `student` for `course` created four days ago and never paid (its invoice was due
+/// after three), written straight to the store.
+async fn overdue_payment(
+    app: &TestApp,
+    student: &Session,
+    course: &str,
+) -> lectern_domain::payment::Payment {
+    let old = lectern_domain::payment::Payment::pending(
+        lectern_domain::TenantId::parse("default").unwrap(),
+        lectern_domain::UserId::parse(&student.id).unwrap(),
+        lectern_domain::CourseId::parse(course).unwrap(),
+        "Rust, Seriously".into(),
+        4900,
+        lectern_domain::course::Currency::parse("eur").unwrap(),
+        "local".into(),
+        "pi_old".into(),
+        time::OffsetDateTime::now_utc() - time::Duration::days(4),
+    );
+    lectern_store::payments::PaymentRepo::new(app.state.table.clone())
+        .create(&old, None)
+        .await
+        .unwrap();
+    old
 }
