@@ -453,17 +453,9 @@ async fn every_operation_has_a_store_call_budget() {
     // GIVEN the operations of the OpenAPI description the server gives
     let app = TestApp::spawn().await;
     let spec = app.get("/api/v1/openapi.json", None).await.assert(200).body;
-    let operations: Vec<String> = spec["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .filter(|m| ["get", "put", "post", "delete", "patch"].contains(&m.as_str()))
-                .map(move |m| format!("{} {path}", m.to_uppercase()))
-        })
+    let operations: Vec<String> = lectern_testkit::openapi::operations(&spec)
+        .into_iter()
+        .map(|(method, path)| format!("{method} {path}"))
         .collect();
     assert!(operations.len() > 80, "{}", operations.len());
     // THEN each is named by an `assert_calls` of some test (compared without white space, which

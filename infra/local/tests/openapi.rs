@@ -50,22 +50,7 @@ fn every_route_is_described() {
 
 /// The (method, path) pairs of an OpenAPI document.
 fn described(api: &utoipa::openapi::OpenApi) -> std::collections::BTreeSet<(String, String)> {
-    let doc = serde_json::to_value(api).unwrap();
-    doc["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .filter(|k| {
-                    ["get", "put", "post", "delete", "patch", "head", "options"]
-                        .contains(&k.as_str())
-                })
-                .map(move |method| (method.to_uppercase(), path.clone()))
-        })
-        .collect()
+    lectern_testkit::openapi::operations(&serde_json::to_value(api).unwrap())
 }
 
 /// A route group: its name, its route table, its description.

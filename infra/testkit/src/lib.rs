@@ -11,6 +11,7 @@
 pub mod counting;
 pub mod lambda;
 pub mod moto;
+pub mod openapi;
 
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;
