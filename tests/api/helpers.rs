@@ -102,12 +102,17 @@ impl TestApp {
     /// The app on a fresh SQLite store, with an embedded S3 endpoint on its temporary folder.
     pub async fn spawn_with_files() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_with_s3(dir, Arc::new(table)).await
+    }
+
+    /// The app over `table` with an embedded S3 endpoint on its data folder.
+    async fn spawn_with_s3(dir: tempfile::TempDir, table: Arc<dyn Table>) -> TestApp {
         let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
             .await
             .unwrap();
         let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
-        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
-        let mut app = Self::spawn_with(dir, Arc::new(table), Some(Arc::new(store))).await;
+        let mut app = Self::spawn_with(dir, table, Some(Arc::new(store))).await;
         app.s3 = Some(s3);
         app
     }
@@ -332,27 +337,15 @@ impl TestApp {
 
     /// An app on a fresh SQLite store wrapped in a call counter, and the counter.
     pub async fn counting() -> (TestApp, Arc<Counter>) {
-        let dir = tempfile::tempdir().unwrap();
-        let table = Arc::new(lectern_testkit::counting::CountingTable::new(
-            SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-        ));
+        let (dir, table) = counting_store();
         (TestApp::spawn_on(dir, table.clone()).await, table)
     }
 
     /// As [`TestApp::counting`], with an embedded S3 endpoint on its temporary folder (as
     /// [`TestApp::spawn_with_files`]).
     pub async fn counting_with_files() -> (TestApp, Arc<Counter>) {
-        let dir = tempfile::tempdir().unwrap();
-        let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
-            .await
-            .unwrap();
-        let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
-        let table = Arc::new(lectern_testkit::counting::CountingTable::new(
-            SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-        ));
-        let mut app = TestApp::spawn_with(dir, table.clone(), Some(Arc::new(store))).await;
-        app.s3 = Some(s3);
-        (app, table)
+        let (dir, table) = counting_store();
+        (TestApp::spawn_with_s3(dir, table.clone()).await, table)
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
@@ -446,6 +439,13 @@ impl TestApp {
 
 /// The counting store of [`TestApp::counting`].
 pub type Counter = lectern_testkit::counting::CountingTable<SqliteTable>;
+
+/// A fresh SQLite store in a temporary folder, wrapped in a call counter.
+pub fn counting_store() -> (tempfile::TempDir, Arc<Counter>) {
+    let dir = tempfile::tempdir().unwrap();
+    let table = SqliteTable::open(&dir.path().join("t.db")).unwrap();
+    (dir, Arc::new(Counter::new(table)))
+}
 
 /// Asserts the store calls one request to `endpoint` made since the counter was last read, as
 /// `[gets, batch gets, queries, single-item writes (put, update, delete), transactions]`.

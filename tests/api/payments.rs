@@ -11,7 +11,7 @@ use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls};
+use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls, counting_store};
 
 /// A published course at 49.00 EUR, its teacher and a student.
 async fn paid_course(app: &TestApp) -> (Session, Session, String) {
@@ -941,10 +941,7 @@ fn with_events_queue(payments: &mut payments_function::Payments, queue: Arc<Test
 #[tokio::test]
 async fn the_webhook_endpoint_only_verifies_and_enqueues() {
     let queue = TestQueue::new(false);
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(lectern_testkit::counting::CountingTable::new(
-        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
+    let (dir, table) = counting_store();
     let sent = queue.clone();
     let app = TestApp::spawn_customised(dir, table.clone(), None, move |p| {
         with_events_queue(p, sent)
@@ -1311,10 +1308,7 @@ impl Queue for HeldQueue {
 /// An app whose store counts calls and whose payment queues (events and confirmations) can be held,
 /// so a request that queues work is counted without the workers' calls.
 async fn counting_with_held_queues() -> (TestApp, Arc<Counter>, Hold) {
-    let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(lectern_testkit::counting::CountingTable::new(
-        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-    ));
+    let (dir, table) = counting_store();
     let hold = Hold::default();
     let held = hold.clone();
     let app = TestApp::spawn_customised(dir, table.clone(), None, move |p| {
