@@ -14,7 +14,8 @@ async fn main() -> Result<(), lambda_http::Error> {
 /// Every argon2id hash allocates 19 MiB. glibc's adaptive mmap threshold rises to that size after
 /// the first one is freed, and later blocks then stay in its heaps: peak RSS reached 316 MiB over
 /// 500 hashes (the template gives the function 256 MB). A fixed threshold returns each block to the
-/// OS when its hash is done: 29 MiB (docs/performance.md).
+/// OS when its hash is done: 29 MiB (docs/performance.md). musl's allocator, in the static build
+/// the template deploys, maps a block that large on its own and unmaps it when freed.
 fn return_hash_memory_to_the_os() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only sets an allocator parameter, before any hash is computed.

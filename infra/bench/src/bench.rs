@@ -71,6 +71,10 @@ pub struct BenchOptions {
     pub cold_starts: usize,
     pub build: Build,
     pub profile: Profile,
+    /// The target triple the functions are built for (`--target`); `None` builds them for this
+    /// machine's default target, as the floor always is. The CLI's default is
+    /// `<arch>-unknown-linux-musl`: the static build the template deploys (for aarch64).
+    pub target: Option<String>,
     /// Extra variables for the function processes (`--env KEY=VALUE`), for experiments.
     pub extra_env: Vec<(String, String)>,
     /// The checkout (where `events/` is).
@@ -151,6 +155,8 @@ pub struct Machine {
 pub struct BenchReport {
     pub machine: Machine,
     pub profile: Profile,
+    /// What the functions were built for: a target triple, or this machine's default target.
+    pub target: String,
     pub package_build: String,
     pub invocations: usize,
     pub cold_starts: usize,
@@ -207,28 +213,45 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     ensure!(options.cold_starts >= 1, "--cold-starts must be at least 1");
     let load_before = load_average();
     let bin_dir = options.target_dir.join(options.profile.dir());
-    let mut binaries: Vec<(&str, &str)> = std::iter::once((FLOOR_PACKAGE, FLOOR_PACKAGE))
-        .chain(options.functions.iter().map(|f| (f.package, f.binary)))
-        .collect();
+    let function_dir = match &options.target {
+        Some(triple) => options.target_dir.join(triple).join(options.profile.dir()),
+        None => bin_dir.clone(),
+    };
+    let mut binaries: Vec<(&str, &str, Option<&str>)> =
+        std::iter::once((FLOOR_PACKAGE, FLOOR_PACKAGE, None))
+            .chain(
+                options
+                    .functions
+                    .iter()
+                    .map(|f| (f.package, f.binary, options.target.as_deref())),
+            )
+            .collect();
     binaries.dedup();
+    if let (Some(triple), false) = (&options.target, options.build == Build::Never) {
+        ensure_target(triple).await?;
+    }
     let mut built: Vec<&str> = Vec::new();
-    for (package, binary) in binaries {
-        let path = bin_dir.join(binary);
+    for (package, binary, triple) in binaries {
+        let path = match triple {
+            Some(_) => function_dir.join(binary),
+            None => bin_dir.join(binary),
+        };
         let wanted =
             options.build == Build::Always || (options.build == Build::Missing && !path.is_file());
         if wanted && !built.contains(&package) {
-            cargo_build(&options.root, package, options.profile).await?;
+            cargo_build(&options.root, package, options.profile, triple).await?;
             built.push(package);
         }
         ensure!(
             path.is_file(),
-            "{} is missing: build it (cargo build {}-p {package}) or drop --no-build",
+            "{} is missing: build it (cargo build {}{}-p {package}) or drop --no-build",
             path.display(),
             if options.profile == Profile::Release {
                 "--release "
             } else {
                 ""
-            }
+            },
+            triple.map(|t| format!("--target {t} ")).unwrap_or_default()
         );
     }
 
@@ -269,7 +292,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
                 Kind::Worker => "worker",
             },
             package: function.package.into(),
-            binary: bin_dir.join(function.binary),
+            binary: function_dir.join(function.binary),
             env: with_extra(function_environment(function, data.path(), &keys)),
             aws_env: Some(with_extra(aws_environment(function, data.path(), &keys))),
             events: events_of(&options.root, function.events)?,
@@ -335,8 +358,9 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     let report = BenchReport {
         machine: machine(load_before),
         profile: options.profile,
+        target: target_label(options.target.as_deref()),
         package_build: match options.profile {
-            Profile::Release => build_label(),
+            Profile::Release => build_label(options.target.as_deref()),
             Profile::Debug => "not measured (debug build: a smoke run)".into(),
         },
         invocations: options.invocations,
@@ -629,14 +653,26 @@ fn result_of(target: &Target, package_size: Option<PackageSize>) -> TargetResult
     }
 }
 
-async fn cargo_build(root: &Path, package: &str, profile: Profile) -> anyhow::Result<()> {
+async fn cargo_build(
+    root: &Path,
+    package: &str,
+    profile: Profile,
+    triple: Option<&str>,
+) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = tokio::process::Command::new(&cargo);
     command.current_dir(root).args(["build", "-p", package]);
     if profile == Profile::Release {
         command.arg("--release");
     }
-    eprintln!("building {package} ({})", profile.dir());
+    if let Some(triple) = triple {
+        command.args(["--target", triple]);
+    }
+    eprintln!(
+        "building {package} ({}{})",
+        profile.dir(),
+        triple.map(|t| format!(", {t}")).unwrap_or_default()
+    );
     let status = command
         .status()
         .await
@@ -645,6 +681,55 @@ async fn cargo_build(root: &Path, package: &str, profile: Profile) -> anyhow::Re
         bail!("cargo build -p {package} failed ({status})");
     }
     Ok(())
+}
+
+/// Makes sure `triple` can be built for: its standard library is installed (`rustup target add`
+/// when it is not) and, for a musl target, there is a C compiler for the bundled C libraries (SQLite,
+/// aws-lc): `musl-gcc` on the PATH, which the `cc` crate finds by itself, or `CC_<triple>`.
+async fn ensure_target(triple: &str) -> anyhow::Result<()> {
+    let installed = tokio::process::Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .await
+        .context("running rustup to list the installed targets (or pass --target host)")?;
+    if !String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == triple)
+    {
+        eprintln!("installing the {triple} standard library (rustup target add {triple})");
+        let status = tokio::process::Command::new("rustup")
+            .args(["target", "add", triple])
+            .status()
+            .await
+            .context("running rustup target add")?;
+        ensure!(
+            status.success(),
+            "rustup target add {triple} failed ({status})"
+        );
+    }
+    let cc_variable = format!("CC_{}", triple.replace('-', "_"));
+    if triple.ends_with("-musl") && std::env::var_os(&cc_variable).is_none() && !on_path("musl-gcc")
+    {
+        bail!(
+            "building for {triple} needs a musl C compiler for SQLite and aws-lc: install musl-gcc \
+             (Debian and Ubuntu: apt-get install musl-tools), set {cc_variable}, or pass --target host"
+        );
+    }
+    Ok(())
+}
+
+/// Whether an executable of that name is in a folder of `PATH`.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+}
+
+/// What the functions are built for, as the report says it.
+fn target_label(triple: Option<&str>) -> String {
+    match triple {
+        Some(triple) => triple.to_owned(),
+        None => format!("this machine's default ({} gnu)", std::env::consts::ARCH),
+    }
 }
 
 /// The file name of a target's binary.
@@ -698,11 +783,12 @@ pub fn render_table(report: &BenchReport) -> String {
     let m = &report.machine;
     let _ = writeln!(
         out,
-        "Lectern bench: {} build, {} cold starts, {} warm invocations per binary",
+        "Lectern bench: {} build of the functions for {} (the floor: this machine's default), {} cold starts, {} warm invocations per binary",
         match report.profile {
             Profile::Release => "release",
             Profile::Debug => "debug",
         },
+        report.target,
         report.cold_starts,
         report.invocations
     );

@@ -11,7 +11,7 @@ use lectern_bench::load::{self, LoadOptions};
 use lectern_bench::targets::{FUNCTIONS, Function};
 
 const USAGE: &str = "usage:
-  lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 40] [--no-build] [--debug] [--env KEY=VALUE]...
+  lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 40] [--no-build] [--debug] [--target TRIPLE|host] [--env KEY=VALUE]...
   lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]";
 
 #[tokio::main]
@@ -82,6 +82,7 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
             "--no-build",
             "--debug",
             "--env",
+            "--target",
         ],
     )?;
     let mut extra_env = Vec::new();
@@ -124,6 +125,12 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
             Profile::Debug
         } else {
             Profile::Release
+        },
+        // The template deploys static musl builds; this machine's architecture stands in for arm64.
+        target: match value(flags, "--target")? {
+            Some("host") => None,
+            Some(triple) => Some(triple.to_owned()),
+            None => Some(format!("{}-unknown-linux-musl", std::env::consts::ARCH)),
         },
         extra_env,
         root: lectern_bench::workspace_root(),

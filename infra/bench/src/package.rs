@@ -40,12 +40,18 @@ pub fn zip_bootstrap(binary: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(writer.finish()?.into_inner())
 }
 
-/// What the sizes are of: the Lambda target when cargo-lambda built them, else this machine's.
-pub fn build_label() -> String {
-    format!(
-        "native {} release build (cargo-lambda is not installed; Lambda's arm64 build is not measured)",
-        std::env::consts::ARCH
-    )
+/// What the sizes are of: this machine's architecture, for `triple` (the template deploys the
+/// aarch64 musl build, which needs cargo-lambda and zig to make here, and is not measured).
+pub fn build_label(triple: Option<&str>) -> String {
+    match triple {
+        Some(triple) => format!(
+            "{triple} release build (the template deploys aarch64-unknown-linux-musl, not measured here)"
+        ),
+        None => format!(
+            "native {} gnu release build (the template deploys aarch64-unknown-linux-musl, not measured here)",
+            std::env::consts::ARCH
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -606,6 +606,66 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     }
 
+    /// The template's functions (logical id, `BuildMethod`), read from its text: a resource line at
+    /// two spaces of indent, its `Type` and `Metadata` below it.
+    fn template_functions() -> Vec<(String, String)> {
+        let template = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+        let lines: Vec<&str> = template.lines().collect();
+        let mut functions = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(id) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) else {
+                continue;
+            };
+            if id.starts_with(' ')
+                || lines.get(i + 1).map(|l| l.trim()) != Some("Type: AWS::Serverless::Function")
+            {
+                continue;
+            }
+            let method = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("    ") || l.is_empty())
+                .find_map(|l| l.trim().strip_prefix("BuildMethod:"))
+                .map(|m| m.split('#').next().unwrap_or_default().trim().to_owned())
+                .unwrap_or_default();
+            functions.push((id.to_owned(), method));
+        }
+        functions
+    }
+
+    #[test]
+    fn every_function_of_the_template_is_built_by_a_make_target_for_its_binary() {
+        // GIVEN the template's functions and the Makefile's build-<LogicalId> targets
+        let makefile = std::fs::read_to_string(root().join("Makefile")).unwrap();
+        let functions = template_functions();
+        assert_eq!(functions.len(), FUNCTIONS.len(), "{functions:?}");
+        let mut built = Vec::new();
+        for (id, method) in &functions {
+            // THEN each is built by make (the static musl build), by a target that builds one binary
+            assert_eq!(method, "makefile", "{id}");
+            let target = format!("build-{id}:");
+            let recipe = makefile
+                .lines()
+                .skip_while(|l| *l != target)
+                .nth(1)
+                .unwrap_or_else(|| panic!("the Makefile has no {target}"));
+            let (package, binary) = recipe
+                .trim()
+                .strip_prefix("$(call lambda,")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|r| r.split_once(','))
+                .unwrap_or_else(|| panic!("{target} does not build a binary: {recipe}"));
+            built.push((package.to_owned(), binary.to_owned()));
+        }
+        // AND those binaries, of those packages, are the functions the bench measures
+        built.sort();
+        let mut expected: Vec<(String, String)> = FUNCTIONS
+            .iter()
+            .map(|f| (f.package.to_owned(), f.binary.to_owned()))
+            .collect();
+        expected.sort();
+        assert_eq!(built, expected);
+    }
+
     #[test]
     fn every_functions_events_are_found_with_their_methods() {
         for function in FUNCTIONS {

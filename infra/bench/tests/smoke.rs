@@ -15,6 +15,7 @@ fn debug_run(names: &[&str], invocations: usize, out: &std::path::Path) -> Bench
         cold_starts: 1,
         build: Build::Missing,
         profile: Profile::Debug,
+        target: None,
         extra_env: Vec::new(),
         root: lectern_bench::workspace_root(),
         target_dir: lectern_bench::target_dir(),
