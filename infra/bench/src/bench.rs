@@ -355,14 +355,15 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         };
     }
     let floor = results.remove(0);
+    let target = target_label(options.target.as_deref());
     let report = BenchReport {
         machine: machine(load_before),
         profile: options.profile,
-        target: target_label(options.target.as_deref()),
         package_build: match options.profile {
-            Profile::Release => build_label(options.target.as_deref()),
+            Profile::Release => build_label(&target),
             Profile::Debug => "not measured (debug build: a smoke run)".into(),
         },
+        target,
         invocations: options.invocations,
         cold_starts: options.cold_starts,
         floor,

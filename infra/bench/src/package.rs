@@ -40,18 +40,12 @@ pub fn zip_bootstrap(binary: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(writer.finish()?.into_inner())
 }
 
-/// What the sizes are of: this machine's architecture, for `triple` (the template deploys the
-/// aarch64 musl build, which needs cargo-lambda and zig to make here, and is not measured).
-pub fn build_label(triple: Option<&str>) -> String {
-    match triple {
-        Some(triple) => format!(
-            "{triple} release build (the template deploys aarch64-unknown-linux-musl, not measured here)"
-        ),
-        None => format!(
-            "native {} gnu release build (the template deploys aarch64-unknown-linux-musl, not measured here)",
-            std::env::consts::ARCH
-        ),
-    }
+/// What the sizes are of: the functions built for `target` (a triple, or this machine's default),
+/// on this machine's architecture; the template deploys the aarch64 musl build, not measured here.
+pub fn build_label(target: &str) -> String {
+    format!(
+        "{target} release build (the template deploys aarch64-unknown-linux-musl, not measured here)"
+    )
 }
 
 #[cfg(test)]
