@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -101,6 +102,10 @@ CREATE TABLE IF NOT EXISTS queue_dedup (
 ) WITHOUT ROWID;
 ";
 
+/// The visible messages a receive hands out, oldest first.
+const RECEIVE_SQL: &str = "SELECT seq, id, body, receive_count FROM queue_messages \
+     WHERE queue = ?1 AND dead_at IS NULL AND visible_at <= ?2 ORDER BY seq LIMIT ?3";
+
 /// How long a write waits for another connection's (or process's) write to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -136,6 +141,10 @@ impl SqliteQueue {
             tracing::warn!(%mode, path = %path.display(), "SQLite queue is not in WAL mode");
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Plans that do not depend on bound values, as the store's: otherwise the statement cache,
+        // clearing the bindings of each statement it takes back, marks a plan that looked at one
+        // (`LIMIT ?3`) stale, and every receive parses and plans its statements again.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteQueue {
             conn: Arc::new(Mutex::new(conn)),
@@ -296,11 +305,7 @@ impl Queue for SqliteQueue {
                 tracing::warn!(dead, "messages moved to the dead-letter queue");
             }
             let rows = tx
-                .prepare_cached(
-                    "SELECT seq, id, body, receive_count FROM queue_messages \
-                     WHERE queue = ?1 AND dead_at IS NULL AND visible_at <= ?2 \
-                     ORDER BY seq LIMIT ?3",
-                )?
+                .prepare_cached(RECEIVE_SQL)?
                 .query_map(
                     params![self.name, now, i64::try_from(max).unwrap_or(i64::MAX)],
                     |r| {
@@ -427,5 +432,28 @@ mod tests {
         let got = settle.receive(10, Duration::ZERO).await.unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].message.body, "to settle");
+    }
+
+    #[tokio::test]
+    async fn a_receive_reuses_its_compiled_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue =
+            SqliteQueue::open(&dir.path().join("q.db"), "events", QueuePolicy::new(3)).unwrap();
+        for n in 1..=3 {
+            queue
+                .send(OutgoingMessage::new(format!("m{n}")))
+                .await
+                .unwrap();
+            let got = queue.receive(10, Duration::from_secs(30)).await.unwrap();
+            assert_eq!(got.len(), 1);
+        }
+        // Each receive binds a new time; a plan that had looked at a bound value would be compiled
+        // again on every poll.
+        let conn = queue.conn.lock().unwrap();
+        let statement = conn.prepare_cached(RECEIVE_SQL).unwrap();
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0
+        );
     }
 }

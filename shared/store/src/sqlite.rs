@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::checks;
@@ -77,6 +78,7 @@ impl SqliteTable {
             tracing::warn!(%mode, path = %path.display(), "SQLite store is not in WAL mode");
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        plan_without_bound_values(&conn)?;
         // Two processes creating the schema at once: the second waits on the busy timeout.
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteTable {
@@ -111,6 +113,17 @@ impl SqliteTable {
             Ok(out)
         })
     }
+}
+
+/// Makes statement plans independent of the values bound to them (SQLite's query planner
+/// stability guarantee). Otherwise a plan that looked at a bound value (`pk = ?1` weighed as a
+/// filter: is it 0 or 1?) is marked stale whenever that value is cleared, which the statement cache
+/// does to every statement it takes back: each query was parsed and planned again on every run
+/// (docs/performance.md). Lectern's plans do not depend on values: no LIKE, no statistics tables.
+/// The local queues set the same on the connections they open.
+fn plan_without_bound_values(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 fn encode(item: &Item) -> StoreResult<String> {
@@ -403,5 +416,41 @@ mod tests {
             let again = SqliteTable::open(&path).unwrap();
             assert_eq!(again.get(&Key::new("p", "s")).await.unwrap(), Some(item));
         });
+    }
+
+    #[tokio::test]
+    async fn a_query_run_again_reuses_its_compiled_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("t.db")).unwrap();
+        for sk in ["a1", "a2", "b1"] {
+            let item = Item::from([
+                ("PK".to_string(), crate::AttrValue::s("p")),
+                ("SK".to_string(), crate::AttrValue::s(sk)),
+                ("GSI1PK".to_string(), crate::AttrValue::s("g")),
+                ("GSI1SK".to_string(), crate::AttrValue::s(sk)),
+            ]);
+            table.put(item, None).await.unwrap();
+        }
+        let prefix = || SortKeyCondition::BeginsWith("a".into());
+        for query in [
+            Query::partition("p").sort_key(prefix()).limit(10),
+            Query::index(Index::Gsi1, "g").sort_key(prefix()).limit(10),
+        ] {
+            for _ in 0..3 {
+                assert_eq!(table.query(&query).await.unwrap().items.len(), 2);
+            }
+            // The statement cache clears a statement's bindings when it takes it back. Had the
+            // planner looked at a bound value, that would mark the plan stale, and every run would
+            // parse and plan the statement again.
+            let (sql, _) = query_sql(&query, None);
+            let conn = table.connection();
+            let conn = conn.lock().unwrap();
+            let statement = conn.prepare_cached(&sql).unwrap();
+            assert_eq!(
+                statement.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "{sql}"
+            );
+        }
     }
 }
