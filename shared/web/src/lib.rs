@@ -11,7 +11,10 @@
 //! - [`telemetry`]: JSON logs through `tracing`.
 //! - [`views`]: API shapes several route groups return (`UserView`, the `{message, data}` envelope).
 //! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
+//! - `allocator`: in the static musl builds the template deploys, the allocator of every function.
 
+#[cfg(target_env = "musl")]
+mod allocator;
 pub mod auth;
 pub mod error;
 pub mod extract;
