@@ -15,8 +15,9 @@ async fn main() -> Result<(), lambda_http::Error> {
 /// the first one is freed, and later blocks then stay in its heaps: peak RSS reached 316 MiB over
 /// 500 hashes (the template gives the function 256 MB). A fixed threshold returns each block to the
 /// OS when its hash is done: 29 MiB (docs/performance.md). The static musl build the template
-/// deploys allocates with dlmalloc (lectern_web's allocator), which keeps one block and reuses it
-/// for the next hash: peak RSS 26.8 MiB, and no 19 MiB of page faults per sign-in.
+/// deploys allocates with dlmalloc (lectern_web's allocator), which after the first hashes keeps
+/// one block and reuses it for every hash: peak RSS 26.8 MiB, and no 19 MiB of page faults per
+/// sign-in.
 fn return_hash_memory_to_the_os() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt only sets an allocator parameter, before any hash is computed.
