@@ -5,14 +5,16 @@
 run:
 	cargo run -p lectern-local
 
-# The whole suite: installs its tools (moto, cfn-lint) under target/tools on first use, runs every
-# test of the workspace (the DynamoDB adapter against moto's server on loopback), lints the template.
+# The whole suite: installs its tools (moto, cfn-lint) under target/tools on first use, and musl-gcc
+# when missing (the smoke test of the deployed static build), runs every test of the workspace (the
+# DynamoDB adapter against moto's server on loopback), lints the template.
 test: tools
 	cargo test --workspace
 	target/tools/venv/bin/cfn-lint template.yaml
 
 tools:
 	bash infra/scripts/install-tools.sh
+	bash infra/scripts/install-musl.sh
 
 # Regenerates docs/openapi.json from the code.
 openapi:

@@ -73,7 +73,7 @@ pub struct BenchOptions {
     pub profile: Profile,
     /// The target triple the functions are built for (`--target`); `None` builds them for this
     /// machine's default target, as the floor always is. The CLI's default is
-    /// `<arch>-unknown-linux-musl`: the static build the template deploys (for aarch64).
+    /// [`deployed_target`].
     pub target: Option<String>,
     /// Extra variables for the function processes (`--env KEY=VALUE`), for experiments.
     pub extra_env: Vec<(String, String)>,
@@ -682,6 +682,12 @@ async fn cargo_build(
         bail!("cargo build -p {package} failed ({status})");
     }
     Ok(())
+}
+
+/// This machine's equivalent of what the template deploys: `<arch>-unknown-linux-musl`, a static
+/// build (the template's is for aarch64).
+pub fn deployed_target() -> String {
+    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
 }
 
 /// Makes sure `triple` can be built for: its standard library is installed (`rustup target add`

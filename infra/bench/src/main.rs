@@ -130,7 +130,7 @@ async fn run_bench(flags: &[String]) -> anyhow::Result<()> {
         target: match value(flags, "--target")? {
             Some("host") => None,
             Some(triple) => Some(triple.to_owned()),
-            None => Some(format!("{}-unknown-linux-musl", std::env::consts::ARCH)),
+            None => Some(lectern_bench::bench::deployed_target()),
         },
         extra_env,
         root: lectern_bench::workspace_root(),

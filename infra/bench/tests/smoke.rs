@@ -65,6 +65,54 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
 }
 
 #[tokio::test]
+async fn the_auth_function_built_as_deployed_answers_its_events() {
+    // GIVEN the auth function's DEBUG build as the template deploys it: a static musl binary, whose
+    // Rust allocations go to dlmalloc (lectern-web's allocator.rs); built here when missing, the
+    // target added with rustup (the test command installs musl-gcc for its C libraries)
+    let out = tempfile::tempdir().unwrap();
+    let mut options = debug_run(&["auth"], 10, out.path());
+    options.target = Some(bench::deployed_target());
+    // WHEN the bench runs it: registrations and sign-ins (a 19 MiB argon2 block each) and reads
+    let report = bench::run(&options).await.unwrap();
+    // THEN it started with both settings and answered every event as expected
+    assert_eq!(report.errors(), 0, "{}", bench::render_table(&report));
+    let auth = &report.functions[0];
+    assert_eq!(auth.invocations, 11);
+    assert!(auth.init_median_ms > 0.0 && auth.init_aws_median_ms > 0.0);
+    assert!(
+        auth.events
+            .iter()
+            .any(|e| e.name == "auth-signin" && e.latency.count > 0),
+        "sign-ins were invoked"
+    );
+    assert_eq!(report.target, bench::deployed_target());
+    // AND the binary it ran is static: no program interpreter (dynamic loader) in its headers
+    let binary = options
+        .target_dir
+        .join(bench::deployed_target())
+        .join("debug")
+        .join("auth-function");
+    let elf = std::fs::read(&binary).unwrap();
+    assert!(
+        !has_interpreter(&elf),
+        "{} is dynamically linked",
+        binary.display()
+    );
+}
+
+/// Whether a 64-bit little-endian ELF file has a `PT_INTERP` program header.
+fn has_interpreter(elf: &[u8]) -> bool {
+    assert_eq!(&elf[..4], b"\x7fELF");
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([elf[at], elf[at + 1]]));
+    let phoff = usize::try_from(u64::from_le_bytes(elf[32..40].try_into().unwrap())).unwrap();
+    let (phentsize, phnum) = (u16_at(54), u16_at(56));
+    (0..phnum).any(|i| {
+        let at = phoff + i * phentsize;
+        u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) == 3 // PT_INTERP
+    })
+}
+
+#[tokio::test]
 async fn the_webhook_function_and_the_workers_answer_their_events_without_errors() {
     // GIVEN debug builds of the floor, the Stripe webhook function and the two SQS workers
     let out = tempfile::tempdir().unwrap();
