@@ -5,12 +5,14 @@
 run:
 	cargo run -p lectern-local
 
-# The whole suite: installs its tools (moto, cfn-lint) under target/tools on first use, and musl-gcc
-# when missing (the smoke test of the deployed static build), runs every test of the workspace (the
-# DynamoDB adapter against moto's server on loopback), lints the template.
+# The whole suite: installs its tools (moto, cfn-lint, the SAM CLI) under target/tools on first use,
+# and musl-gcc when missing (the smoke test of the deployed static build), runs every test of the
+# workspace (the DynamoDB adapter against moto's server on loopback), lints the template twice:
+# CloudFormation's linter, then SAM's validation of the transform (offline; no AWS account needed).
 test: tools
 	cargo test --workspace
 	target/tools/venv/bin/cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 target/tools/venv/bin/sam validate --lint --template template.yaml
 
 tools:
 	bash infra/scripts/install-tools.sh

@@ -6,6 +6,8 @@
 async fn main() -> Result<(), lambda_http::Error> {
     return_hash_memory_to_the_os();
     lectern_web::telemetry::init();
+    // The signing key / Stripe's keys, from Secrets Manager in AWS (template.yaml).
+    lectern_web::secrets::load_from_env().await?;
     let config = lectern_web::Config::from_env()?;
     let state = lectern_web::AppState::build(&config).await?;
     lambda_http::run(auth_function::router(state)?).await

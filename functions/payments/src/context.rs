@@ -12,6 +12,7 @@ use anyhow::Context;
 use lectern_payments::{LocalProvider, PaymentProvider, StripeClient};
 use lectern_queue::{Queue, QueuePolicy, SqliteQueue, SqsQueue};
 use lectern_store::sqlite::SharedConnection;
+use lectern_web::state::var;
 use lectern_web::{Config, state::StoreConfig};
 
 /// What the webhook endpoint needs: the signing secret and the events queue.
@@ -41,10 +42,6 @@ pub struct Payments {
 /// Queue names (also the local backend's queue names).
 pub const EVENTS_QUEUE: &str = "payment-events";
 pub const CONFIRMATIONS_QUEUE: &str = "payment-confirmations";
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
 
 fn number(name: &str, default: u64) -> anyhow::Result<u64> {
     var(name).map_or(Ok(default), |v| {

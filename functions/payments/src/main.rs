@@ -7,6 +7,8 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lectern_web::telemetry::init();
+    // The signing key / Stripe's keys, from Secrets Manager in AWS (template.yaml).
+    lectern_web::secrets::load_from_env().await?;
     let config = lectern_web::Config::from_env()?;
     // Local queues in the store's SQLite file share its connection: one open at cold start.
     let store = lectern_web::state::open_store(&config).await?;

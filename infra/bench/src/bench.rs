@@ -24,7 +24,7 @@ use crate::server::{ADMIN_EMAIL, LocalServer, STORE_FILE};
 use crate::stats::{Summary, median, median_interval, median_of, ms};
 use crate::targets::{
     EventPlan, Expect, FLOOR_PACKAGE, Function, KeyPair, Kind, Seeded, SeededPayment,
-    aws_environment, events_of, function_environment, lambda_environment,
+    aws_environment, bench_secrets, events_of, function_environment, lambda_environment,
 };
 
 /// How long one invocation may take before it counts as an error (the template's `Timeout`).
@@ -268,6 +268,10 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     // another process has it open, its WAL and shared memory exist. Without it, each cold start of
     // that function created the shared-memory file, recovered the WAL and removed both on exit.
     let _held = hold_open(data.path(), &options.functions)?;
+    // Secrets Manager for the inits with the AWS settings, which read their secrets at cold start.
+    let secrets = lectern_testkit::secrets::FakeSecretsManager::start(bench_secrets(&keys))
+        .await
+        .context("starting the bench's Secrets Manager")?;
 
     let mut targets = vec![Target {
         name: "floor (hello world)".into(),
@@ -294,7 +298,12 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             package: function.package.into(),
             binary: function_dir.join(function.binary),
             env: with_extra(function_environment(function, data.path(), &keys)),
-            aws_env: Some(with_extra(aws_environment(function, data.path(), &keys))),
+            aws_env: Some(with_extra(aws_environment(
+                function,
+                data.path(),
+                &keys,
+                &secrets.endpoint,
+            ))),
             events: events_of(&options.root, function.events)?,
             needs_admin: true,
             acc: Accumulator::default(),

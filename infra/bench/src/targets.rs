@@ -294,14 +294,43 @@ fn owned(vars: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
     vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
 }
 
+/// The variables that hold secrets: in AWS the template names a Secrets Manager secret for each
+/// (`{NAME}_SECRET_ARN`) instead of setting it, and the function reads it at cold start.
+pub const SECRET_VARIABLES: [&str; 3] = [
+    "LECTERN_JWT_PRIVATE_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+];
+
+/// The ARN the bench's AWS settings give the secret of `variable`.
+pub fn secret_arn(variable: &str) -> String {
+    format!("arn:aws:secretsmanager:eu-west-1:000000000000:secret:lectern-bench/{variable}")
+}
+
+/// What the bench's Secrets Manager serves: every secret any function's AWS settings name.
+pub fn bench_secrets(keys: &KeyPair) -> std::collections::BTreeMap<String, String> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|f| {
+            function_environment(f, Path::new(""), keys)
+                .into_iter()
+                .chain(owned(f.aws_env))
+        })
+        .filter(|(k, _)| SECRET_VARIABLES.contains(&k.as_str()))
+        .map(|(k, v)| (secret_arn(&k), v))
+        .collect()
+}
+
 /// The template's environment as in AWS (`LECTERN_STORE=dynamodb`, and the payments group's SQS
 /// queues and Stripe settings), with the SDKs pointed at a closed local port (the credentials are
-/// [`lambda_environment`]'s): an init must not call the network, so it completes; an invocation
-/// would fail, so none is made.
+/// [`lambda_environment`]'s): an init must not call the network but for its secrets, so it
+/// completes; an invocation would fail, so none is made. Secrets are named by ARN, as the template
+/// does, and read from the Secrets Manager at `secrets_endpoint` (the bench's fake on loopback).
 pub fn aws_environment(
     function: &Function,
     data_dir: &Path,
     keys: &KeyPair,
+    secrets_endpoint: &str,
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = function_environment(function, data_dir, keys)
         .into_iter()
@@ -320,6 +349,17 @@ pub fn aws_environment(
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
+    let mut named = false;
+    for (name, value) in &mut env {
+        if SECRET_VARIABLES.contains(&name.as_str()) {
+            *value = secret_arn(name);
+            name.push_str(lectern_web::secrets::ARN_SUFFIX);
+            named = true;
+        }
+    }
+    if named {
+        env.push(("LECTERN_SECRETS_ENDPOINT".into(), secrets_endpoint.into()));
+    }
     env
 }
 
@@ -820,12 +860,43 @@ mod tests {
             Some("/tmp/bench/webhook.db")
         );
         assert_eq!(get(&local, "LECTERN_QUEUE"), None);
-        let aws = aws_environment(&webhook, dir, &keys);
+        let aws = aws_environment(&webhook, dir, &keys, "http://127.0.0.1:7");
         assert_eq!(get(&aws, "LECTERN_STORE").as_deref(), Some("dynamodb"));
+        // The signing secret is named, not given, as the template does
+        assert_eq!(get(&aws, "STRIPE_WEBHOOK_SECRET"), None);
+        assert_eq!(
+            get(&aws, "STRIPE_WEBHOOK_SECRET_SECRET_ARN"),
+            Some(secret_arn("STRIPE_WEBHOOK_SECRET"))
+        );
+        assert_eq!(
+            get(&aws, "LECTERN_SECRETS_ENDPOINT").as_deref(),
+            Some("http://127.0.0.1:7")
+        );
+        assert_eq!(
+            bench_secrets(&keys).get(&secret_arn("STRIPE_WEBHOOK_SECRET")),
+            Some(&WEBHOOK_SECRET.to_owned())
+        );
         assert_eq!(get(&aws, "LECTERN_QUEUE").as_deref(), Some("sqs"));
         assert_eq!(get(&aws, "LECTERN_SQLITE_PATH"), None);
         assert!(get(&aws, "LECTERN_PAYMENT_EVENTS_QUEUE_URL").is_some());
-        let payments = aws_environment(&Function::named("payments").unwrap(), dir, &keys);
+        let payments = aws_environment(
+            &Function::named("payments").unwrap(),
+            dir,
+            &keys,
+            "http://127.0.0.1:7",
+        );
+        assert!(get(&payments, "STRIPE_SECRET_KEY_SECRET_ARN").is_some());
+        let auth = aws_environment(&Function::named("auth").unwrap(), dir, &keys, "x");
+        assert_eq!(get(&auth, "LECTERN_JWT_PRIVATE_KEY"), None);
+        assert_eq!(
+            bench_secrets(&keys)
+                .get(&secret_arn("LECTERN_JWT_PRIVATE_KEY"))
+                .map(String::as_str),
+            Some(keys.private_pem.as_str())
+        );
+        // A function that holds no secret makes no call at init
+        let users = aws_environment(&Function::named("users").unwrap(), dir, &keys, "x");
+        assert_eq!(get(&users, "LECTERN_SECRETS_ENDPOINT"), None);
         assert_eq!(
             get(&payments, "LECTERN_PAYMENTS_PROVIDER").as_deref(),
             Some("stripe")

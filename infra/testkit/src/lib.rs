@@ -7,11 +7,13 @@
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table or SQS
 //!   queue per test.
+//! - [`secrets`]: a fake of Secrets Manager's `GetSecretValue` that checks what it receives.
 
 pub mod counting;
 pub mod lambda;
 pub mod moto;
 pub mod openapi;
+pub mod secrets;
 
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;

@@ -105,7 +105,7 @@ fn moto_server() -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
     let python = tools.join("venv/bin/python");
     let binary = tools.join("venv/bin/moto_server");
     // The stamp is written last: a binary without it is an install still running (or failed).
-    let installed = || binary.exists() && tools.join("venv/.lectern-tools-v1").exists();
+    let installed = || binary.exists() && tools.join("venv/.lectern-tools-v2").exists();
     if installed() {
         return Ok((python, vec![script]));
     }

@@ -15,6 +15,7 @@
 //! endpoint whose certificate does not chain to an Amazon root is refused.
 
 pub mod roots;
+pub mod secrets;
 
 use std::sync::OnceLock;
 

@@ -8,6 +8,7 @@
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span.
 //! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
 //! - [`state`]: `AppState` and its configuration from the environment.
+//! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
 //! - [`telemetry`]: JSON logs through `tracing`.
 //! - [`views`]: API shapes several route groups return (`UserView`, the `{message, data}` envelope).
 //! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
@@ -28,6 +29,7 @@ pub use auth::{Admin, AnyRole, AuthUser, Instructor, MaybeAuthUser, RequireRole,
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query};
 pub use lectern_auth::TokenConfig;
+pub use lectern_aws::secrets;
 pub use state::{AppState, Config, Tenants};
 
 use axum::Router;

@@ -1,6 +1,7 @@
 //! What every handler shares, and the configuration it is built from. Configuration is read from the
 //! environment once, at cold start (`template.yaml` sets the variables in AWS; the local server sets
-//! defaults). A missing or malformed variable stops the start with a message naming it.
+//! defaults), secrets from Secrets Manager just before ([`var`]). A missing or malformed variable
+//! stops the start with a message naming it.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -85,13 +86,24 @@ pub struct Config {
     pub object_store: Option<ObjectStoreConfig>,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// A configuration variable: from the environment, or (for a secret the environment names with
+/// `{name}_SECRET_ARN`) from Secrets Manager, read at start by [`lectern_aws::secrets::load_from_env`].
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| lectern_aws::secrets::get(name))
 }
 
 impl Config {
     /// Reads the `LECTERN_*` variables (see the README's configuration table).
     pub fn from_env() -> anyhow::Result<Config> {
+        if let Some(unread) = lectern_aws::secrets::unloaded() {
+            bail!(
+                "{unread} names a secret, but nothing read it: the function's start must call \
+                 lectern_aws::secrets::load_from_env first"
+            );
+        }
         let data_dir = PathBuf::from(var("LECTERN_DATA_DIR").unwrap_or_else(|| ".lectern".into()));
         let store = match var("LECTERN_STORE").as_deref() {
             Some("dynamodb") => StoreConfig::Dynamo {

@@ -8,6 +8,8 @@ use std::sync::Arc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lectern_web::telemetry::init();
+    // The signing secret, from Secrets Manager in AWS (template.yaml).
+    lectern_web::secrets::load_from_env().await?;
     // No `AppState`: the endpoint reads no table and checks no token, so the store is not opened
     // and the keys are not loaded.
     let config = lectern_web::Config::from_env()?;

@@ -1,0 +1,254 @@
+//! What `template.yaml` must say about secrets, logs, throttling and CORS (docs/security-model.md):
+//! the template is read as data and checked, beside `cfn-lint` and `sam validate --lint`, which check
+//! that it deploys.
+
+use std::path::{Path, PathBuf};
+
+use serde_norway::Value;
+
+/// Variables that hold secrets: in the template they are only ever named by a Secrets Manager ARN.
+const SECRET_VARIABLES: [&str; 3] = [
+    "LECTERN_JWT_PRIVATE_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+/// The logical ids and properties of the resources of a type.
+fn resources<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap(), &r["Properties"]))
+        .collect()
+}
+
+/// `!Ref name` (short form) or `{Ref: name}`.
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "!Ref" => tagged.value.as_str(),
+        Value::Mapping(m) => m.get("Ref").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn environment(properties: &Value) -> Vec<(&str, &Value)> {
+    properties["Environment"]["Variables"]
+        .as_mapping()
+        .map(|vars| vars.iter().map(|(k, v)| (k.as_str().unwrap(), v)).collect())
+        .unwrap_or_default()
+}
+
+/// The resources of a policy's statements that allow `action`.
+fn allowed<'a>(properties: &'a Value, action: &str) -> Vec<&'a Value> {
+    let mut found = Vec::new();
+    for policy in properties["Policies"].as_sequence().into_iter().flatten() {
+        for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+            let actions: Vec<&str> = match &statement["Action"] {
+                Value::String(a) => vec![a.as_str()],
+                Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if statement["Effect"].as_str() == Some("Allow") && actions.contains(&action) {
+                match &statement["Resource"] {
+                    Value::Sequence(list) => found.extend(list.iter()),
+                    one => found.push(one),
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_secret_is_in_an_environment_and_each_is_read_only_by_the_functions_that_name_it() {
+    let template = template();
+    let parameters = template["Parameters"].as_mapping().unwrap();
+    // GIVEN every function and the Globals' variables
+    let globals = environment(&template["Globals"]["Function"]);
+    for (name, _) in &globals {
+        assert!(!SECRET_VARIABLES.contains(name), "Globals set {name}");
+    }
+    let functions = resources(&template, "AWS::Serverless::Function");
+    assert!(functions.len() >= 9);
+    let mut named_anywhere = Vec::new();
+    for (id, properties) in &functions {
+        let env = environment(properties);
+        let mut arns = Vec::new();
+        for (name, value) in &env {
+            // THEN no variable holds a secret, or any parameter the template hides (NoEcho)
+            assert!(!SECRET_VARIABLES.contains(name), "{id} sets {name}");
+            if let Some(parameter) = reference(value) {
+                let no_echo = parameters
+                    .get(parameter)
+                    .is_some_and(|p| p["NoEcho"].as_bool() == Some(true));
+                assert!(
+                    !no_echo,
+                    "{id}'s {name} is the hidden parameter {parameter}"
+                );
+            }
+            // AND a secret is named by the ARN of a parameter
+            if let Some(secret) = name.strip_suffix("_SECRET_ARN") {
+                assert!(
+                    SECRET_VARIABLES.contains(&secret),
+                    "{id}: unknown secret {name}"
+                );
+                let parameter = reference(value).unwrap_or_else(|| panic!("{id}'s {name}"));
+                assert!(parameters.contains_key(parameter), "{parameter}");
+                arns.push(parameter.to_owned());
+                named_anywhere.push(secret.to_owned());
+            }
+        }
+        // AND the function may read exactly the secrets it names
+        let mut readable: Vec<String> = allowed(properties, "secretsmanager:GetSecretValue")
+            .into_iter()
+            .map(|r| {
+                reference(r)
+                    .unwrap_or_else(|| panic!("{id}: {r:?}"))
+                    .to_owned()
+            })
+            .collect();
+        readable.sort();
+        arns.sort();
+        assert_eq!(readable, arns, "{id}");
+    }
+    // AND every secret the functions use is named somewhere
+    named_anywhere.sort();
+    named_anywhere.dedup();
+    assert_eq!(named_anywhere, {
+        let mut all = SECRET_VARIABLES.map(str::to_owned).to_vec();
+        all.sort();
+        all
+    });
+}
+
+/// The source of the binary a function of the template runs, from its Makefile target.
+fn source_of(function: &str) -> PathBuf {
+    let makefile = std::fs::read_to_string(root().join("Makefile")).unwrap();
+    let recipe = makefile
+        .lines()
+        .skip_while(|l| *l != format!("build-{function}:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no make target for {function}"));
+    let (package, binary) = recipe
+        .trim()
+        .strip_prefix("$(call lambda,")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|r| r.split_once(','))
+        .unwrap();
+    let dir = root()
+        .join("functions")
+        .join(package.strip_suffix("-function").unwrap());
+    if package == binary {
+        dir.join("src/main.rs")
+    } else {
+        dir.join(format!("src/bin/{binary}.rs"))
+    }
+}
+
+#[test]
+fn a_function_given_secrets_reads_them_at_cold_start() {
+    let template = template();
+    for (id, properties) in resources(&template, "AWS::Serverless::Function") {
+        let names_secrets = environment(properties)
+            .iter()
+            .any(|(name, _)| name.ends_with("_SECRET_ARN"));
+        let source = std::fs::read_to_string(source_of(id)).unwrap();
+        // A function that starts without reading its secrets refuses to start (Config::from_env)
+        assert_eq!(
+            source.contains("secrets::load_from_env()"),
+            names_secrets,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn every_function_and_the_api_log_to_groups_with_a_retention() {
+    let template = template();
+    let groups = resources(&template, "AWS::Logs::LogGroup");
+    let retained = |group: &str| {
+        groups.iter().any(|(id, properties)| {
+            *id == group && reference(&properties["RetentionInDays"]) == Some("LogRetentionDays")
+        })
+    };
+    for (id, properties) in resources(&template, "AWS::Serverless::Function") {
+        let group = reference(&properties["LoggingConfig"]["LogGroup"])
+            .unwrap_or_else(|| panic!("{id} has no log group"));
+        assert!(retained(group), "{id}'s {group}");
+    }
+    let (_, api) = resources(&template, "AWS::Serverless::HttpApi")[0];
+    let destination = match &api["AccessLogSettings"]["DestinationArn"] {
+        Value::Tagged(tagged) if tagged.tag == "!GetAtt" => tagged.value.as_str().unwrap(),
+        other => panic!("the API's access logs go to {other:?}"),
+    };
+    let group = destination.strip_suffix(".Arn").unwrap();
+    assert!(retained(group), "{group}");
+    let format = api["AccessLogSettings"]["Format"].as_str().unwrap();
+    for field in [
+        "$context.requestId",
+        "$context.identity.sourceIp",
+        "$context.status",
+    ] {
+        assert!(format.contains(field), "{field}");
+    }
+}
+
+#[test]
+fn every_route_is_throttled_and_the_auth_routes_tighter() {
+    let template = template();
+    let (_, api) = resources(&template, "AWS::Serverless::HttpApi")[0];
+    let settings = &api["DefaultRouteSettings"];
+    assert_eq!(
+        reference(&settings["ThrottlingRateLimit"]),
+        Some("ApiRateLimit")
+    );
+    assert_eq!(
+        reference(&settings["ThrottlingBurstLimit"]),
+        Some("ApiBurstLimit")
+    );
+    let (_, auth) = resources(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(id, _)| *id == "AuthFunction")
+        .unwrap();
+    let route = &auth["Events"]["Auth"]["Properties"];
+    assert_eq!(route["Path"].as_str(), Some("/api/v1/auth/{proxy+}"));
+    assert_eq!(
+        reference(&route["RouteSettings"]["ThrottlingRateLimit"]),
+        Some("AuthRateLimit")
+    );
+    let number = |name: &str| template["Parameters"][name]["Default"].as_u64().unwrap();
+    assert!(number("AuthRateLimit") < number("ApiRateLimit"));
+}
+
+#[test]
+fn the_buckets_cors_origins_are_a_parameter_without_a_wildcard_default() {
+    let template = template();
+    let origins = &template["Parameters"]["FilesAllowedOrigins"];
+    assert!(origins.get("Default").is_none(), "{origins:?}");
+    let (_, bucket) = resources(&template, "AWS::S3::Bucket")[0];
+    let rule = &bucket["CorsConfiguration"]["CorsRules"][0];
+    assert_eq!(
+        reference(&rule["AllowedOrigins"]),
+        Some("FilesAllowedOrigins")
+    );
+    // AND a rule refuses "*" at deploy time
+    let assertion = &template["Rules"]["FilesOriginsAreNamed"]["Assertions"][0]["Assert"];
+    let text = format!("{assertion:?}");
+    assert!(
+        matches!(assertion, Value::Tagged(t) if t.tag == "!Not")
+            && text.contains("FilesAllowedOrigins")
+            && text.contains("\"*\""),
+        "{text}"
+    );
+}
