@@ -104,3 +104,51 @@ async fn the_openapi_document_is_served() {
     assert!(doc["paths"]["/api/v1/auth/register"]["post"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn the_interactive_documentation_and_its_assets_are_served_from_this_server() {
+    // GIVEN the local server
+    let app = TestApp::spawn().await;
+    let fetch = |path: &'static str| {
+        let request = app.client.get(format!("{}{path}", app.base));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+
+    // WHEN the documentation page is opened
+    let (status, kind, page) = fetch("/docs/").await;
+
+    // THEN it is Swagger UI's page, whose scripts and styles are this server's own
+    assert_eq!(status, 200, "{page}");
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(page.contains("swagger-ui"), "{page}");
+    assert!(
+        !page.contains("https://"),
+        "nothing is loaded from elsewhere: {page}"
+    );
+    for asset in [
+        "/docs/swagger-ui.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui-standalone-preset.js",
+    ] {
+        let (status, _, body) = fetch(asset).await;
+        assert_eq!(status, 200, "{asset}");
+        assert!(body.len() > 1000, "{asset} is {} bytes", body.len());
+    }
+    // AND it loads this server's description, keeping the bearer token the user enters
+    let (status, _, init) = fetch("/docs/swagger-initializer.js").await;
+    assert_eq!(status, 200);
+    assert!(init.contains("/api/v1/openapi.json"), "{init}");
+    let compact: String = init.split_whitespace().collect();
+    assert!(compact.contains("\"persistAuthorization\":true"), "{init}");
+    let description = app.get("/api/v1/openapi.json", None).await.assert(200);
+    assert!(description.body["components"]["securitySchemes"]["bearer"].is_object());
+}

@@ -4,7 +4,8 @@
 //! default the embedded SQLite store under the local data folder).
 //!
 //! # Layout
-//! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API.
+//! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API,
+//!   and (local server only) its interactive documentation at `/docs`.
 //! - `start_workers`: the payment queues' workers, polling the local (or SQS) queues.
 //! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
@@ -72,11 +73,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// active).
 pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
     let (routes, _api) = routes().split_for_parts();
-    let routes = routes.merge(payments_function::dev_routes(&payments));
+    let routes = routes
+        .merge(payments_function::dev_routes(&payments))
+        .merge(interactive_docs());
     let ingest = payments.ingest.clone();
     lectern_web::finish(routes.with_state(state))
         .layer(Extension(payments))
         .layer(Extension(ingest))
+}
+
+/// The path of the interactive API documentation.
+pub const DOCS_PATH: &str = "/docs";
+
+/// Swagger UI at [`DOCS_PATH`], over the description the auth group serves at
+/// `/api/v1/openapi.json` (the same as `docs/openapi.json`): "Authorize" takes an access token, and
+/// "Try it out" calls this server. Its assets are compiled in; nothing is fetched from elsewhere.
+fn interactive_docs<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let config = utoipa_swagger_ui::Config::from("/api/v1/openapi.json")
+        .persist_authorization(true)
+        .try_it_out_enabled(true);
+    utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
+        .config(config)
+        .into()
 }
 
 /// The payment queues' workers, polling the queues as SQS's event source mappings would. They stop
