@@ -11,6 +11,8 @@ use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use lectern_domain::enrollment::Grant;
+
 use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls, counting_store};
 
 /// A published course at 49.00 EUR, its teacher and a student.
@@ -1614,4 +1616,214 @@ async fn overdue_payment(
         .await
         .unwrap();
     old
+}
+
+/// The app with payment queues that deduplicate nothing, as SQS standard queues (production's) do:
+/// an event Stripe sends again, or a settlement queued again, reaches its worker again.
+async fn spawn_without_queue_dedup() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lectern.db");
+    let table = lectern_store::sqlite::SqliteTable::open(&path).unwrap();
+    let policy = lectern_queue::QueuePolicy {
+        max_receives: 3,
+        dedup_window: Duration::ZERO,
+    };
+    TestApp::spawn_customised(dir, Arc::new(table), None, move |p| {
+        let open = |name: &str| -> Arc<dyn Queue> {
+            Arc::new(lectern_queue::SqliteQueue::open(&path, name, policy).unwrap())
+        };
+        p.confirmations = open(payments_function::context::CONFIRMATIONS_QUEUE);
+        p.ingest = Arc::new(payments_function::Ingest {
+            webhook_secret: p.ingest.webhook_secret.clone(),
+            events: open(payments_function::context::EVENTS_QUEUE),
+        });
+    })
+    .await
+}
+
+/// Buys the course and pays through the provider's signed `payment_intent.succeeded`; waits for the
+/// enrollment. Answers the payment id and the event, to be sent again.
+async fn buy_and_pay(app: &TestApp, student: &Session, course: &str) -> (String, Value) {
+    let payment = buy(app, student, course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap().to_owned();
+    let succeeded = succeeded_event(app, payment["providerPaymentId"].as_str().unwrap());
+    send_event(app, &succeeded).await.assert(200);
+    wait_for_status(app, student, &id, "completed").await;
+    eventually("the enrollment", || async {
+        is_enrolled(app, student, course).await.then_some(())
+    })
+    .await;
+    (id, succeeded)
+}
+
+/// What the student's enrollment in the course records as granting it.
+async fn grant_of(app: &TestApp, student: &Session, course: &str) -> Option<Grant> {
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let enrollment = lectern_store::enrollments::EnrollmentRepo::new(app.state.table.clone())
+        .get(
+            &tenant,
+            lectern_domain::CourseId::parse(course).unwrap(),
+            lectern_domain::UserId::parse(&student.id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    enrollment.granted_by
+}
+
+fn paid_by(payment: &str) -> Option<Grant> {
+    Some(Grant::Payment {
+        payment_id: lectern_domain::PaymentId::parse(payment).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn a_late_event_about_a_refunded_payment_leaves_the_access_a_newer_payment_bought() {
+    // GIVEN a student who bought P1, paid, was refunded (and unenrolled), then bought P2 and paid
+    let app = spawn_without_queue_dedup().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let (p1, p1_succeeded) = buy_and_pay(&app, &student, &course).await;
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&p1));
+    app.post(
+        &format!("/api/v1/payments/{p1}/refund"),
+        Some(&teacher.access),
+        json!({}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, &p1, "refunded").await;
+    eventually("the refund to revoke the enrollment", || async {
+        (!is_enrolled(&app, &student, &course).await).then_some(())
+    })
+    .await;
+    let (p2, _) = buy_and_pay(&app, &student, &course).await;
+    assert_ne!(p1, p2);
+
+    // WHEN Stripe sends P1's success again, and a lost dispute about P1 arrives late
+    send_event(&app, &p1_succeeded).await.assert(200);
+    let charge = p1_succeeded["data"]["object"]["latest_charge"]
+        .as_str()
+        .unwrap();
+    let intent = p1_succeeded["data"]["object"]["id"].as_str().unwrap();
+    let lost = events::dispute_event(
+        "charge.dispute.closed",
+        "dp_late",
+        charge,
+        intent,
+        4900,
+        "eur",
+        "fraudulent",
+        "lost",
+        &events::new_event_id(),
+        now(),
+    );
+    send_event(&app, &lost).await.assert(200);
+    // (a dead-letter redrive queues P1's settlement again too)
+    app.payments
+        .confirmations
+        .send(OutgoingMessage::new(
+            json!({"tenant": "default", "paymentId": p1}).to_string(),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // THEN the student is still enrolled, by P2, which is still completed
+    assert!(is_enrolled(&app, &student, &course).await);
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&p2));
+    assert_eq!(payment_status(&app, &student, &p2).await, "completed");
+    assert_eq!(payment_status(&app, &student, &p1).await, "refunded");
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+}
+
+#[tokio::test]
+async fn a_student_who_unenrolls_from_a_paid_course_re_enrolls_without_paying_again() {
+    // GIVEN a paid course with a lesson, bought and paid, the lesson completed, then unenrolled
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let lesson = app.lesson(&teacher, &course, "One", 10).await;
+    app.lesson(&teacher, &course, "Two", 10).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    app.post(
+        "/api/v1/lessons/complete",
+        Some(&student.access),
+        json!({"lessonId": lesson, "courseId": course}),
+    )
+    .await
+    .assert(200);
+    app.delete(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+    )
+    .await
+    .assert(204);
+    assert!(!is_enrolled(&app, &student, &course).await);
+
+    // WHEN the student enrolls again
+    let enrolled = app
+        .post(
+            &format!("/api/v1/courses/{course}/enroll"),
+            Some(&student.access),
+            json!({}),
+        )
+        .await
+        .assert(201)
+        .body;
+
+    // THEN they are in, by the same payment, with their progress back
+    assert_eq!(enrolled["data"]["status"], "active");
+    assert_eq!(enrolled["data"]["progress"]["completedLessons"], 1);
+    assert!(is_enrolled(&app, &student, &course).await);
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&payment));
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+    // Buying again while the payment entitles them is still refused, and nothing new is charged.
+    let again = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(409);
+    assert_eq!(again.code(), "already_paid");
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn buying_again_while_a_payment_entitles_the_student_is_409_already_paid() {
+    // GIVEN a student who paid for a course and then unenrolled
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    app.delete(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+    )
+    .await
+    .assert(204);
+    // WHEN they try to buy it again, THEN 409 `already_paid` naming the payment
+    let again = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(409);
+    assert_eq!(again.code(), "already_paid");
+    assert!(again.body["error"].as_str().unwrap().contains(&payment));
+    // AND a settlement of that payment queued again (a redrive) does not enroll them behind their back
+    app.payments
+        .confirmations
+        .send(OutgoingMessage::new(
+            json!({"tenant": "default", "paymentId": payment}).to_string(),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!is_enrolled(&app, &student, &course).await);
 }

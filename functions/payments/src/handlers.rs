@@ -153,7 +153,10 @@ pub async fn create_course_payment(
             if current.entitles() {
                 return Err(ApiError::conflict(
                     "already_paid",
-                    format!("you have paid for this course (payment {})", current.id),
+                    format!(
+                        "you have paid for this course (payment {}); if you left it, enroll again",
+                        current.id
+                    ),
                 ));
             }
             if !current.is_settled() {

@@ -8,11 +8,17 @@
 //! payment that no longer does (refunded, dispute lost) revokes the enrollment; the student is notified
 //! once per cause. Each step is idempotent, so a retried or duplicated message changes nothing more.
 //!
+//! An enrollment records what grants it: a payment that no longer entitles revokes only the enrollment
+//! it granted (a late event about an old, refunded payment leaves alone the access a newer payment
+//! bought), and a payment whose enrollment the student ended is not enrolled again by a repeated
+//! settlement.
+//!
 //! Refunds revoke access: a refunded student is unenrolled (their progress is kept, as with any
 //! unenrollment, and comes back if they buy the course again). This is not a tenant setting.
 
 use std::sync::Arc;
 
+use lectern_domain::enrollment::Grant;
 use lectern_domain::notification::{Notification, NotificationKind};
 use lectern_domain::payment::{Payment, format_amount};
 use lectern_domain::{PaymentId, TenantId};
@@ -83,17 +89,22 @@ pub async fn settle(
         let enrollment = enrollments
             .get(&payment.tenant, payment.course_id, payment.user_id)
             .await?;
-        let active = enrollment.as_ref().is_some_and(|e| e.is_active());
         if payment.entitles() {
-            if !active {
+            // Enroll unless already in, or unless this payment's enrollment was ended since (the
+            // student left: a settlement repeated later must not enroll them behind their back).
+            let enroll = match &enrollment {
+                None => true,
+                Some(e) => {
+                    !e.is_active()
+                        && e.granted_by
+                            != Some(Grant::Payment {
+                                payment_id: payment.id,
+                            })
+                }
+            };
+            if enroll {
                 match enrollments
-                    .enroll_paid(
-                        &course,
-                        payment.user_id,
-                        enrollment,
-                        now,
-                        PaymentRepo::entitlement_check(&payment),
-                    )
+                    .enroll_paid(&course, &payment, enrollment, now)
                     .await
                 {
                     Ok(_) => settled.enrolled = true,
@@ -124,14 +135,27 @@ pub async fn settle(
                 .await?;
         } else {
             if let Some(current) = enrollment.filter(|e| e.is_active()) {
-                match enrollments.unenroll(&course, &current, now).await {
-                    Ok(_) => settled.revoked = true,
-                    Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
-                        attempt += 1;
-                        continue;
+                // Only what this payment granted is revoked: a newer payment's (or a free) enrollment
+                // stays, however late this payment's news arrives.
+                let purchase = match current.granted_by {
+                    Some(_) => None,
+                    None => payments
+                        .current_purchase(&payment.tenant, payment.user_id, payment.course_id)
+                        .await?
+                        .map(|p| p.id),
+                };
+                if current.granted_by_payment(payment.id, purchase) {
+                    match enrollments.unenroll(&course, &current, now).await {
+                        Ok(_) => settled.revoked = true,
+                        Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
+                            attempt += 1;
+                            continue;
+                        }
+                        Err(ProgressError::NotEnrolled) => {
+                            return Err(StoreError::TransactionConflict);
+                        }
+                        Err(ProgressError::Store(e)) => return Err(e),
                     }
-                    Err(ProgressError::NotEnrolled) => return Err(StoreError::TransactionConflict),
-                    Err(ProgressError::Store(e)) => return Err(e),
                 }
             }
             if let Some(refunded_at) = payment.refunded_at {

@@ -277,6 +277,25 @@ impl PaymentRepo {
         Ok((purchase, creation))
     }
 
+    /// The student's current payment for a course (what their purchase slot points at), if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn current_purchase(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        course: CourseId,
+    ) -> Result<Option<Payment>, StoreError> {
+        let Some(item) = self
+            .table
+            .get(&keys::purchase(tenant, user, course))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let purchase: Purchase = from_item(item)?;
+        self.get(tenant, purchase.payment_id).await
+    }
+
     /// Creates a payment with its open invoice. `replaces`: the payment the student's purchase slot
     /// for the course points at now (refunded, so a new one may take its place).
     #[tracing::instrument(skip_all, fields(payment_id = %payment.id))]
