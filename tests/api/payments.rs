@@ -1827,3 +1827,48 @@ async fn buying_again_while_a_payment_entitles_the_student_is_409_already_paid()
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(!is_enrolled(&app, &student, &course).await);
 }
+
+#[tokio::test]
+async fn the_providers_own_error_text_never_reaches_the_client() {
+    // GIVEN the app on (a fake) Stripe that refuses the next request in its own words
+    let stripe = lectern_testkit::stripe::FakeStripe::start().await;
+    let url = stripe.url.clone();
+    let app = TestApp::spawn_with_payments(move |p| {
+        let client = lectern_payments::StripeClient::new(
+            lectern_testkit::stripe::KEY.into(),
+            Some(format!("{url}/")),
+        )
+        .unwrap();
+        p.provider = Arc::new(client);
+        p.local = None;
+    })
+    .await;
+    let (_, student, course) = paid_course(&app).await;
+    stripe.answer_next(
+        400,
+        json!({"error": {"type": "invalid_request_error", "code": "parameter_invalid_integer",
+            "message": "Amount must be at least 50 cents (acct_1InternalDetail)"}}),
+    );
+
+    // WHEN the student buys the course
+    let reply = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(502);
+
+    // THEN they get our message and a request id to quote, not Stripe's words; nothing is recorded
+    assert_eq!(reply.code(), "payment_provider_rejected");
+    let text = reply.body.to_string();
+    assert!(!text.contains("acct_1InternalDetail"), "{text}");
+    assert!(!text.contains("50 cents"), "{text}");
+    assert!(!reply.body["requestId"].as_str().unwrap().is_empty());
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"], json!([]));
+}

@@ -40,12 +40,30 @@ pub struct NewCoursePayment {
     pub course_id: String,
 }
 
+/// The provider's refusal as the client sees it: our words only. The provider's own message (which
+/// can name accounts, parameters and internal limits) goes to the log with the request id, where
+/// support finds it from the `requestId` the client quotes.
 pub(crate) fn provider_error(error: ProviderError) -> ApiError {
     match error {
-        ProviderError::Rejected { message, .. } => ApiError::UpstreamRejected {
-            code: "payment_provider_rejected",
-            message: format!("the payment provider refused the request: {message}"),
-        },
+        ProviderError::Rejected {
+            status,
+            code,
+            message,
+        } => {
+            tracing::warn!(
+                request_id = %lectern_web::request::current_request_id(),
+                provider_status = status,
+                provider_code = code.as_deref().unwrap_or("none"),
+                provider_message = %message,
+                "the payment provider refused the request"
+            );
+            ApiError::UpstreamRejected {
+                code: "payment_provider_rejected",
+                message: "the payment provider refused the request; quote the request id if you \
+                          contact support"
+                    .into(),
+            }
+        }
         ProviderError::Unavailable(e) => ApiError::Unavailable(e.context("payment provider")),
     }
 }

@@ -7,11 +7,13 @@
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table or SQS
 //!   queue per test.
+//! - [`stripe`]: a fake Stripe API on loopback that checks and records what it is sent.
 
 pub mod counting;
 pub mod lambda;
 pub mod moto;
 pub mod openapi;
+pub mod stripe;
 
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;
