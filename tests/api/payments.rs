@@ -1612,7 +1612,7 @@ async fn overdue_payment(
         time::OffsetDateTime::now_utc() - time::Duration::days(4),
     );
     lectern_store::payments::PaymentRepo::new(app.state.table.clone())
-        .create(&old, None)
+        .create(&old, None, None)
         .await
         .unwrap();
     old
@@ -1871,4 +1871,113 @@ async fn the_providers_own_error_text_never_reaches_the_client() {
         .await
         .body;
     assert_eq!(mine["data"], json!([]));
+}
+
+/// The local provider a network away, as Stripe is: creating an intent takes a while, so requests
+/// sent together overlap.
+struct DistantProvider(Arc<lectern_payments::LocalProvider>);
+
+#[async_trait::async_trait]
+impl lectern_payments::PaymentProvider for DistantProvider {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    async fn create_intent(
+        &self,
+        request: &lectern_payments::CreateIntent,
+    ) -> Result<lectern_payments::Intent, lectern_payments::ProviderError> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.0.create_intent(request).await
+    }
+    async fn retrieve_intent(
+        &self,
+        id: &str,
+    ) -> Result<lectern_payments::Intent, lectern_payments::ProviderError> {
+        self.0.retrieve_intent(id).await
+    }
+    async fn refund(
+        &self,
+        request: &lectern_payments::CreateRefund,
+    ) -> Result<lectern_payments::Refund, lectern_payments::ProviderError> {
+        self.0.refund(request).await
+    }
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_sent_at_once_makes_one_payment() {
+    // GIVEN a student and a paid course, and a provider a network away
+    let app = TestApp::spawn_with_payments(|p| {
+        if let Some(local) = &p.local {
+            p.provider = Arc::new(DistantProvider(local.clone()));
+        }
+    })
+    .await;
+    let (_, student, course) = paid_course(&app).await;
+    let call = || {
+        app.call_with(
+            Method::POST,
+            "/api/v1/payments/course",
+            Some(&student.access),
+            Some(json!({"courseId": course})),
+            &[("idempotency-key", "order-at-once")],
+        )
+    };
+    // WHEN four requests with the same key arrive together
+    let (a, b, c, d) = tokio::join!(call(), call(), call(), call());
+
+    // THEN each is the first's payment, or 409 `request_in_progress` while the first runs
+    let mut ids = Vec::new();
+    for reply in [a, b, c, d] {
+        match reply.status.as_u16() {
+            201 => ids.push(reply.body["payment"]["id"].clone()),
+            409 => assert_eq!(reply.code(), "request_in_progress", "{}", reply.body),
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert!(!ids.is_empty());
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["data"][0]["id"], ids[0]);
+    // AND the key repeated afterwards answers the same payment
+    let later = call().await.assert(201).body;
+    assert_eq!(later["payment"]["id"], ids[0]);
+}
+
+#[tokio::test]
+async fn idempotency_keys_up_to_255_characters_work_and_longer_ones_are_400_naming_the_limit() {
+    // GIVEN a student and a paid course
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    let with_key = |key: String| {
+        let app = &app;
+        let token = student.access.clone();
+        let course = course.clone();
+        async move {
+            app.call_with(
+                Method::POST,
+                "/api/v1/payments/course",
+                Some(&token),
+                Some(json!({"courseId": course})),
+                &[("idempotency-key", key.as_str())],
+            )
+            .await
+        }
+    };
+    // WHEN the longest key is used twice, THEN one payment, answered twice
+    let first = with_key("k".repeat(255)).await.assert(201).body;
+    let again = with_key("k".repeat(255)).await.assert(201).body;
+    assert_eq!(first["payment"]["id"], again["payment"]["id"]);
+    // WHEN a key one character longer is used, THEN 400 naming the limit, and nothing more is made
+    let refused = with_key("k".repeat(256)).await.assert(400);
+    assert_eq!(refused.code(), "invalid_idempotency_key");
+    assert!(refused.body["error"].as_str().unwrap().contains("255"));
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
 }

@@ -29,7 +29,7 @@
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
-//! | Idempotency key of a payment creation | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
+//! | Idempotency key of a payment creation (`in_progress` while claimed, then `done` with the payment id) | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
 //! | Provider payment id → tenant, payment (no tenant prefix: the webhook knows only the id) | `PROVIDER#{provider}#{pi_…}` | `PAYMENT` | | |
 //! | Provider event seen (deduplication; no tenant prefix) | `EVENT#{provider}#{evt_…}` | `EVENT` | | |
 //! | Invoice | `T#{t}#INVOICES` | `INVOICE#{invoiceId}` | `T#{t}#USER#{userId}#WALLET` | `INVOICE#{invoiceId}` |
@@ -84,7 +84,7 @@
 //! | A student's payments / invoices, newest first | GSI1PK = wallet, GSI1SK begins_with `PAYMENT#` / `INVOICE#`, backward | GSI1 | 1 query |
 //! | The wallet: payments and invoices together | GSI1PK = wallet | GSI1 | 1 query |
 //! | A tenant's payments, newest first (admin) | PK = payments, SK begins_with `PAYMENT#`, backward | table | 1 query per page |
-//! | Create a payment: purchase + idempotency key, then payment, invoice, open entry, provider id, purchase | their keys | table | 1 batch get + 1 transaction |
+//! | Create a payment: purchase + idempotency key, then (with a key) claim the key, then payment, invoice, open entry, provider id, purchase, key done | their keys | table | 1 batch get + (1 conditional put) + 1 transaction |
 //! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
 //! | Record a fact: payment (version read) + event + counters | their keys | table | 1 transaction |
 //! | Pay an invoice: counter (value read) + invoice (open) + open entry + payment + revenue counters | their keys | table | 1 batch get + 1 transaction |
