@@ -1981,3 +1981,76 @@ async fn idempotency_keys_up_to_255_characters_work_and_longer_ones_are_400_nami
         .body;
     assert_eq!(mine["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_course_with_paid_enrollments_cannot_be_deleted_until_they_are_refunded() {
+    // GIVEN a paid course a student bought and paid for
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    let path = format!("/api/v1/courses/{course}");
+
+    // WHEN its instructor, or an admin, deletes it, THEN 409 naming how many paid
+    let refused = app.delete(&path, Some(&teacher.access)).await.assert(409);
+    assert_eq!(refused.code(), "course_has_paid_enrollments");
+    assert!(
+        refused.body["error"].as_str().unwrap().contains("1 paid"),
+        "{}",
+        refused.body
+    );
+    let admin = app.admin().await;
+    let refused = app.delete(&path, Some(&admin.access)).await.assert(409);
+    assert_eq!(refused.code(), "course_has_paid_enrollments");
+    // AND the course and the student's access are intact
+    assert_eq!(
+        course_page(&app, &student, &course).await["title"],
+        "Rust, Seriously"
+    );
+    assert!(is_enrolled(&app, &student, &course).await);
+
+    // WHEN the payment is refunded, THEN the course can be deleted
+    app.post(
+        &format!("/api/v1/payments/{payment}/refund"),
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, &payment, "refunded").await;
+    app.delete(&path, Some(&teacher.access)).await.assert(204);
+    app.get(&path, None).await.assert(404);
+}
+
+#[tokio::test]
+async fn a_payment_that_succeeds_after_its_course_was_deleted_is_kept_as_a_dead_letter() {
+    // GIVEN a pending payment for a course its instructor then deletes
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(204);
+
+    // WHEN the student's payment succeeds at the provider
+    let succeeded = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    send_event(&app, &succeeded).await.assert(200);
+    wait_for_status(&app, &student, id, "completed").await;
+
+    // THEN its settlement is not dropped: it waits in the dead letters for an admin to refund it
+    let admin = app.admin().await;
+    let dead = eventually("the settlement in the dead letters", || async {
+        let dead = app
+            .get(
+                "/api/v1/admin/dead-letters?queue=payment-confirmations",
+                Some(&admin.access),
+            )
+            .await
+            .assert(200)
+            .body;
+        (dead.as_array().unwrap().len() == 1).then_some(dead)
+    })
+    .await;
+    let body: Value = serde_json::from_str(dead[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["paymentId"], id);
+}

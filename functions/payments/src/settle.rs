@@ -13,6 +13,11 @@
 //! bought), and a payment whose enrollment the student ended is not enrolled again by a repeated
 //! settlement.
 //!
+//! A payment that entitles its student to a course deleted meanwhile (a course with entitling payments
+//! cannot be deleted, but a pending one may succeed after) is not dropped: settling it fails, so the
+//! message is retried and then kept in the dead-letter queue, naming the payment for an admin to
+//! refund.
+//!
 //! Refunds revoke access: a refunded student is unenrolled (their progress is kept, as with any
 //! unenrollment, and comes back if they buy the course again). This is not a tenant setting.
 
@@ -21,7 +26,7 @@ use std::sync::Arc;
 use lectern_domain::enrollment::Grant;
 use lectern_domain::notification::{Notification, NotificationKind};
 use lectern_domain::payment::{Payment, format_amount};
-use lectern_domain::{PaymentId, TenantId};
+use lectern_domain::{CourseId, PaymentId, TenantId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::{EnrollError, EnrollmentRepo, ProgressError};
 use lectern_store::payments::PaymentRepo;
@@ -54,6 +59,17 @@ pub struct Settled {
     pub revoked: bool,
 }
 
+/// Why a payment could not be settled (the message is retried, then dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The payment entitles its student to a course that was deleted (or is being deleted) since
+    /// they started paying. Left for a person: the dead letter names the payment to refund.
+    #[error("payment entitles its student to course {0}, which no longer exists: refund it")]
+    CourseGone(CourseId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// How often settling starts over when the payment changed under it.
 const RETRIES: u32 = 5;
 
@@ -63,7 +79,7 @@ pub async fn settle(
     table: &Arc<dyn Table>,
     message: &SettleMessage,
     now: OffsetDateTime,
-) -> Result<Settled, StoreError> {
+) -> Result<Settled, SettleError> {
     let payments = PaymentRepo::new(table.clone());
     let enrollments = EnrollmentRepo::new(table.clone());
     let mut settled = Settled::default();
@@ -79,11 +95,15 @@ pub async fn settle(
         if let Some(invoice) = payments.pay_invoice(&payment, paid_at).await? {
             settled.invoice_number = invoice.number;
         }
-        let Some(course) = CourseRepo::new(table.clone())
+        let course = CourseRepo::new(table.clone())
             .get(&payment.tenant, payment.course_id)
-            .await?
-        else {
-            tracing::warn!(course_id = %payment.course_id, "the paid course no longer exists");
+            .await?;
+        let Some(course) = course.filter(|c| c.deleting_since.is_none()) else {
+            if payment.entitles() {
+                // Paid for a course that is gone: kept (retried, then dead-lettered) for an admin to
+                // refund, never dropped.
+                return Err(SettleError::CourseGone(payment.course_id));
+            }
             return Ok(settled);
         };
         let enrollment = enrollments
@@ -117,13 +137,12 @@ pub async fn settle(
                         continue;
                     }
                     Err(EnrollError::NotOpen) => {
-                        tracing::warn!(course_id = %course.id, "the paid course is being deleted");
-                        return Ok(settled);
+                        return Err(SettleError::CourseGone(course.id));
                     }
                     Err(EnrollError::AlreadyEnrolled | EnrollError::GuardFailed) => {
-                        return Err(StoreError::TransactionConflict);
+                        return Err(StoreError::TransactionConflict.into());
                     }
-                    Err(EnrollError::Store(e)) => return Err(e),
+                    Err(EnrollError::Store(e)) => return Err(e.into()),
                 }
             }
             payments
@@ -152,9 +171,9 @@ pub async fn settle(
                             continue;
                         }
                         Err(ProgressError::NotEnrolled) => {
-                            return Err(StoreError::TransactionConflict);
+                            return Err(StoreError::TransactionConflict.into());
                         }
-                        Err(ProgressError::Store(e)) => return Err(e),
+                        Err(ProgressError::Store(e)) => return Err(e.into()),
                     }
                 }
             }

@@ -420,7 +420,8 @@ impl PaymentRepo {
     }
 
     /// Writes a payment's new facts (`after`, whose version is `before`'s + 1) together with the
-    /// event that reported them, the revenue counters' change, and the invoice's refunded amount.
+    /// event that reported them, the revenue counters' change, the invoice's refunded amount, and the
+    /// course's count of entitling payments when the payment starts or stops entitling its student.
     #[tracing::instrument(skip_all, fields(payment_id = %before.id))]
     pub async fn record_facts(
         &self,
@@ -454,6 +455,16 @@ impl PaymentRepo {
                 key: keys::invoice(&after.tenant, after.invoice_id),
                 actions: vec![UpdateAction::Add("refundedAmount".into(), refunded)],
                 condition: Some(Condition::Exists),
+            }));
+        }
+        if before.entitles() != after.entitles() {
+            actions.push(TxAction::Update(Update {
+                key: keys::course_entitlements(&after.tenant, after.course_id),
+                actions: vec![UpdateAction::Add(
+                    "count".into(),
+                    if after.entitles() { 1 } else { -1 },
+                )],
+                condition: None,
             }));
         }
         if let Some(dispute) = after.dispute.as_ref().filter(|_| before.dispute.is_none()) {
