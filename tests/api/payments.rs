@@ -11,6 +11,8 @@ use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use lectern_domain::enrollment::Grant;
+
 use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls, counting_store};
 
 /// A published course at 49.00 EUR, its teacher and a student.
@@ -1610,8 +1612,445 @@ async fn overdue_payment(
         time::OffsetDateTime::now_utc() - time::Duration::days(4),
     );
     lectern_store::payments::PaymentRepo::new(app.state.table.clone())
-        .create(&old, None)
+        .create(&old, None, None)
         .await
         .unwrap();
     old
+}
+
+/// The app with payment queues that deduplicate nothing, as SQS standard queues (production's) do:
+/// an event Stripe sends again, or a settlement queued again, reaches its worker again.
+async fn spawn_without_queue_dedup() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lectern.db");
+    let table = lectern_store::sqlite::SqliteTable::open(&path).unwrap();
+    let policy = lectern_queue::QueuePolicy {
+        max_receives: 3,
+        dedup_window: Duration::ZERO,
+    };
+    TestApp::spawn_customised(dir, Arc::new(table), None, move |p| {
+        let open = |name: &str| -> Arc<dyn Queue> {
+            Arc::new(lectern_queue::SqliteQueue::open(&path, name, policy).unwrap())
+        };
+        p.confirmations = open(payments_function::context::CONFIRMATIONS_QUEUE);
+        p.ingest = Arc::new(payments_function::Ingest {
+            webhook_secret: p.ingest.webhook_secret.clone(),
+            events: open(payments_function::context::EVENTS_QUEUE),
+        });
+    })
+    .await
+}
+
+/// Buys the course and pays through the provider's signed `payment_intent.succeeded`; waits for the
+/// enrollment. Answers the payment id and the event, to be sent again.
+async fn buy_and_pay(app: &TestApp, student: &Session, course: &str) -> (String, Value) {
+    let payment = buy(app, student, course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap().to_owned();
+    let succeeded = succeeded_event(app, payment["providerPaymentId"].as_str().unwrap());
+    send_event(app, &succeeded).await.assert(200);
+    wait_for_status(app, student, &id, "completed").await;
+    eventually("the enrollment", || async {
+        is_enrolled(app, student, course).await.then_some(())
+    })
+    .await;
+    (id, succeeded)
+}
+
+/// What the student's enrollment in the course records as granting it.
+async fn grant_of(app: &TestApp, student: &Session, course: &str) -> Option<Grant> {
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let enrollment = lectern_store::enrollments::EnrollmentRepo::new(app.state.table.clone())
+        .get(
+            &tenant,
+            lectern_domain::CourseId::parse(course).unwrap(),
+            lectern_domain::UserId::parse(&student.id).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    enrollment.granted_by
+}
+
+fn paid_by(payment: &str) -> Option<Grant> {
+    Some(Grant::Payment {
+        payment_id: lectern_domain::PaymentId::parse(payment).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn a_late_event_about_a_refunded_payment_leaves_the_access_a_newer_payment_bought() {
+    // GIVEN a student who bought P1, paid, was refunded (and unenrolled), then bought P2 and paid
+    let app = spawn_without_queue_dedup().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let (p1, p1_succeeded) = buy_and_pay(&app, &student, &course).await;
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&p1));
+    app.post(
+        &format!("/api/v1/payments/{p1}/refund"),
+        Some(&teacher.access),
+        json!({}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, &p1, "refunded").await;
+    eventually("the refund to revoke the enrollment", || async {
+        (!is_enrolled(&app, &student, &course).await).then_some(())
+    })
+    .await;
+    let (p2, _) = buy_and_pay(&app, &student, &course).await;
+    assert_ne!(p1, p2);
+
+    // WHEN Stripe sends P1's success again, and a lost dispute about P1 arrives late
+    send_event(&app, &p1_succeeded).await.assert(200);
+    let charge = p1_succeeded["data"]["object"]["latest_charge"]
+        .as_str()
+        .unwrap();
+    let intent = p1_succeeded["data"]["object"]["id"].as_str().unwrap();
+    let lost = events::dispute_event(
+        "charge.dispute.closed",
+        "dp_late",
+        charge,
+        intent,
+        4900,
+        "eur",
+        "fraudulent",
+        "lost",
+        &events::new_event_id(),
+        now(),
+    );
+    send_event(&app, &lost).await.assert(200);
+    // (a dead-letter redrive queues P1's settlement again too)
+    app.payments
+        .confirmations
+        .send(OutgoingMessage::new(
+            json!({"tenant": "default", "paymentId": p1}).to_string(),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // THEN the student is still enrolled, by P2, which is still completed
+    assert!(is_enrolled(&app, &student, &course).await);
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&p2));
+    assert_eq!(payment_status(&app, &student, &p2).await, "completed");
+    assert_eq!(payment_status(&app, &student, &p1).await, "refunded");
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+}
+
+#[tokio::test]
+async fn a_student_who_unenrolls_from_a_paid_course_re_enrolls_without_paying_again() {
+    // GIVEN a paid course with a lesson, bought and paid, the lesson completed, then unenrolled
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let lesson = app.lesson(&teacher, &course, "One", 10).await;
+    app.lesson(&teacher, &course, "Two", 10).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    app.post(
+        "/api/v1/lessons/complete",
+        Some(&student.access),
+        json!({"lessonId": lesson, "courseId": course}),
+    )
+    .await
+    .assert(200);
+    app.delete(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+    )
+    .await
+    .assert(204);
+    assert!(!is_enrolled(&app, &student, &course).await);
+
+    // WHEN the student enrolls again
+    let enrolled = app
+        .post(
+            &format!("/api/v1/courses/{course}/enroll"),
+            Some(&student.access),
+            json!({}),
+        )
+        .await
+        .assert(201)
+        .body;
+
+    // THEN they are in, by the same payment, with their progress back
+    assert_eq!(enrolled["data"]["status"], "active");
+    assert_eq!(enrolled["data"]["progress"]["completedLessons"], 1);
+    assert!(is_enrolled(&app, &student, &course).await);
+    assert_eq!(grant_of(&app, &student, &course).await, paid_by(&payment));
+    assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
+    // Buying again while the payment entitles them is still refused, and nothing new is charged.
+    let again = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(409);
+    assert_eq!(again.code(), "already_paid");
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn buying_again_while_a_payment_entitles_the_student_is_409_already_paid() {
+    // GIVEN a student who paid for a course and then unenrolled
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    app.delete(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&student.access),
+    )
+    .await
+    .assert(204);
+    // WHEN they try to buy it again, THEN 409 `already_paid` naming the payment
+    let again = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(409);
+    assert_eq!(again.code(), "already_paid");
+    assert!(again.body["error"].as_str().unwrap().contains(&payment));
+    // AND a settlement of that payment queued again (a redrive) does not enroll them behind their back
+    app.payments
+        .confirmations
+        .send(OutgoingMessage::new(
+            json!({"tenant": "default", "paymentId": payment}).to_string(),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!is_enrolled(&app, &student, &course).await);
+}
+
+#[tokio::test]
+async fn the_providers_own_error_text_never_reaches_the_client() {
+    // GIVEN the app on (a fake) Stripe that refuses the next request in its own words
+    let stripe = lectern_testkit::stripe::FakeStripe::start().await;
+    let url = stripe.url.clone();
+    let app = TestApp::spawn_with_payments(move |p| {
+        let client = lectern_payments::StripeClient::new(
+            lectern_testkit::stripe::KEY.into(),
+            Some(format!("{url}/")),
+        )
+        .unwrap();
+        p.provider = Arc::new(client);
+        p.local = None;
+    })
+    .await;
+    let (_, student, course) = paid_course(&app).await;
+    stripe.answer_next(
+        400,
+        json!({"error": {"type": "invalid_request_error", "code": "parameter_invalid_integer",
+            "message": "Amount must be at least 50 cents (acct_1InternalDetail)"}}),
+    );
+
+    // WHEN the student buys the course
+    let reply = app
+        .post(
+            "/api/v1/payments/course",
+            Some(&student.access),
+            json!({"courseId": course}),
+        )
+        .await
+        .assert(502);
+
+    // THEN they get our message and a request id to quote, not Stripe's words; nothing is recorded
+    assert_eq!(reply.code(), "payment_provider_rejected");
+    let text = reply.body.to_string();
+    assert!(!text.contains("acct_1InternalDetail"), "{text}");
+    assert!(!text.contains("50 cents"), "{text}");
+    assert!(!reply.body["requestId"].as_str().unwrap().is_empty());
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"], json!([]));
+}
+
+/// The local provider a network away, as Stripe is: creating an intent takes a while, so requests
+/// sent together overlap.
+struct DistantProvider(Arc<lectern_payments::LocalProvider>);
+
+#[async_trait::async_trait]
+impl lectern_payments::PaymentProvider for DistantProvider {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    async fn create_intent(
+        &self,
+        request: &lectern_payments::CreateIntent,
+    ) -> Result<lectern_payments::Intent, lectern_payments::ProviderError> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.0.create_intent(request).await
+    }
+    async fn retrieve_intent(
+        &self,
+        id: &str,
+    ) -> Result<lectern_payments::Intent, lectern_payments::ProviderError> {
+        self.0.retrieve_intent(id).await
+    }
+    async fn refund(
+        &self,
+        request: &lectern_payments::CreateRefund,
+    ) -> Result<lectern_payments::Refund, lectern_payments::ProviderError> {
+        self.0.refund(request).await
+    }
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_sent_at_once_makes_one_payment() {
+    // GIVEN a student and a paid course, and a provider a network away
+    let app = TestApp::spawn_with_payments(|p| {
+        if let Some(local) = &p.local {
+            p.provider = Arc::new(DistantProvider(local.clone()));
+        }
+    })
+    .await;
+    let (_, student, course) = paid_course(&app).await;
+    let call = || {
+        app.call_with(
+            Method::POST,
+            "/api/v1/payments/course",
+            Some(&student.access),
+            Some(json!({"courseId": course})),
+            &[("idempotency-key", "order-at-once")],
+        )
+    };
+    // WHEN four requests with the same key arrive together
+    let (a, b, c, d) = tokio::join!(call(), call(), call(), call());
+
+    // THEN each is the first's payment, or 409 `request_in_progress` while the first runs
+    let mut ids = Vec::new();
+    for reply in [a, b, c, d] {
+        match reply.status.as_u16() {
+            201 => ids.push(reply.body["payment"]["id"].clone()),
+            409 => assert_eq!(reply.code(), "request_in_progress", "{}", reply.body),
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert!(!ids.is_empty());
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["data"][0]["id"], ids[0]);
+    // AND the key repeated afterwards answers the same payment
+    let later = call().await.assert(201).body;
+    assert_eq!(later["payment"]["id"], ids[0]);
+}
+
+#[tokio::test]
+async fn idempotency_keys_up_to_255_characters_work_and_longer_ones_are_400_naming_the_limit() {
+    // GIVEN a student and a paid course
+    let app = TestApp::spawn().await;
+    let (_, student, course) = paid_course(&app).await;
+    let with_key = |key: String| {
+        let app = &app;
+        let token = student.access.clone();
+        let course = course.clone();
+        async move {
+            app.call_with(
+                Method::POST,
+                "/api/v1/payments/course",
+                Some(&token),
+                Some(json!({"courseId": course})),
+                &[("idempotency-key", key.as_str())],
+            )
+            .await
+        }
+    };
+    // WHEN the longest key is used twice, THEN one payment, answered twice
+    let first = with_key("k".repeat(255)).await.assert(201).body;
+    let again = with_key("k".repeat(255)).await.assert(201).body;
+    assert_eq!(first["payment"]["id"], again["payment"]["id"]);
+    // WHEN a key one character longer is used, THEN 400 naming the limit, and nothing more is made
+    let refused = with_key("k".repeat(256)).await.assert(400);
+    assert_eq!(refused.code(), "invalid_idempotency_key");
+    assert!(refused.body["error"].as_str().unwrap().contains("255"));
+    let mine = app
+        .get("/api/v1/payments", Some(&student.access))
+        .await
+        .body;
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_course_with_paid_enrollments_cannot_be_deleted_until_they_are_refunded() {
+    // GIVEN a paid course a student bought and paid for
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let (payment, _) = buy_and_pay(&app, &student, &course).await;
+    let path = format!("/api/v1/courses/{course}");
+
+    // WHEN its instructor, or an admin, deletes it, THEN 409 naming how many paid
+    let refused = app.delete(&path, Some(&teacher.access)).await.assert(409);
+    assert_eq!(refused.code(), "course_has_paid_enrollments");
+    assert!(
+        refused.body["error"].as_str().unwrap().contains("1 paid"),
+        "{}",
+        refused.body
+    );
+    let admin = app.admin().await;
+    let refused = app.delete(&path, Some(&admin.access)).await.assert(409);
+    assert_eq!(refused.code(), "course_has_paid_enrollments");
+    // AND the course and the student's access are intact
+    assert_eq!(
+        course_page(&app, &student, &course).await["title"],
+        "Rust, Seriously"
+    );
+    assert!(is_enrolled(&app, &student, &course).await);
+
+    // WHEN the payment is refunded, THEN the course can be deleted
+    app.post(
+        &format!("/api/v1/payments/{payment}/refund"),
+        Some(&admin.access),
+        json!({}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, &payment, "refunded").await;
+    app.delete(&path, Some(&teacher.access)).await.assert(204);
+    app.get(&path, None).await.assert(404);
+}
+
+#[tokio::test]
+async fn a_payment_that_succeeds_after_its_course_was_deleted_is_kept_as_a_dead_letter() {
+    // GIVEN a pending payment for a course its instructor then deletes
+    let app = TestApp::spawn().await;
+    let (teacher, student, course) = paid_course(&app).await;
+    let payment = buy(&app, &student, &course).await["payment"].clone();
+    let id = payment["id"].as_str().unwrap();
+    app.delete(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(204);
+
+    // WHEN the student's payment succeeds at the provider
+    let succeeded = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
+    send_event(&app, &succeeded).await.assert(200);
+    wait_for_status(&app, &student, id, "completed").await;
+
+    // THEN its settlement is not dropped: it waits in the dead letters for an admin to refund it
+    let admin = app.admin().await;
+    let dead = eventually("the settlement in the dead letters", || async {
+        let dead = app
+            .get(
+                "/api/v1/admin/dead-letters?queue=payment-confirmations",
+                Some(&admin.access),
+            )
+            .await
+            .assert(200)
+            .body;
+        (dead.as_array().unwrap().len() == 1).then_some(dead)
+    })
+    .await;
+    let body: Value = serde_json::from_str(dead[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["paymentId"], id);
 }

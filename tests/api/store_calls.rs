@@ -432,9 +432,10 @@ async fn course_authoring_stays_within_its_store_round_trips() {
         [0, 1, 0, 0, 1],
     );
     app.delete(&path, Some(&teacher.access)).await.assert(204);
-    // The course marked as being deleted, its partition read (1 query per 1,000 items, 1 per
-    // quiz), its items deleted in transactions of 100, the course item last.
-    assert_calls(&table, "DELETE /api/v1/courses/{courseId}", [1, 0, 1, 2, 1]);
+    // The course and its count of entitling payments read, the course marked as being deleted
+    // (with that count unchanged: one transaction), its partition read (1 query per 1,000 items, 1
+    // per quiz), its items deleted in transactions of 100, the course item last.
+    assert_calls(&table, "DELETE /api/v1/courses/{courseId}", [2, 0, 1, 1, 2]);
     app.get(&path, None).await.assert(404);
 }
 

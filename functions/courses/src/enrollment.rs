@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use lectern_domain::assignment::{Submission, SubmissionStatus};
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
+use lectern_domain::payment::Payment;
 use lectern_domain::quiz::QuizStanding;
 use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, LessonId, UserId};
 use lectern_store::courses::{CoursePage, CourseRepo};
 use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::payments::PaymentRepo;
 use lectern_store::users::UserRepo;
 use lectern_store::{Key, from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
@@ -93,13 +95,14 @@ pub(crate) fn require_member(
 }
 
 /// Enrolls the caller (a student) in a published, free course whose prerequisites they have
-/// completed. Paid courses are bought through payments: 402 here.
+/// completed, or again in a paid course whose payment still entitles them (their progress comes back,
+/// as for free courses). Paid courses are bought through payments: 402 here otherwise.
 #[utoipa::path(post, path = "/api/v1/courses/{courseId}/enroll", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id")),
     responses(
         (status = 201, description = "Enrolled", body = Envelope<EnrollmentView>),
-        (status = 402, description = "A paid course (`payment_required`)", body = ErrorBody),
+        (status = 402, description = "A paid course the caller has no payment entitling them to (`payment_required`)", body = ErrorBody),
         (status = 403, description = "Not a student", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
         (status = 409, description = "Already enrolled (`already_enrolled`), or prerequisites not completed (`prerequisites_missing`, listed in `details`)", body = ErrorBody),
@@ -120,21 +123,32 @@ pub async fn enroll(
     if !course.is_published() {
         return Err(ApiError::not_found("course"));
     }
-    if !course.price.is_free() {
-        return Err(ApiError::PaymentRequired(format!(
-            "this course costs {} {} (minor units); pay for it through payments to enroll",
-            course.price.amount, course.price.currency
-        )));
-    }
-    let (previous, unmet) = EnrollmentRepo::new(state.table.clone())
-        .admission(course, caller.id)
-        .await?;
-    if !unmet.is_empty() {
+    // A paid course admits a student whose payment for it still entitles them (one who unenrolled
+    // comes back without paying again); others buy it through payments.
+    let payment = if course.price.is_free() {
+        None
+    } else {
+        let payment = PaymentRepo::new(state.table.clone())
+            .current_purchase(&caller.tenant, caller.id, course.id)
+            .await?
+            .filter(Payment::entitles);
+        if payment.is_none() {
+            return Err(ApiError::PaymentRequired(format!(
+                "this course costs {} {} (minor units); pay for it through payments to enroll",
+                course.price.amount, course.price.currency
+            )));
+        }
+        payment
+    };
+    let repo = EnrollmentRepo::new(state.table.clone());
+    let (previous, unmet) = repo.admission(course, caller.id).await?;
+    if !unmet.is_empty() && payment.is_none() {
         return Err(ApiError::prerequisites_missing(&unmet));
     }
-    let enrollment = EnrollmentRepo::new(state.table.clone())
-        .enroll(course, caller.id, previous, now())
-        .await?;
+    let enrollment = match &payment {
+        Some(payment) => repo.enroll_paid(course, payment, previous, now()).await?,
+        None => repo.enroll(course, caller.id, previous, now()).await?,
+    };
     Ok((
         StatusCode::CREATED,
         Json(Envelope::new(

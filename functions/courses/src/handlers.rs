@@ -363,7 +363,8 @@ pub async fn publish_course(
 
 /// Deletes a course with everything in it (its instructor or an admin): lessons, quizzes and their
 /// attempts, enrollments, ratings, and prerequisite links. The course disappears at once; the rest
-/// follows in batches, and deleting again resumes an interrupted deletion.
+/// follows in batches, and deleting again resumes an interrupted deletion. A course whose payments
+/// still entitle students to it is not deleted (409 naming how many): they paid for access.
 #[utoipa::path(delete, path = "/api/v1/courses/{courseId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id")),
@@ -371,7 +372,7 @@ pub async fn publish_course(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
-        (status = 409, description = "Changed while deleting; retry", body = ErrorBody),
+        (status = 409, description = "Changed while deleting; retry (`stale_version`), or payments entitle students to the course (`course_has_paid_enrollments`, naming how many)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
 pub async fn delete_course(

@@ -15,6 +15,8 @@ use lectern_payments::{CreateIntent, CreateRefund, IntentStatus, ProviderError};
 use lectern_queue::OutgoingMessage;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::idempotency::{Claim, IdempotencyRepo};
+use lectern_store::keys;
 use lectern_store::payments::{CreatePaymentError, PaymentRepo};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
@@ -32,6 +34,9 @@ pub const TAG: &str = "payments";
 /// The header a client repeats a request with to get the same result, not a second payment.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+/// The longest `Idempotency-Key` taken (Stripe's own limit; the key is never sent to the provider).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 /// `POST /payments/course`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -40,12 +45,30 @@ pub struct NewCoursePayment {
     pub course_id: String,
 }
 
+/// The provider's refusal as the client sees it: our words only. The provider's own message (which
+/// can name accounts, parameters and internal limits) goes to the log with the request id, where
+/// support finds it from the `requestId` the client quotes.
 pub(crate) fn provider_error(error: ProviderError) -> ApiError {
     match error {
-        ProviderError::Rejected { message, .. } => ApiError::UpstreamRejected {
-            code: "payment_provider_rejected",
-            message: format!("the payment provider refused the request: {message}"),
-        },
+        ProviderError::Rejected {
+            status,
+            code,
+            message,
+        } => {
+            tracing::warn!(
+                request_id = %lectern_web::request::current_request_id(),
+                provider_status = status,
+                provider_code = code.as_deref().unwrap_or("none"),
+                provider_message = %message,
+                "the payment provider refused the request"
+            );
+            ApiError::UpstreamRejected {
+                code: "payment_provider_rejected",
+                message: "the payment provider refused the request; quote the request id if you \
+                          contact support"
+                    .into(),
+            }
+        }
         ProviderError::Unavailable(e) => ApiError::Unavailable(e.context("payment provider")),
     }
 }
@@ -56,12 +79,16 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
     let valid = !key.is_empty()
-        && key.len() <= 255
+        && key.len() <= MAX_IDEMPOTENCY_KEY
         && key.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
     if !valid {
         return Err(ApiError::bad_request(
             "invalid_idempotency_key",
-            "the Idempotency-Key header must be 1-255 printable ASCII characters (no '#')",
+            format!(
+                "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII \
+                 characters (no '#'); this one has {}",
+                key.len()
+            ),
         ));
     }
     Ok(Some(key.to_owned()))
@@ -98,15 +125,15 @@ async fn client_secret(ctx: &Payments, payment: &Payment) -> ApiResult<Option<St
 /// A payment for the course that can still be paid is returned (200) instead of a second one.
 #[utoipa::path(post, path = "/api/v1/payments/course", tag = TAG,
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: same key and body, same response")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: same key and body, same response (1 to 255 printable ASCII characters, no '#')")),
     request_body = NewCoursePayment,
     responses(
         (status = 201, description = "A pending payment", body = PaymentCreated),
         (status = 200, description = "The student's payment for this course that can still be paid", body = PaymentCreated),
-        (status = 400, description = "Invalid course id, or the course is free (`course_is_free`)", body = ErrorBody),
+        (status = 400, description = "Invalid course id, the course is free (`course_is_free`), or an invalid Idempotency-Key (`invalid_idempotency_key`, naming the limit)", body = ErrorBody),
         (status = 403, description = "Only students buy courses", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
-        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), or prerequisites missing", body = ErrorBody),
+        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), prerequisites missing, or a request with the same Idempotency-Key still running (`request_in_progress`)", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
         (status = 502, description = "The payment provider refused (`payment_provider_rejected`)", body = ErrorBody),
     ))]
@@ -126,25 +153,15 @@ pub async fn create_course_payment(
         .map_err(|e| ApiError::invalid_field("courseId", e.to_string()))?;
     let digest = hex(&Sha256::digest(course_id.to_string().as_bytes()));
     let repo = PaymentRepo::new(state.table.clone());
+    let keys_repo = IdempotencyRepo::new(state.table.clone());
     let t = &caller.tenant;
 
     for _ in 0..3 {
-        let (purchase, creation) = repo
+        let (purchase, seen) = repo
             .before_create(t, caller.id, course_id, key.as_deref())
             .await?;
-        if let Some(creation) = creation {
-            if creation.request_digest != digest {
-                return Err(ApiError::Unprocessable {
-                    code: "idempotency_key_reused",
-                    message: "this Idempotency-Key was used with another request".into(),
-                });
-            }
-            let payment = repo
-                .get(t, creation.payment_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("payment"))?;
-            let secret = client_secret(&ctx, &payment).await?;
-            return Ok((StatusCode::CREATED, created(&payment, secret)));
+        if let Some(standing) = IdempotencyRepo::standing(seen.as_ref(), &digest, now()) {
+            return answer_for_key(&ctx, &repo, t, standing).await;
         }
         let mut replaces = None;
         if let Some(purchase) = purchase
@@ -153,7 +170,10 @@ pub async fn create_course_payment(
             if current.entitles() {
                 return Err(ApiError::conflict(
                     "already_paid",
-                    format!("you have paid for this course (payment {})", current.id),
+                    format!(
+                        "you have paid for this course (payment {}); if you left it, enroll again",
+                        current.id
+                    ),
                 ));
             }
             if !current.is_settled() {
@@ -175,38 +195,82 @@ pub async fn create_course_payment(
             now(),
         );
         payment.course_category = Some(course.category);
-        payment.idempotency = key.as_ref().map(|k| IdempotencyRecord {
-            key: k.clone(),
-            request_digest: digest.clone(),
-        });
+        // With a key, the key is claimed before the provider is asked: of requests sent together,
+        // one does the work. A claim taken over from a request that died keeps the payment id it
+        // reserved, so the provider is asked the same request again.
+        let lease = match &key {
+            None => None,
+            Some(k) => {
+                let claim = keys_repo
+                    .claim(
+                        &keys::payment_idempotency(t, caller.id, k),
+                        seen,
+                        &digest,
+                        &payment.id.to_string(),
+                        now(),
+                        CLAIM_LEASE,
+                    )
+                    .await?;
+                match claim {
+                    Claim::Acquired(lease) => {
+                        payment.id = PaymentId::parse(&lease.resource_id).map_err(|_| {
+                            ApiError::Internal(anyhow::anyhow!(
+                                "idempotency key record names no payment: {}",
+                                lease.resource_id
+                            ))
+                        })?;
+                        payment.idempotency = Some(IdempotencyRecord {
+                            key: k.clone(),
+                            request_digest: digest.clone(),
+                        });
+                        Some(lease)
+                    }
+                    other => return answer_for_key(&ctx, &repo, t, other).await,
+                }
+            }
+        };
         let metadata = BTreeMap::from([
             ("tenantId".to_owned(), t.to_string()),
             ("paymentId".to_owned(), payment.id.to_string()),
             ("courseId".to_owned(), course.id.to_string()),
             ("userId".to_owned(), caller.id.to_string()),
         ]);
-        let intent = ctx
+        let asked = ctx
             .provider
             .create_intent(&CreateIntent {
                 amount: payment.amount,
                 currency: payment.currency.to_string(),
                 metadata,
-                // A retry of this request after a crash gets the same intent back from the provider.
-                idempotency_key: match &key {
-                    Some(k) => format!("{t}:{}:{k}", caller.id),
-                    None => format!("payment:{}", payment.id),
-                },
+                // Named by the payment, never by the client's key: a retry of this payment gets the
+                // same intent back, and the key Stripe sees is always short enough (≤ 255).
+                idempotency_key: format!("payment:{}", payment.id),
                 description: Some(format!("Course: {}", payment.course_title)),
             })
-            .await
-            .map_err(provider_error)?;
+            .await;
+        let intent = match asked {
+            Ok(intent) => intent,
+            Err(e) => {
+                // A refusal changed nothing: the key is free for a corrected retry. When the provider
+                // could not be reached the claim stays, so that a retry after its lease asks for
+                // the same intent again.
+                if let (ProviderError::Rejected { .. }, Some(lease)) = (&e, &lease) {
+                    keys_repo.release(lease).await?;
+                }
+                return Err(provider_error(e));
+            }
+        };
         payment.provider_payment_id = intent.id.clone();
-        match repo.create(&payment, replaces).await {
+        match repo.create(&payment, replaces, lease.as_ref()).await {
             Ok(_) => {
                 return Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
             }
             // Another request for this course (or this key) won: answer with what it created.
-            Err(CreatePaymentError::Raced) => continue,
+            Err(CreatePaymentError::Raced) => {
+                if let Some(lease) = &lease {
+                    keys_repo.release(lease).await?;
+                }
+                continue;
+            }
             Err(CreatePaymentError::Store(e)) => return Err(e.into()),
         }
     }
@@ -214,6 +278,38 @@ pub async fn create_course_payment(
         "payment_in_progress",
         "another payment for this course is being created; retry",
     ))
+}
+
+/// How long a request's claim on its idempotency key holds against a retry: longer than a request
+/// with the provider's timeouts can take.
+const CLAIM_LEASE: time::Duration = time::Duration::seconds(60);
+
+/// The answer to a request whose idempotency key is taken.
+async fn answer_for_key(
+    ctx: &Payments,
+    repo: &PaymentRepo,
+    tenant: &lectern_domain::TenantId,
+    claim: Claim,
+) -> ApiResult<(StatusCode, Json<PaymentCreated>)> {
+    match claim {
+        Claim::Done { resource_id } => {
+            let payment = match PaymentId::parse(&resource_id) {
+                Ok(id) => repo.get(tenant, id).await?,
+                Err(_) => None,
+            }
+            .ok_or_else(|| ApiError::not_found("payment"))?;
+            let secret = client_secret(ctx, &payment).await?;
+            Ok((StatusCode::CREATED, created(&payment, secret)))
+        }
+        Claim::Mismatch => Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used with another request".into(),
+        }),
+        Claim::InProgress | Claim::Acquired(_) => Err(ApiError::conflict(
+            "request_in_progress",
+            "a request with this Idempotency-Key is still being processed; retry shortly",
+        )),
+    }
 }
 
 fn created(payment: &Payment, client_secret: Option<String>) -> Json<PaymentCreated> {

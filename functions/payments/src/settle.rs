@@ -8,14 +8,25 @@
 //! payment that no longer does (refunded, dispute lost) revokes the enrollment; the student is notified
 //! once per cause. Each step is idempotent, so a retried or duplicated message changes nothing more.
 //!
+//! An enrollment records what grants it: a payment that no longer entitles revokes only the enrollment
+//! it granted (a late event about an old, refunded payment leaves alone the access a newer payment
+//! bought), and a payment whose enrollment the student ended is not enrolled again by a repeated
+//! settlement.
+//!
+//! A payment that entitles its student to a course deleted meanwhile (a course with entitling payments
+//! cannot be deleted, but a pending one may succeed after) is not dropped: settling it fails, so the
+//! message is retried and then kept in the dead-letter queue, naming the payment for an admin to
+//! refund.
+//!
 //! Refunds revoke access: a refunded student is unenrolled (their progress is kept, as with any
 //! unenrollment, and comes back if they buy the course again). This is not a tenant setting.
 
 use std::sync::Arc;
 
+use lectern_domain::enrollment::Grant;
 use lectern_domain::notification::{Notification, NotificationKind};
 use lectern_domain::payment::{Payment, format_amount};
-use lectern_domain::{PaymentId, TenantId};
+use lectern_domain::{CourseId, PaymentId, TenantId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::{EnrollError, EnrollmentRepo, ProgressError};
 use lectern_store::payments::PaymentRepo;
@@ -48,6 +59,17 @@ pub struct Settled {
     pub revoked: bool,
 }
 
+/// Why a payment could not be settled (the message is retried, then dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The payment entitles its student to a course that was deleted (or is being deleted) since
+    /// they started paying. Left for a person: the dead letter names the payment to refund.
+    #[error("payment entitles its student to course {0}, which no longer exists: refund it")]
+    CourseGone(CourseId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// How often settling starts over when the payment changed under it.
 const RETRIES: u32 = 5;
 
@@ -57,7 +79,7 @@ pub async fn settle(
     table: &Arc<dyn Table>,
     message: &SettleMessage,
     now: OffsetDateTime,
-) -> Result<Settled, StoreError> {
+) -> Result<Settled, SettleError> {
     let payments = PaymentRepo::new(table.clone());
     let enrollments = EnrollmentRepo::new(table.clone());
     let mut settled = Settled::default();
@@ -73,27 +95,36 @@ pub async fn settle(
         if let Some(invoice) = payments.pay_invoice(&payment, paid_at).await? {
             settled.invoice_number = invoice.number;
         }
-        let Some(course) = CourseRepo::new(table.clone())
+        let course = CourseRepo::new(table.clone())
             .get(&payment.tenant, payment.course_id)
-            .await?
-        else {
-            tracing::warn!(course_id = %payment.course_id, "the paid course no longer exists");
+            .await?;
+        let Some(course) = course.filter(|c| c.deleting_since.is_none()) else {
+            if payment.entitles() {
+                // Paid for a course that is gone: kept (retried, then dead-lettered) for an admin to
+                // refund, never dropped.
+                return Err(SettleError::CourseGone(payment.course_id));
+            }
             return Ok(settled);
         };
         let enrollment = enrollments
             .get(&payment.tenant, payment.course_id, payment.user_id)
             .await?;
-        let active = enrollment.as_ref().is_some_and(|e| e.is_active());
         if payment.entitles() {
-            if !active {
+            // Enroll unless already in, or unless this payment's enrollment was ended since (the
+            // student left: a settlement repeated later must not enroll them behind their back).
+            let enroll = match &enrollment {
+                None => true,
+                Some(e) => {
+                    !e.is_active()
+                        && e.granted_by
+                            != Some(Grant::Payment {
+                                payment_id: payment.id,
+                            })
+                }
+            };
+            if enroll {
                 match enrollments
-                    .enroll_paid(
-                        &course,
-                        payment.user_id,
-                        enrollment,
-                        now,
-                        PaymentRepo::entitlement_check(&payment),
-                    )
+                    .enroll_paid(&course, &payment, enrollment, now)
                     .await
                 {
                     Ok(_) => settled.enrolled = true,
@@ -106,13 +137,12 @@ pub async fn settle(
                         continue;
                     }
                     Err(EnrollError::NotOpen) => {
-                        tracing::warn!(course_id = %course.id, "the paid course is being deleted");
-                        return Ok(settled);
+                        return Err(SettleError::CourseGone(course.id));
                     }
                     Err(EnrollError::AlreadyEnrolled | EnrollError::GuardFailed) => {
-                        return Err(StoreError::TransactionConflict);
+                        return Err(StoreError::TransactionConflict.into());
                     }
-                    Err(EnrollError::Store(e)) => return Err(e),
+                    Err(EnrollError::Store(e)) => return Err(e.into()),
                 }
             }
             payments
@@ -124,14 +154,27 @@ pub async fn settle(
                 .await?;
         } else {
             if let Some(current) = enrollment.filter(|e| e.is_active()) {
-                match enrollments.unenroll(&course, &current, now).await {
-                    Ok(_) => settled.revoked = true,
-                    Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
-                        attempt += 1;
-                        continue;
+                // Only what this payment granted is revoked: a newer payment's (or a free) enrollment
+                // stays, however late this payment's news arrives.
+                let purchase = match current.granted_by {
+                    Some(_) => None,
+                    None => payments
+                        .current_purchase(&payment.tenant, payment.user_id, payment.course_id)
+                        .await?
+                        .map(|p| p.id),
+                };
+                if current.granted_by_payment(payment.id, purchase) {
+                    match enrollments.unenroll(&course, &current, now).await {
+                        Ok(_) => settled.revoked = true,
+                        Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
+                            attempt += 1;
+                            continue;
+                        }
+                        Err(ProgressError::NotEnrolled) => {
+                            return Err(StoreError::TransactionConflict.into());
+                        }
+                        Err(ProgressError::Store(e)) => return Err(e.into()),
                     }
-                    Err(ProgressError::NotEnrolled) => return Err(StoreError::TransactionConflict),
-                    Err(ProgressError::Store(e)) => return Err(e),
                 }
             }
             if let Some(refunded_at) = payment.refunded_at {

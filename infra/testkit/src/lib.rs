@@ -8,12 +8,14 @@
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table or SQS
 //!   queue per test.
 //! - [`secrets`]: a fake of Secrets Manager's `GetSecretValue` that checks what it receives.
+//! - [`stripe`]: a fake Stripe API on loopback that checks and records what it is sent.
 
 pub mod counting;
 pub mod lambda;
 pub mod moto;
 pub mod openapi;
 pub mod secrets;
+pub mod stripe;
 
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;

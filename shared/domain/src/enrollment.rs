@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::ids::{CourseId, EnrollmentId, LessonId, QuizId, TenantId, UserId};
+use crate::ids::{CourseId, EnrollmentId, LessonId, PaymentId, QuizId, TenantId, UserId};
 use crate::lesson::Lesson;
 
 /// Whether a student is in the course now. Unenrolling keeps the record (and its progress), so that
@@ -17,6 +17,22 @@ use crate::lesson::Lesson;
 pub enum EnrollmentStatus {
     Active,
     Unenrolled,
+}
+
+/// What grants a student their (current or last) enrollment. A settlement of a payment may revoke only
+/// an enrollment that the same payment granted, so a late event about an old, refunded payment cannot
+/// take away access a newer payment bought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Grant {
+    /// The course was free when the student enrolled.
+    Free,
+    /// This payment bought it.
+    Payment { payment_id: PaymentId },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +60,10 @@ pub struct Enrollment {
     pub completed_at: Option<OffsetDateTime>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_activity: Option<OffsetDateTime>,
+    /// What grants the enrollment (absent on enrollments recorded before grants were: see
+    /// [`Enrollment::granted_by_payment`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_by: Option<Grant>,
     pub version: u64,
 }
 
@@ -62,7 +82,13 @@ pub struct Progress {
 }
 
 impl Enrollment {
-    pub fn new(tenant: TenantId, course: CourseId, student: UserId, at: OffsetDateTime) -> Self {
+    pub fn new(
+        tenant: TenantId,
+        course: CourseId,
+        student: UserId,
+        at: OffsetDateTime,
+        grant: Grant,
+    ) -> Self {
         Enrollment {
             id: EnrollmentId::new(),
             tenant,
@@ -75,12 +101,24 @@ impl Enrollment {
             passed_quizzes: BTreeMap::new(),
             completed_at: None,
             last_activity: Some(at),
+            granted_by: Some(grant),
             version: 1,
         }
     }
 
     pub fn is_active(&self) -> bool {
         self.status == EnrollmentStatus::Active
+    }
+
+    /// Whether `payment` grants this enrollment. An enrollment recorded before grants were has none;
+    /// then the student's current payment for the course (`current`, what their purchase slot points
+    /// at) stands for it.
+    pub fn granted_by_payment(&self, payment: PaymentId, current: Option<PaymentId>) -> bool {
+        match self.granted_by {
+            Some(Grant::Payment { payment_id }) => payment_id == payment,
+            Some(Grant::Free) => false,
+            None => current == Some(payment),
+        }
     }
 
     pub fn is_completed(&self) -> bool {
@@ -162,6 +200,7 @@ mod tests {
             CourseId::new(),
             UserId::new(),
             OffsetDateTime::UNIX_EPOCH,
+            Grant::Free,
         );
         let lessons = vec![lesson(10), lesson(20), lesson(30)];
         let quiz = QuizId::new();
@@ -179,5 +218,31 @@ mod tests {
         e.passed_quizzes.insert(quiz, "x".into());
         assert!(e.has_finished(&lessons, &[quiz]));
         assert!(!e.has_finished(&[], &[]));
+    }
+
+    #[test]
+    fn only_the_payment_that_granted_an_enrollment_is_its_grant() {
+        let t = TenantId::parse("default").unwrap();
+        let (old, new) = (PaymentId::new(), PaymentId::new());
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let paid = Enrollment::new(
+            t.clone(),
+            CourseId::new(),
+            UserId::new(),
+            at,
+            Grant::Payment { payment_id: new },
+        );
+        assert!(paid.granted_by_payment(new, None));
+        assert!(!paid.granted_by_payment(old, Some(old)));
+        let free = Enrollment::new(t, CourseId::new(), UserId::new(), at, Grant::Free);
+        assert!(!free.granted_by_payment(new, Some(new)));
+        // Recorded before grants were: the student's current payment stands for the grant.
+        let mut legacy = paid.clone();
+        legacy.granted_by = None;
+        assert!(legacy.granted_by_payment(new, Some(new)));
+        assert!(!legacy.granted_by_payment(old, Some(new)));
+        let json = serde_json::to_value(&paid).unwrap();
+        assert_eq!(json["grantedBy"]["kind"], "payment");
+        assert_eq!(json["grantedBy"]["paymentId"], new.to_string());
     }
 }

@@ -2,197 +2,19 @@
 //! form fields) and records what it was sent (`Idempotency-Key`, `Stripe-Version`), answering in
 //! Stripe's shapes; and the sorting of Stripe's failures into `Rejected` and `Unavailable`.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::Method;
 use lectern_payments::{
     CreateIntent, CreateRefund, IntentStatus, PaymentProvider, ProviderError, STRIPE_API_VERSION,
     StripeClient,
 };
-use serde_json::{Value, json};
+use lectern_testkit::stripe::{FakeStripe, KEY};
+use serde_json::json;
 
-const KEY: &str = "sk_test_51FakeKeyForLectern";
-
-/// One request as the fake received it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: Method,
-    path: String,
-    headers: HeaderMap,
-    form: Vec<(String, String)>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn field(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A canned answer that replaces the next normal one.
-struct Canned {
-    status: StatusCode,
-    body: String,
-    headers: Vec<(&'static str, &'static str)>,
-    delay: Duration,
-}
-
-#[derive(Default)]
-struct Fake {
-    seen: Mutex<Vec<Seen>>,
-    canned: Mutex<VecDeque<Canned>>,
-}
-
-struct FakeStripe {
-    state: Arc<Fake>,
-    url: String,
-}
-
-impl FakeStripe {
-    async fn start() -> FakeStripe {
-        let state = Arc::new(Fake::default());
-        let app = Router::new().fallback(answer).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FakeStripe { state, url }
-    }
-
-    fn client(&self) -> StripeClient {
-        StripeClient::new(KEY.into(), Some(format!("{}/", self.url))).unwrap()
-    }
-
-    fn answer_next(&self, status: u16, body: Value) {
-        self.answer_next_with(status, body.to_string(), vec![], Duration::ZERO);
-    }
-
-    fn answer_next_with(
-        &self,
-        status: u16,
-        body: String,
-        headers: Vec<(&'static str, &'static str)>,
-        delay: Duration,
-    ) {
-        self.state.canned.lock().unwrap().push_back(Canned {
-            status: StatusCode::from_u16(status).unwrap(),
-            body,
-            headers,
-            delay,
-        });
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.state.seen.lock().unwrap().clone()
-    }
-}
-
-fn stripe_error(status: StatusCode, kind: &str, code: Option<&str>, message: &str) -> Response {
-    let body = json!({"error": {"type": kind, "code": code, "message": message}});
-    (status, [("request-id", "req_fake")], axum::Json(body)).into_response()
-}
-
-/// The fake's one handler: records the request, then answers like Stripe.
-async fn answer(
-    State(fake): State<Arc<Fake>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let seen = Seen {
-        method: method.clone(),
-        path: uri.path().to_owned(),
-        headers: headers.clone(),
-        form,
-    };
-    fake.seen.lock().unwrap().push(seen.clone());
-
-    if seen.header("authorization") != Some(&format!("Bearer {KEY}")) {
-        return stripe_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            None,
-            "Invalid API Key provided: sk_test_****",
-        );
-    }
-    let canned = fake.canned.lock().unwrap().pop_front();
-    if let Some(canned) = canned {
-        tokio::time::sleep(canned.delay).await;
-        let mut response = (canned.status, canned.body).into_response();
-        for (name, value) in canned.headers {
-            response.headers_mut().insert(name, value.parse().unwrap());
-        }
-        return response;
-    }
-
-    match (method, seen.path.as_str()) {
-        (Method::POST, "/v1/payment_intents") => {
-            let (Some(amount), Some(currency)) = (seen.field("amount"), seen.field("currency"))
-            else {
-                return stripe_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    Some("parameter_missing"),
-                    "Missing required param: amount.",
-                );
-            };
-            let metadata: BTreeMap<&str, &str> = seen
-                .form
-                .iter()
-                .filter_map(|(k, v)| {
-                    let key = k.strip_prefix("metadata[")?.strip_suffix(']')?;
-                    Some((key, v.as_str()))
-                })
-                .collect();
-            axum::Json(json!({
-                "id": "pi_3PfakE", "object": "payment_intent",
-                "amount": amount.parse::<i64>().unwrap(), "amount_received": 0,
-                "automatic_payment_methods": {"enabled": true},
-                "client_secret": "pi_3PfakE_secret_x", "currency": currency,
-                "description": seen.field("description"), "latest_charge": null, "livemode": false,
-                "metadata": metadata, "status": "requires_payment_method"
-            }))
-            .into_response()
-        }
-        (Method::GET, "/v1/payment_intents/pi_3PfakE") => axum::Json(json!({
-            "id": "pi_3PfakE", "object": "payment_intent", "amount": 4900,
-            "client_secret": "pi_3PfakE_secret_x", "currency": "eur",
-            "latest_charge": "ch_3PfakE", "metadata": {"paymentId": "pay_1"}, "status": "succeeded"
-        }))
-        .into_response(),
-        (Method::GET, path) if path.starts_with("/v1/payment_intents/") => stripe_error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            Some("resource_missing"),
-            "No such payment_intent: 'pi_unknown'",
-        ),
-        (Method::POST, "/v1/refunds") => axum::Json(json!({
-            "id": "re_3PfakE", "object": "refund",
-            "amount": seen.field("amount").map_or(4900, |a| a.parse::<i64>().unwrap()),
-            "charge": "ch_3PfakE", "currency": "eur", "metadata": {},
-            "payment_intent": seen.field("payment_intent"), "status": "succeeded"
-        }))
-        .into_response(),
-        _ => stripe_error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            None,
-            "Unrecognized request URL.",
-        ),
-    }
+fn client(stripe: &FakeStripe) -> StripeClient {
+    StripeClient::new(KEY.into(), Some(format!("{}/", stripe.url))).unwrap()
 }
 
 fn create_request() -> CreateIntent {
@@ -227,8 +49,7 @@ async fn creating_an_intent_posts_stripes_form_with_key_version_and_idempotency_
     let stripe = FakeStripe::start().await;
 
     // WHEN an intent is created
-    let intent = stripe
-        .client()
+    let intent = client(&stripe)
         .create_intent(&create_request())
         .await
         .unwrap();
@@ -279,7 +100,7 @@ async fn creating_an_intent_posts_stripes_form_with_key_version_and_idempotency_
 async fn retrieving_an_intent_is_a_get_without_an_idempotency_key() {
     let stripe = FakeStripe::start().await;
 
-    let intent = stripe.client().retrieve_intent("pi_3PfakE").await.unwrap();
+    let intent = client(&stripe).retrieve_intent("pi_3PfakE").await.unwrap();
 
     let seen = stripe.seen();
     assert_eq!(
@@ -297,8 +118,7 @@ async fn retrieving_an_intent_is_a_get_without_an_idempotency_key() {
 #[tokio::test]
 async fn an_unknown_intent_is_rejected_as_missing() {
     let stripe = FakeStripe::start().await;
-    let error = stripe
-        .client()
+    let error = client(&stripe)
         .retrieve_intent("pi_unknown")
         .await
         .unwrap_err();
@@ -315,8 +135,7 @@ async fn an_unknown_intent_is_rejected_as_missing() {
 #[tokio::test]
 async fn an_id_that_would_reshape_the_url_is_never_sent() {
     let stripe = FakeStripe::start().await;
-    let error = stripe
-        .client()
+    let error = client(&stripe)
         .retrieve_intent("pi_1/../../v1/charges")
         .await
         .unwrap_err();
@@ -328,8 +147,7 @@ async fn an_id_that_would_reshape_the_url_is_never_sent() {
 async fn a_refund_posts_the_intent_amount_and_metadata() {
     let stripe = FakeStripe::start().await;
 
-    let refund = stripe
-        .client()
+    let refund = client(&stripe)
         .refund(&CreateRefund {
             payment_intent: "pi_3PfakE".into(),
             amount: Some(900),
@@ -362,8 +180,7 @@ async fn a_refund_posts_the_intent_amount_and_metadata() {
 #[tokio::test]
 async fn a_full_refund_sends_no_amount() {
     let stripe = FakeStripe::start().await;
-    let refund = stripe
-        .client()
+    let refund = client(&stripe)
         .refund(&CreateRefund {
             payment_intent: "pi_3PfakE".into(),
             amount: None,
@@ -387,8 +204,7 @@ async fn a_declined_card_is_rejected_with_stripes_code_and_message() {
         }}),
     );
 
-    let error = stripe
-        .client()
+    let error = client(&stripe)
         .create_intent(&create_request())
         .await
         .unwrap_err();
@@ -437,7 +253,7 @@ async fn server_errors_and_rate_limits_are_unavailable() {
         vec![],
         Duration::ZERO,
     );
-    let client = stripe.client();
+    let client = client(&stripe);
 
     for expected in ["HTTP 500", "HTTP 429", "HTTP 502"] {
         let error = client.create_intent(&create_request()).await.unwrap_err();
@@ -462,8 +278,7 @@ async fn a_conflict_stripe_says_to_retry_is_unavailable() {
         Duration::ZERO,
     );
 
-    let error = stripe
-        .client()
+    let error = client(&stripe)
         .create_intent(&create_request())
         .await
         .unwrap_err();
@@ -475,8 +290,7 @@ async fn a_conflict_stripe_says_to_retry_is_unavailable() {
 async fn a_success_with_an_unreadable_body_is_unavailable() {
     let stripe = FakeStripe::start().await;
     stripe.answer_next_with(200, "{\"id\": 42}".into(), vec![], Duration::ZERO);
-    let error = stripe
-        .client()
+    let error = client(&stripe)
         .create_intent(&create_request())
         .await
         .unwrap_err();
@@ -521,7 +335,7 @@ async fn an_idempotency_key_that_cannot_be_a_header_is_refused_before_sending() 
     let mut request = create_request();
     request.idempotency_key = "pay_1\r\nX-Injected: 1".into();
 
-    let error = stripe.client().create_intent(&request).await.unwrap_err();
+    let error = client(&stripe).create_intent(&request).await.unwrap_err();
 
     assert_eq!(rejected(error).0, 400);
     assert!(stripe.seen().is_empty());

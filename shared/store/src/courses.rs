@@ -22,6 +22,9 @@ pub enum CourseWriteError {
     /// The course changed since it was read, or is gone.
     #[error("the course was changed by another request")]
     Stale,
+    /// Payments entitle this many students to the course: it is not deleted.
+    #[error("{0} paid enrollments")]
+    HasPaidEnrollments(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -286,12 +289,48 @@ impl CourseRepo {
         self.table.transact_write(actions).await
     }
 
+    /// Marks a course as being deleted, unless payments entitle students to it: the count of its
+    /// entitling payments is read, and the mark is conditioned on that count being unchanged, so a
+    /// payment that succeeds meanwhile cancels the deletion rather than being left without its course.
+    async fn mark_deleting(
+        &self,
+        course: &Course,
+        marked: &Course,
+    ) -> Result<(), CourseWriteError> {
+        let counter = keys::course_entitlements(&course.tenant, course.id);
+        let count = self.table.get(&counter).await?.map(|item| {
+            item.get("count")
+                .and_then(AttrValue::as_i64)
+                .unwrap_or_default()
+        });
+        if let Some(paid) = count.filter(|n| *n > 0) {
+            return Err(CourseWriteError::HasPaidEnrollments(paid as u64));
+        }
+        let unchanged = match count {
+            None => Condition::NotExists,
+            Some(n) => Condition::Equals("count".into(), AttrValue::int(n)),
+        };
+        let actions = vec![
+            TxAction::Update(Self::update_of(course, marked)?),
+            TxAction::Check {
+                key: counter,
+                condition: unchanged,
+            },
+        ];
+        match self.table.transact_write(actions).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_lost_race() => Err(CourseWriteError::Stale),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Deletes a course with everything that belongs to it: its item collection (lessons, contents,
     /// quizzes, assignment summaries, grade log, enrollments, ratings), its quizzes' partitions
     /// (attempts) and assignments' partitions (submissions), and its side of every
     /// prerequisite link. First the course is marked as being deleted — from then on it is invisible
     /// and out of the catalog — then the rest goes in transactions of up to 100, and the course item
-    /// last. If anything fails midway, deleting again resumes. A stale `course` → `Stale`.
+    /// last. If anything fails midway, deleting again resumes. A stale `course` → `Stale`; a course
+    /// whose payments still entitle students to it is not deleted (`HasPaidEnrollments`).
     #[tracing::instrument(skip_all, fields(course_id = %course.id))]
     pub async fn delete_all(
         &self,
@@ -304,7 +343,7 @@ impl CourseRepo {
             let mut marked = course.clone();
             marked.deleting_since = Some(now);
             marked.version += 1;
-            self.update(&course, &marked).await?;
+            self.mark_deleting(&course, &marked).await?;
             course = marked;
         }
         // Unlink both directions, re-reading a linked course when it changed meanwhile.

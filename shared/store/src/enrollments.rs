@@ -4,12 +4,17 @@
 //! one get by key and a course's students are one query; GSI1 lists a student's enrollments. The
 //! course's `totalEnrollments` and `totalCompletions` change in the same transaction as the enrollment,
 //! so they stay exact under concurrency.
+//!
+//! Each enrollment records what grants it (the course was free, or a payment bought it): a payment's
+//! settlement revokes only an enrollment that the same payment granted, and a student whose payment
+//! still entitles them enrolls again under it without paying again.
 
 use std::sync::Arc;
 
 use lectern_domain::course::Course;
-use lectern_domain::enrollment::{Enrollment, EnrollmentStatus};
-use lectern_domain::{CourseId, LessonId, QuizId, TenantId, UserId};
+use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Grant};
+use lectern_domain::payment::Payment;
+use lectern_domain::{CourseId, LessonId, PaymentId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -17,6 +22,7 @@ use crate::courses::{CoursePage, CourseRepo};
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
+use crate::payments::PaymentRepo;
 use crate::table::{
     Condition, Index, Query, SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
     backoff,
@@ -55,10 +61,10 @@ pub struct EnrollmentPage {
 /// How often a write that lost a race is retried on fresh data before giving up.
 /// What admits a student to a course.
 enum Admission {
-    /// The course is published (free courses, and every course's own enrollment endpoint).
+    /// The course is published and free.
     Published,
-    /// A payment, whose check goes into the transaction.
-    Paid(TxAction),
+    /// A payment that entitles the student; its check goes into the transaction.
+    Paid { payment: PaymentId, guard: TxAction },
 }
 
 const RETRIES: u32 = 5;
@@ -168,9 +174,10 @@ impl EnrollmentRepo {
         Ok((previous, missing))
     }
 
-    /// Enrolls a student (again, keeping their progress, if they had unenrolled): one transaction that
-    /// writes the enrollment only if it is still as read and counts it on the course only if the course
-    /// is published. Of two concurrent enrollments of one student, one fails with `AlreadyEnrolled`.
+    /// Enrolls a student in a free course (again, keeping their progress, if they had unenrolled): one
+    /// transaction that writes the enrollment (granted as free) only if it is still as read and counts
+    /// it on the course only if the course is published. Of two concurrent enrollments of one student,
+    /// one fails with `AlreadyEnrolled`.
     #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
     pub async fn enroll(
         &self,
@@ -184,18 +191,22 @@ impl EnrollmentRepo {
     }
 
     /// Enrolls a student who paid: as [`EnrollmentRepo::enroll`], but the course need only exist (it
-    /// was published when they paid), and `guard` (a check on the payment: it still entitles them) is
-    /// part of the transaction, so a refund recorded meanwhile cannot be overtaken by the enrollment.
-    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
+    /// was published when they paid), the enrollment records `payment` as what grants it, and a check
+    /// that the payment still entitles them is part of the transaction, so a refund recorded meanwhile
+    /// cannot be overtaken by the enrollment.
+    #[tracing::instrument(skip_all, fields(course_id = %course.id, payment_id = %payment.id))]
     pub async fn enroll_paid(
         &self,
         course: &Course,
-        student: UserId,
+        payment: &Payment,
         previous: Option<Enrollment>,
         now: OffsetDateTime,
-        guard: TxAction,
     ) -> Result<Enrollment, EnrollError> {
-        self.enroll_with(course, student, previous, now, Admission::Paid(guard))
+        let admission = Admission::Paid {
+            payment: payment.id,
+            guard: PaymentRepo::entitlement_check(payment),
+        };
+        self.enroll_with(course, payment.user_id, previous, now, admission)
             .await
     }
 
@@ -211,16 +222,23 @@ impl EnrollmentRepo {
             return Err(EnrollError::AlreadyEnrolled);
         }
         let replaces = previous.as_ref().map(|p| p.version);
+        let grant = match &admission {
+            Admission::Published => Grant::Free,
+            Admission::Paid { payment, .. } => Grant::Payment {
+                payment_id: *payment,
+            },
+        };
         let enrollment = match previous {
             Some(mut e) => {
                 e.status = EnrollmentStatus::Active;
                 e.enrolled_at = now;
                 e.unenrolled_at = None;
                 e.last_activity = Some(now);
+                e.granted_by = Some(grant);
                 e.version += 1;
                 e
             }
-            None => Enrollment::new(course.tenant.clone(), course.id, student, now),
+            None => Enrollment::new(course.tenant.clone(), course.id, student, now, grant),
         };
         let (open, guard) = match admission {
             Admission::Published => (
@@ -230,7 +248,7 @@ impl EnrollmentRepo {
                 ]),
                 None,
             ),
-            Admission::Paid(guard) => (course_alive(), Some(guard)),
+            Admission::Paid { guard, .. } => (course_alive(), Some(guard)),
         };
         let mut actions = vec![
             put_enrollment(&enrollment, replaces)?,

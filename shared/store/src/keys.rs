@@ -29,7 +29,8 @@
 //! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
-//! | Idempotency key of a payment creation | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
+//! | Entitling payments of a course (counter) | `T#{t}#PAYMENTS` | `ENTITLED#{courseId}` | | |
+//! | Idempotency key of a payment creation (`in_progress` while claimed, then `done` with the payment id) | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
 //! | Provider payment id → tenant, payment (no tenant prefix: the webhook knows only the id) | `PROVIDER#{provider}#{pi_…}` | `PAYMENT` | | |
 //! | Provider event seen (deduplication; no tenant prefix) | `EVENT#{provider}#{evt_…}` | `EVENT` | | |
 //! | Invoice | `T#{t}#INVOICES` | `INVOICE#{invoiceId}` | `T#{t}#USER#{userId}#WALLET` | `INVOICE#{invoiceId}` |
@@ -84,9 +85,10 @@
 //! | A student's payments / invoices, newest first | GSI1PK = wallet, GSI1SK begins_with `PAYMENT#` / `INVOICE#`, backward | GSI1 | 1 query |
 //! | The wallet: payments and invoices together | GSI1PK = wallet | GSI1 | 1 query |
 //! | A tenant's payments, newest first (admin) | PK = payments, SK begins_with `PAYMENT#`, backward | table | 1 query per page |
-//! | Create a payment: purchase + idempotency key, then payment, invoice, open entry, provider id, purchase | their keys | table | 1 batch get + 1 transaction |
+//! | Create a payment: purchase + idempotency key, then (with a key) claim the key, then payment, invoice, open entry, provider id, purchase, key done | their keys | table | 1 batch get + (1 conditional put) + 1 transaction |
 //! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
-//! | Record a fact: payment (version read) + event + counters | their keys | table | 1 transaction |
+//! | Record a fact: payment (version read) + event + counters (revenue; the course's entitling payments when entitlement changes) | their keys | table | 1 transaction |
+//! | Delete a course: the course's entitling payments, then mark it deleting with that count unchanged | their keys | table | 1 get + 1 transaction |
 //! | Pay an invoice: counter (value read) + invoice (open) + open entry + payment + revenue counters | their keys | table | 1 batch get + 1 transaction |
 //! | Overdue invoices | PK = invoices, SK between `OPEN#` and `OPEN#{now}`; then the invoices | table | 1 query + 1 batch get |
 //! | Disputes, newest first (admin) | PK = disputes, backward; then the payments | table | 1 query + 1 batch get |
@@ -383,6 +385,13 @@ pub const PAYMENT_PREFIX: &str = "PAYMENT#";
 
 pub fn payment(t: &TenantId, payment: PaymentId) -> Key {
     Key::new(payments_pk(t), format!("{PAYMENT_PREFIX}{payment}"))
+}
+
+/// How many of a course's payments entitle their students now (`count`): a course with any cannot be
+/// deleted. Beside the payments, not in the course's partition, so a course's deletion leaves it and a
+/// late payment's fact can still be counted.
+pub fn course_entitlements(t: &TenantId, course: CourseId) -> Key {
+    Key::new(payments_pk(t), format!("ENTITLED#{course}"))
 }
 
 /// GSI1 partition of a student's wallet: their payments (`PAYMENT#{id}`) and invoices (`INVOICE#{id}`).

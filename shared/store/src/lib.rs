@@ -23,6 +23,7 @@
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
+//! - [`idempotency`]: idempotency keys, claimed before the work they name and completed with it.
 //! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
 //!   revenue counters, notifications.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
@@ -36,6 +37,7 @@ pub mod dynamo;
 pub mod enrollments;
 mod eval;
 pub mod files;
+pub mod idempotency;
 pub mod item;
 pub mod keys;
 pub mod lessons;

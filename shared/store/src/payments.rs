@@ -5,7 +5,8 @@
 //! # What keeps it exact
 //! - Creating a payment is one transaction: the payment, its open invoice (with its entry in the
 //!   tenant's open-invoice list), the provider id → payment mapping, the student's purchase slot for
-//!   the course (one live payment per student and course), and the client's idempotency key.
+//!   the course (one live payment per student and course), and the completion of the client's
+//!   idempotency key (claimed before the provider was asked: see [`crate::idempotency`]).
 //! - Every provider fact is written with the provider event that reported it, in one transaction
 //!   conditional on the payment's version and on the event not having been seen: an event is applied
 //!   once, and of two concurrent events one retries on fresh data.
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cursor::{self, Cursor};
+use crate::idempotency::{IdempotencyRepo, IdempotentRequest, Lease};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
@@ -59,14 +61,6 @@ pub enum RecordError {
 #[serde(rename_all = "camelCase")]
 pub struct Purchase {
     pub payment_id: PaymentId,
-}
-
-/// A payment created with an idempotency key, and the digest of the request it came with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdempotentCreation {
-    pub payment_id: PaymentId,
-    pub request_digest: String,
 }
 
 /// What a provider id points at.
@@ -266,7 +260,7 @@ impl PaymentRepo {
         user: UserId,
         course: CourseId,
         idempotency_key: Option<&str>,
-    ) -> Result<(Option<Purchase>, Option<IdempotentCreation>), StoreError> {
+    ) -> Result<(Option<Purchase>, Option<IdempotentRequest>), StoreError> {
         let mut keys = vec![keys::purchase(tenant, user, course)];
         if let Some(key) = idempotency_key {
             keys.push(keys::payment_idempotency(tenant, user, key));
@@ -277,13 +271,34 @@ impl PaymentRepo {
         Ok((purchase, creation))
     }
 
+    /// The student's current payment for a course (what their purchase slot points at), if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn current_purchase(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        course: CourseId,
+    ) -> Result<Option<Payment>, StoreError> {
+        let Some(item) = self
+            .table
+            .get(&keys::purchase(tenant, user, course))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let purchase: Purchase = from_item(item)?;
+        self.get(tenant, purchase.payment_id).await
+    }
+
     /// Creates a payment with its open invoice. `replaces`: the payment the student's purchase slot
-    /// for the course points at now (refunded, so a new one may take its place).
+    /// for the course points at now (refunded, so a new one may take its place). `lease`: the
+    /// request's claim on its idempotency key, completed in the same transaction.
     #[tracing::instrument(skip_all, fields(payment_id = %payment.id))]
     pub async fn create(
         &self,
         payment: &Payment,
         replaces: Option<PaymentId>,
+        lease: Option<&Lease>,
     ) -> Result<Invoice, CreatePaymentError> {
         let t = &payment.tenant;
         let invoice = Invoice::open_for(payment);
@@ -333,18 +348,8 @@ impl PaymentRepo {
                 }),
             },
         ];
-        if let Some(record) = &payment.idempotency {
-            actions.push(TxAction::Put {
-                item: plain_item(
-                    &IdempotentCreation {
-                        payment_id: payment.id,
-                        request_digest: record.request_digest.clone(),
-                    },
-                    keys::payment_idempotency(t, payment.user_id, &record.key),
-                    "IdempotencyKey",
-                )?,
-                condition: Some(Condition::NotExists),
-            });
+        if let Some(lease) = lease {
+            actions.push(IdempotencyRepo::completion(lease));
         }
         match self.table.transact_write(actions).await {
             Ok(()) => Ok(invoice),
@@ -415,7 +420,8 @@ impl PaymentRepo {
     }
 
     /// Writes a payment's new facts (`after`, whose version is `before`'s + 1) together with the
-    /// event that reported them, the revenue counters' change, and the invoice's refunded amount.
+    /// event that reported them, the revenue counters' change, the invoice's refunded amount, and the
+    /// course's count of entitling payments when the payment starts or stops entitling its student.
     #[tracing::instrument(skip_all, fields(payment_id = %before.id))]
     pub async fn record_facts(
         &self,
@@ -449,6 +455,16 @@ impl PaymentRepo {
                 key: keys::invoice(&after.tenant, after.invoice_id),
                 actions: vec![UpdateAction::Add("refundedAmount".into(), refunded)],
                 condition: Some(Condition::Exists),
+            }));
+        }
+        if before.entitles() != after.entitles() {
+            actions.push(TxAction::Update(Update {
+                key: keys::course_entitlements(&after.tenant, after.course_id),
+                actions: vec![UpdateAction::Add(
+                    "count".into(),
+                    if after.entitles() { 1 } else { -1 },
+                )],
+                condition: None,
             }));
         }
         if let Some(dispute) = after.dispute.as_ref().filter(|_| before.dispute.is_none()) {

@@ -317,6 +317,14 @@ impl From<CourseWriteError> for ApiError {
                 "stale_version",
                 "the course was changed by another request; read it again and retry",
             ),
+            CourseWriteError::HasPaidEnrollments(n) => ApiError::conflict(
+                "course_has_paid_enrollments",
+                format!(
+                    "the course has {n} paid enrollment{}: students' payments entitle them to it, \
+                     so it cannot be deleted; refund those payments first",
+                    if n == 1 { "" } else { "s" }
+                ),
+            ),
             CourseWriteError::Store(e) => e.into(),
         }
     }

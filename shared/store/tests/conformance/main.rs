@@ -26,6 +26,7 @@ mod batch;
 mod concurrency;
 mod conditions;
 mod cursors;
+mod idempotency;
 mod index;
 mod items;
 mod queries;
@@ -118,6 +119,10 @@ macro_rules! conformance {
                 of_concurrent_puts_if_not_exists_exactly_one_wins,
                 concurrent_adds_are_all_counted,
                 of_concurrent_transactions_claiming_one_item_exactly_one_wins,
+            }
+            idempotency {
+                of_concurrent_claims_of_one_key_exactly_one_acquires_it,
+                a_lapsed_claim_is_taken_over_with_its_resource_and_the_first_cannot_complete,
             }
         );
     };
