@@ -235,8 +235,9 @@ pub async fn get_course(
         .copied()
         .take(MAX_LINKED)
         .collect();
-    let required_by: Vec<CourseId> = course
+    let required_by: Vec<CourseId> = page
         .required_by
+        .courses
         .iter()
         .copied()
         .take(MAX_LINKED - prerequisites.len())
