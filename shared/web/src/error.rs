@@ -13,6 +13,7 @@ use lectern_store::StoreError;
 use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
+use lectern_store::files::FileDeleteError;
 use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
 use serde::Serialize;
@@ -375,7 +376,24 @@ impl From<AssignmentWriteError> for ApiError {
                 "stale_version",
                 "it was changed by another request; read it again and retry",
             ),
+            AssignmentWriteError::FileUnavailable => ApiError::conflict(
+                "file_unavailable",
+                "a file is being deleted or was handed in with other work meanwhile; list your files again",
+            ),
             AssignmentWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A file that is part of handed-in work stays: 409 `file_in_submission`.
+impl From<FileDeleteError> for ApiError {
+    fn from(error: FileDeleteError) -> Self {
+        match error {
+            FileDeleteError::InSubmission => ApiError::conflict(
+                "file_in_submission",
+                "the file is part of work handed in for an assignment (submitted or graded) and cannot be deleted",
+            ),
+            FileDeleteError::Store(e) => e.into(),
         }
     }
 }
