@@ -460,6 +460,8 @@ fn stored_file(uploader: &str, status: FileStatus, purpose: FilePurpose) -> Stor
         status,
         created_at: OffsetDateTime::now_utc(),
         confirmed_at: None,
+        submitted_for: None,
+        deleting_since: None,
     }
 }
 

@@ -472,3 +472,76 @@ async fn duplicating_copies_lessons_and_quizzes_into_a_new_draft_without_student
         .body;
     assert_eq!(original["totalEnrollments"], 1);
 }
+
+/// The assignment fields only the course's members see on its page.
+const MEMBERS_ONLY: [&str; 3] = ["description", "rubricUrl", "createdAt"];
+
+fn assert_public_assignment(a: &Value) {
+    assert_eq!(a["title"], "Essay");
+    assert_eq!(a["points"], 50);
+    assert_eq!(a["dueDate"], "2099-01-01T00:00:00.000Z");
+    for field in MEMBERS_ONLY {
+        assert!(a.get(field).is_none(), "{field} shown: {a}");
+    }
+}
+
+#[tokio::test]
+async fn the_course_page_shows_non_members_only_the_title_points_and_due_date_of_assignments() {
+    // GIVEN a published course with a lesson and an assignment with a description and a rubric
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let other = app.user("o@example.org", "other", "instructor").await;
+    let outsider = app.user("s@example.org", "outsider", "student").await;
+    let member = app.user("m@example.org", "member", "student").await;
+    let admin = app.admin().await;
+    let course = app.course(&teacher, json!({}), true).await;
+    let lesson = app.lesson(&teacher, &course, "One", 5).await;
+    app.assignment_from(
+        &teacher,
+        &course,
+        json!({"title": "Essay", "description": "The secret brief.", "points": 50,
+               "dueDate": "2099-01-01T00:00:00Z", "lessonId": lesson,
+               "rubricUrl": "https://example.org/rubric"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/courses/{course}/enroll"),
+        Some(&member.access),
+        json!({}),
+    )
+    .await
+    .assert(201);
+
+    // WHEN anonymous callers, students not enrolled and other instructors read the page
+    for token in [None, Some(&outsider.access), Some(&other.access)] {
+        let page = app
+            .get(
+                &format!("/api/v1/courses/{course}"),
+                token.map(String::as_str),
+            )
+            .await
+            .assert(200)
+            .body;
+        // THEN each assignment shows its title, points and due date only
+        assert_public_assignment(&page["assignments"][0]);
+        assert_public_assignment(&page["lessons"][0]["assignments"][0]);
+        assert!(!page.to_string().contains("The secret brief."));
+        assert!(!page.to_string().contains("https://example.org/rubric"));
+    }
+
+    // WHEN members read it (an enrolled student, the instructor, an admin) THEN they see the rest
+    for token in [&member.access, &teacher.access, &admin.access] {
+        let page = app
+            .get(&format!("/api/v1/courses/{course}"), Some(token))
+            .await
+            .assert(200)
+            .body;
+        let a = &page["assignments"][0];
+        assert_eq!(a["description"], "The secret brief.");
+        assert_eq!(a["rubricUrl"], "https://example.org/rubric");
+        assert_eq!(
+            page["lessons"][0]["assignments"][0]["description"],
+            "The secret brief."
+        );
+    }
+}

@@ -63,7 +63,7 @@ async fn on_dynamodb_profiles_update_and_admins_page_and_suspend() {
     app.put(
         "/api/v1/profile",
         Some(&ada.access),
-        json!({"email": "augusta@example.org", "version": 1}),
+        json!({"email": "augusta@example.org", "version": 1, "currentPassword": PASSWORD}),
     )
     .await
     .assert(200);

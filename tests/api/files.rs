@@ -1219,6 +1219,18 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
     app.delete(&format!("/api/v1/files/{id}"), Some(&c.teacher.access))
         .await
         .assert(204);
-    // Delete by the uploader (the file; the item's delete after the object's).
-    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 1, 0]);
+    // Delete by the uploader (the file; the conditional update that starts deleting it, then the
+    // item's delete after the object's).
+    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 2, 0]);
+
+    app.post(
+        "/api/v1/assignments/submit",
+        Some(&c.student.access),
+        json!({"assignmentId": c.assignment, "fileIds": [essay]}),
+    )
+    .await
+    .assert(201);
+    // Submit with a file (the assignment; its context; the files; the submission with the files'
+    // handed-in marks in one transaction).
+    assert_calls(&table, "POST /api/v1/assignments/submit", [1, 2, 0, 0, 1]);
 }

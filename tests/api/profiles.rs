@@ -159,7 +159,7 @@ async fn updating_the_profile_persists_and_moves_the_email() {
         .put(
             "/api/v1/profile",
             Some(&ada.access),
-            json!({"firstName": "Augusta", "email": "augusta@example.org", "username": "augusta", "weeklyLearningGoal": 300}),
+            json!({"firstName": "Augusta", "email": "augusta@example.org", "username": "augusta", "weeklyLearningGoal": 300, "currentPassword": PASSWORD}),
         )
         .await
         .assert(200);
@@ -194,7 +194,7 @@ async fn taking_someone_elses_email_or_username_is_409() {
         .put(
             "/api/v1/profile",
             Some(&ada.access),
-            json!({"email": "BOB@example.org"}),
+            json!({"email": "BOB@example.org", "currentPassword": PASSWORD}),
         )
         .await
         .assert(409);

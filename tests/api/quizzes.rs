@@ -902,3 +902,95 @@ async fn quiz_endpoints_stay_within_their_store_round_trips() {
     // (attempts, standings), read and deleted 100 at a time.
     assert_calls(&table, "DELETE /api/v1/quizzes/{quizId}", [2, 0, 1, 0, 2]);
 }
+
+#[tokio::test]
+async fn a_timed_quiz_shows_its_questions_to_a_student_only_inside_an_open_attempt() {
+    // GIVEN a ten-minute quiz and an enrolled student who has not started it
+    let mut body = quiz_body();
+    body["timeLimit"] = json!(10);
+    let Setup {
+        app,
+        teacher,
+        student,
+        quiz_id,
+        ..
+    } = setup(body).await;
+    let path = format!("/api/v1/quizzes/{quiz_id}");
+
+    // WHEN the student reads the quiz without an attempt
+    let before = app.get(&path, Some(&student.access)).await.assert(200).body;
+
+    // THEN they get its summary without questions
+    assert_eq!(before["title"], "Basics");
+    assert_eq!(before["timeLimit"], 10);
+    assert_eq!(before["totalQuestions"], 4);
+    assert!(before.get("questions").is_none(), "{before}");
+    assert!(!before.to_string().contains("Capital of France?"));
+    // AND the instructor always sees them, with the answers
+    let teachers = app.get(&path, Some(&teacher.access)).await.assert(200).body;
+    assert_eq!(teachers["questions"][3]["correctAnswer"], "Paris");
+
+    // WHEN the student starts an attempt THEN it carries the questions, without answers
+    let attempt = start(&app, &student, &quiz_id).await.assert(201).body;
+    assert_eq!(attempt["questions"][3]["prompt"], "Capital of France?");
+    assert!(attempt["questions"][3].get("correctAnswer").is_none());
+    let attempt_id = attempt["attemptId"].as_str().unwrap();
+    // AND reading the quiz within that attempt shows them too
+    let inside = app
+        .get(
+            &format!("{path}?attemptId={attempt_id}"),
+            Some(&student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(inside["questions"].as_array().unwrap().len(), 4);
+    assert!(inside["questions"][0].get("correctAnswer").is_none());
+
+    // WHEN the attempt is submitted THEN it is no longer open, and the questions are hidden again
+    let quiz = teachers;
+    submit(&app, &student, &quiz_id, attempt_id, all_correct(&quiz))
+        .await
+        .assert(200);
+    let after = app
+        .get(
+            &format!("{path}?attemptId={attempt_id}"),
+            Some(&student.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert!(after.get("questions").is_none(), "{after}");
+    // AND another student's attempt id opens nothing
+    let other = app.user("o@example.org", "other", "student").await;
+    let course_id = quiz["courseId"].as_str().unwrap().to_owned();
+    enroll(&app, &course_id, &other).await;
+    let borrowed = app
+        .get(
+            &format!("{path}?attemptId={attempt_id}"),
+            Some(&other.access),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert!(borrowed.get("questions").is_none());
+}
+
+#[tokio::test]
+async fn an_untimed_quiz_shows_its_questions_to_enrolled_students_without_an_attempt() {
+    // GIVEN an untimed quiz and an enrolled student
+    let Setup {
+        app,
+        student,
+        quiz_id,
+        ..
+    } = setup(quiz_body()).await;
+    // WHEN the student reads it THEN its questions are there, without answers
+    let quiz = app
+        .get(&format!("/api/v1/quizzes/{quiz_id}"), Some(&student.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(quiz["questions"].as_array().unwrap().len(), 4);
+    assert!(quiz["questions"][0].get("correctAnswer").is_none());
+}

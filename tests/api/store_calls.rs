@@ -180,11 +180,12 @@ async fn course_endpoints_stay_within_their_store_round_trips() {
     )
     .await
     .assert(201);
-    // Link (course, prerequisite; the walk found nothing behind it).
+    // Link (the course; the prerequisite with its required-by record; the walk found nothing
+    // behind it).
     assert_calls(
         &table,
         "POST /api/v1/courses/{courseId}/prerequisites",
-        [2, 0, 0, 0, 1],
+        [1, 1, 0, 0, 1],
     );
     app.call(
         Method::DELETE,
@@ -197,7 +198,7 @@ async fn course_endpoints_stay_within_their_store_round_trips() {
     assert_calls(
         &table,
         "DELETE /api/v1/courses/{courseId}/prerequisites/{prerequisiteId}",
-        [2, 0, 0, 0, 1],
+        [1, 1, 0, 0, 1],
     );
 
     app.get(&format!("/api/v1/courses/{course}"), None)

@@ -269,7 +269,11 @@ pub async fn my_assignments(
             )
         }),
     }
-    let next = (rows.len() > offset + limit).then(|| (offset + limit).to_string());
+    // Checked: the offset comes from the client's cursor.
+    let end = offset
+        .checked_add(limit)
+        .ok_or_else(ApiError::invalid_cursor)?;
+    let next = (rows.len() > end).then(|| end.to_string());
     Ok(Json(Paginated {
         data: rows
             .into_iter()
@@ -281,12 +285,19 @@ pub async fn my_assignments(
     }))
 }
 
-/// The list position a cursor of [`my_assignments`] holds.
+/// The list position a cursor of [`my_assignments`] holds: a number this list gave out, so at most
+/// [`MAX_OFFSET`] (a student's assignments across their courses are far fewer).
 fn offset_of(cursor: &Cursor) -> ApiResult<usize> {
-    cursor.as_str().parse().map_err(|_| {
-        ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")
-    })
+    cursor
+        .as_str()
+        .parse::<usize>()
+        .ok()
+        .filter(|offset| *offset <= MAX_OFFSET)
+        .ok_or_else(ApiError::invalid_cursor)
 }
+
+/// The largest list position a cursor of [`my_assignments`] may name.
+const MAX_OFFSET: usize = 1_000_000;
 
 /// The lesson an assignment belongs to.
 #[derive(Debug, Serialize, ToSchema)]

@@ -52,7 +52,7 @@ pub async fn start(
         .unwrap_or_else(|| Submission::not_started(&assignment, caller.id, now()));
     let started = current.start(now()).map_err(illegal)?;
     AssignmentRepo::new(state.table.clone())
-        .save_submission(&caller.tenant, current.version, &started)
+        .save_submission(&caller.tenant, current.version, &started, &[])
         .await
         .map_err(|e| match e {
             // Another request of the same student started or submitted first.
@@ -154,10 +154,17 @@ async fn submitted_files(
                     && f.purpose == FilePurpose::Submission
                     && f.assignment_id.is_none_or(|a| a == assignment.id) =>
             {
-                if f.is_active() {
-                    files.push(f);
-                } else {
+                if !f.is_active() {
                     errors.add(&field, format!("file {id} is not confirmed yet"));
+                } else if f.deleting_since.is_some() {
+                    errors.add(&field, format!("file {id} is being deleted"));
+                } else if f.submitted_for.is_some_and(|a| a != assignment.id) {
+                    errors.add(
+                        &field,
+                        format!("file {id} was handed in for another assignment"),
+                    );
+                } else {
+                    files.push(f);
                 }
             }
             // Unknown, someone else's, or not a submission upload: the same answer for all, so a
@@ -183,7 +190,7 @@ async fn submitted_files(
         (status = 400, description = "Invalid fields; a file that is unknown, unconfirmed or not the student's (named in `details`)", body = ErrorBody),
         (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
         (status = 404, description = "No such assignment", body = ErrorBody),
-        (status = 409, description = "Every allowed attempt is used (`attempts_exhausted`)", body = ErrorBody),
+        (status = 409, description = "Every allowed attempt is used (`attempts_exhausted`), or a file was deleted or handed in elsewhere meanwhile (`file_unavailable`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn submit(
@@ -209,6 +216,12 @@ pub async fn submit(
         .course
         .ok_or_else(|| ApiError::not_found("assignment"))?;
     let files = submitted_files(&state, &caller, &assignment, &body.file_ids).await?;
+    // Marked as handed in with this submission; those already handed in for it keep their mark.
+    let handed_in: Vec<FileId> = files
+        .iter()
+        .filter(|f| f.submitted_for.is_none())
+        .map(|f| f.id)
+        .collect();
     let repo = AssignmentRepo::new(state.table.clone());
     let mut current = ctx.submission;
     let mut retry = 0;
@@ -234,7 +247,7 @@ pub async fn submit(
             )
             .map_err(illegal)?;
         match repo
-            .save_submission(&caller.tenant, previous.version, &next)
+            .save_submission(&caller.tenant, previous.version, &next, &handed_in)
             .await
         {
             Ok(()) => break next,

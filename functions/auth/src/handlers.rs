@@ -121,7 +121,7 @@ fn issuer(state: &AppState) -> ApiResult<&TokenIssuer> {
 
 fn tokens(state: &AppState, user: &User, refresh: &RefreshToken) -> ApiResult<TokenResponse> {
     let (access_token, expires_in) = issuer(state)?
-        .issue(user.id, &user.tenant, user.role)
+        .issue_in_session(user.id, &user.tenant, user.role, Some(refresh.session))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(TokenResponse {
         access_token,

@@ -19,6 +19,9 @@ const TAG: &str = "courses";
 pub const DEFAULT_LIMIT: usize = 10;
 /// Most courses one page holds.
 pub const MAX_LIMIT: usize = 100;
+/// Highest page number a request may ask for: far past any catalog, and small enough that the page's
+/// offset cannot overflow whatever the limit.
+pub const MAX_PAGE: usize = 1_000_000;
 
 /// Seed 002 `GET /api/courses` query parameters, plus `sort`, `cursor` and `status`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -38,7 +41,7 @@ pub struct ListCoursesParams {
     /// `newest` (default), `title` (A to Z, ignoring case), `rating` (highest average first, then
     /// most ratings), `enrollments` (most students first).
     pub sort: Option<CatalogSort>,
-    /// Page number, from 1 (default 1). Ignored when `cursor` is given.
+    /// Page number, 1 to 1,000,000 (default 1). Ignored when `cursor` is given.
     pub page: Option<i64>,
     /// Courses per page, 1 to 100 (default 10).
     pub limit: Option<i64>,
@@ -96,9 +99,9 @@ fn parse(params: ListCoursesParams) -> ApiResult<ListRequest> {
     };
     let page = match params.page {
         None => Some(1),
-        Some(n) if n >= 1 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+        Some(n) if (1..=MAX_PAGE as i64).contains(&n) => Some(n as usize),
         Some(_) => {
-            errors.add("page", "must be 1 or more");
+            errors.add("page", format!("must be between 1 and {MAX_PAGE}"));
             None
         }
     };

@@ -161,7 +161,8 @@ impl CourseStatisticsView {
     }
 }
 
-/// Seed 002 `CourseDetails.assignments[]`.
+/// Seed 002 `CourseDetails.assignments[]`. Everyone who may see the course sees an assignment's
+/// title, points and due date; the rest is for its members only.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseAssignmentView {
@@ -170,16 +171,26 @@ pub struct CourseAssignmentView {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub lesson_id: Option<String>,
     pub title: String,
-    pub description: String,
     pub points: u32,
     #[schema(value_type = String, format = DateTime)]
     pub due_date: String,
+    /// Present for the course's members only: its enrolled students, its instructor and admins (the
+    /// same people who may list `GET /courses/{courseId}/assignments`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub details: Option<CourseAssignmentDetails>,
+    /// The caller's submission status, for its enrolled students (`not_started` when they have none;
+    /// null for everyone else).
+    pub status: Option<SubmissionStatus>,
+}
+
+/// What only the course's members see of an assignment on its page.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseAssignmentDetails {
+    pub description: String,
     pub rubric_url: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
-    /// The caller's submission status (`not_started` when they have none; absent for anonymous
-    /// callers and the course's managers).
-    pub status: Option<SubmissionStatus>,
 }
 
 /// Seed 002 `CourseDetails.lessons[]`: a lesson with its assignments.
@@ -212,12 +223,13 @@ pub struct CourseDetailsView {
 }
 
 /// Seed 002 `GET /api/courses/[courseId]`: the course with its lessons, prerequisites, dependent
-/// courses, quizzes, latest ratings, statistics, and the caller's enrollment. One query for the course's
+/// courses, quizzes, latest ratings, statistics, and the caller's enrollment. Assignments show their
+/// title, points and due date to everyone; the rest to the course's members only. One query for the course's
 /// own items and one batch get for the instructor, the caller's enrollment and the linked courses.
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
     params(("courseId" = String, Path, description = "The course's id")),
     responses(
-        (status = 200, description = "The course page", body = CourseDetailsView),
+        (status = 200, description = "The course page (assignment descriptions, rubrics and statuses for the course's members only)", body = CourseDetailsView),
         (status = 404, description = "No such course visible to the caller", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
@@ -235,8 +247,9 @@ pub async fn get_course(
         .copied()
         .take(MAX_LINKED)
         .collect();
-    let required_by: Vec<CourseId> = course
+    let required_by: Vec<CourseId> = page
         .required_by
+        .courses
         .iter()
         .copied()
         .take(MAX_LINKED - prerequisites.len())
@@ -283,16 +296,22 @@ pub async fn get_course(
             submission.map_or(SubmissionStatus::NotStarted, |s| s.status),
         );
     }
+    // Members see assignments in full; everyone else their title, points and due date, as
+    // `GET /courses/{courseId}/assignments` refuses them the rest.
+    let member = caller.as_ref().is_some_and(|c| may_manage(c, course))
+        || enrollment.as_ref().is_some_and(Enrollment::is_active);
     let assignment_view = |a: &AssignmentSummary| CourseAssignmentView {
         assignment_id: a.assignment_id.to_string(),
         lesson_id: a.lesson_id.map(|l| l.to_string()),
         title: a.title.clone(),
-        description: a.description.clone(),
         points: a.points,
         due_date: timestamp(a.due_date),
-        rubric_url: a.rubric_url.clone(),
-        created_at: timestamp(a.created_at),
-        status: learner.map(|_| {
+        details: member.then(|| CourseAssignmentDetails {
+            description: a.description.clone(),
+            rubric_url: a.rubric_url.clone(),
+            created_at: timestamp(a.created_at),
+        }),
+        status: learner.filter(|_| member).map(|_| {
             statuses
                 .get(&a.assignment_id)
                 .copied()

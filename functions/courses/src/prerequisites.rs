@@ -1,12 +1,17 @@
 //! Prerequisites between courses. Contract: seed 002 `CourseDetails.prerequisites` / `requiredBy`;
 //! issue "Courses" §Prerequisites (a cycle at any depth → 409 naming the path; self → 400).
+//!
+//! Only a course the caller may read can be a prerequisite (a published one, or one they manage); any
+//! other is answered 404 as if it did not exist, so drafts are not revealed. Linking writes the
+//! caller's own course and the prerequisite's bounded `RequiredBy` record, never the prerequisite's
+//! course item, which the transaction only checks.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lectern_domain::CourseId;
-use lectern_domain::course::Course;
+use lectern_domain::course::{Course, RequiredBy};
 use lectern_store::StoreError;
 use lectern_store::courses::CourseRepo;
 use lectern_web::views::Envelope;
@@ -15,7 +20,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::details::{LinkedCourse, PrerequisiteView};
-use crate::handlers::managed_course;
+use crate::handlers::{managed_course, may_see};
 
 const TAG: &str = "courses";
 
@@ -100,8 +105,8 @@ async fn walk(repo: &CourseRepo, course: &Course, prerequisite: &Course) -> ApiR
         (status = 200, description = "Already linked", body = Envelope<PrerequisiteView>),
         (status = 400, description = "Not a course id, or the course itself (`self_prerequisite`)", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
-        (status = 404, description = "No such course or prerequisite", body = ErrorBody),
-        (status = 409, description = "It would close a cycle (`prerequisite_cycle`, the path in the message), or too many", body = ErrorBody),
+        (status = 404, description = "No such course, or no prerequisite the caller may read (another instructor's draft is not found)", body = ErrorBody),
+        (status = 409, description = "It would close a cycle (`prerequisite_cycle`, the path in the message), the course has 20 prerequisites (`too_many_prerequisites`), or the prerequisite is required by 40 courses (`too_many_dependents`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn add_prerequisite(
@@ -121,10 +126,10 @@ pub async fn add_prerequisite(
                 "a course cannot be its own prerequisite",
             ));
         }
-        let prerequisite = repo
-            .get(&caller.tenant, prerequisite_id)
+        let (prerequisite, required_by) = repo
+            .with_required_by(&caller.tenant, prerequisite_id)
             .await?
-            .filter(|p| p.deleting_since.is_none())
+            .filter(|(p, _)| may_see(Some(&caller), p))
             .ok_or_else(|| ApiError::not_found("prerequisite course"))?;
         let view = PrerequisiteView {
             id: format!("{}:{}", course.id, prerequisite.id),
@@ -143,6 +148,15 @@ pub async fn add_prerequisite(
                 format!("a course has at most {MAX_PREREQUISITES} prerequisites"),
             ));
         }
+        if required_by.is_full() {
+            return Err(ApiError::conflict(
+                "too_many_dependents",
+                format!(
+                    "a course may be the prerequisite of at most {} courses",
+                    RequiredBy::MAX
+                ),
+            ));
+        }
         let walked = match walk(&repo, &course, &prerequisite).await? {
             Walk::Cycle(path) => {
                 return Err(ApiError::conflict(
@@ -152,7 +166,10 @@ pub async fn add_prerequisite(
             }
             Walk::Clear(walked) => walked,
         };
-        match repo.link(&course, &prerequisite, &walked).await {
+        match repo
+            .link(&course, &prerequisite, &required_by, &walked)
+            .await
+        {
             Ok(()) => {
                 return Ok((
                     StatusCode::CREATED,
@@ -195,9 +212,12 @@ pub async fn remove_prerequisite(
         if !course.prerequisites.contains(&prerequisite_id) {
             return Err(ApiError::not_found("prerequisite"));
         }
-        let prerequisite = repo.get(&caller.tenant, prerequisite_id).await?;
+        let required_by = repo
+            .with_required_by(&caller.tenant, prerequisite_id)
+            .await?
+            .map(|(_, record)| record);
         match repo
-            .unlink(&course, prerequisite.as_ref(), prerequisite_id)
+            .unlink(&course, prerequisite_id, required_by.as_ref())
             .await
         {
             Ok(()) => return Ok(StatusCode::NO_CONTENT),

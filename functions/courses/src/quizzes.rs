@@ -77,15 +77,36 @@ pub struct QuizView {
     pub scoring_policy: ScoringPolicy,
     pub total_questions: u32,
     pub total_points: u32,
-    pub questions: Vec<QuestionView>,
+    /// Absent when the caller may not see them now: a student sees a timed quiz's questions only
+    /// inside an open attempt (`?attemptId=`), so the clock runs before the questions are read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub questions: Option<Vec<QuestionView>>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: String,
 }
 
+/// Which of a quiz's questions a view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Questions {
+    /// With the correct answers (the quiz's instructor and admins).
+    WithAnswers,
+    /// Without them (a student who may see the questions now).
+    WithoutAnswers,
+    /// None (a student and a timed quiz, outside an open attempt).
+    Hidden,
+}
+
+fn question_views(quiz: &Quiz, with_answers: bool) -> Vec<QuestionView> {
+    quiz.questions
+        .iter()
+        .map(|q| QuestionView::new(q, with_answers))
+        .collect()
+}
+
 impl QuizView {
-    fn new(quiz: &Quiz, with_answers: bool) -> Self {
+    fn new(quiz: &Quiz, questions: Questions) -> Self {
         QuizView {
             quiz_id: quiz.id.to_string(),
             course_id: quiz.course_id.to_string(),
@@ -97,11 +118,11 @@ impl QuizView {
             scoring_policy: quiz.scoring_policy,
             total_questions: quiz.questions.len() as u32,
             total_points: quiz.total_points(),
-            questions: quiz
-                .questions
-                .iter()
-                .map(|q| QuestionView::new(q, with_answers))
-                .collect(),
+            questions: match questions {
+                Questions::WithAnswers => Some(question_views(quiz, true)),
+                Questions::WithoutAnswers => Some(question_views(quiz, false)),
+                Questions::Hidden => None,
+            },
             created_at: timestamp(quiz.created_at),
             updated_at: timestamp(quiz.updated_at),
         }
@@ -187,17 +208,35 @@ pub async fn create_quiz(
         StatusCode::CREATED,
         Json(Envelope::new(
             "Quiz created successfully",
-            QuizView::new(&quiz, true),
+            QuizView::new(&quiz, Questions::WithAnswers),
         )),
     ))
 }
 
-/// Issue "Quizzes": read a quiz. Students never see the correct answers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct GetQuizParams {
+    /// The caller's attempt in progress: with it, a student sees a timed quiz's questions.
+    pub attempt_id: Option<String>,
+}
+
+/// Whether `attempt` is open now: in progress and, for a timed quiz, before its deadline and grace.
+fn is_open(attempt: &Attempt, now: time::OffsetDateTime) -> bool {
+    attempt.status == AttemptStatus::InProgress
+        && attempt.deadline.is_none_or(|d| now <= d + Attempt::GRACE)
+}
+
+/// Issue "Quizzes": read a quiz. Students never see the correct answers, and see a timed quiz's
+/// questions only inside an open attempt of theirs (its id as `attemptId`; starting an attempt also
+/// answers them). Without one, an enrolled student gets the quiz's summary: everything but
+/// `questions`, so they can see the time limit, attempts and passing score before starting the clock.
 #[utoipa::path(get, path = "/api/v1/quizzes/{quizId}", tag = TAG,
     security(("bearer" = [])),
-    params(("quizId" = String, Path, description = "The quiz's id")),
+    params(("quizId" = String, Path, description = "The quiz's id"), GetQuizParams),
     responses(
-        (status = 200, description = "The quiz (correct answers for its instructor and admins only)", body = QuizView),
+        (status = 200, description = "The quiz. Correct answers for its instructor and admins only. For a student, a timed quiz (`timeLimit` set) has no `questions` unless `attemptId` names their attempt in progress, before its deadline; an untimed quiz always has them", body = QuizView),
+        (status = 400, description = "`attemptId` is not an attempt id", body = ErrorBody),
         (status = 403, description = "Not enrolled in the course", body = ErrorBody),
         (status = 404, description = "No such quiz visible to the caller", body = ErrorBody),
     ))]
@@ -206,9 +245,24 @@ pub async fn get_quiz(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(quiz_id): Path<String>,
+    Query(params): Query<GetQuizParams>,
 ) -> ApiResult<Json<QuizView>> {
-    let (quiz, _, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
-    Ok(Json(QuizView::new(&quiz, matches!(role, Role::Manager))))
+    let attempt = params
+        .attempt_id
+        .as_deref()
+        .map(|id| AttemptId::parse(id).map_err(|e| ApiError::invalid_field("attemptId", e.0)))
+        .transpose()?;
+    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, attempt).await?;
+    let questions = match role {
+        Role::Manager => Questions::WithAnswers,
+        Role::Student if quiz.time_limit.is_none() => Questions::WithoutAnswers,
+        // The attempt was read under the caller's own key, so it is theirs.
+        Role::Student if ctx.attempt.as_ref().is_some_and(|a| is_open(a, now())) => {
+            Questions::WithoutAnswers
+        }
+        Role::Student => Questions::Hidden,
+    };
+    Ok(Json(QuizView::new(&quiz, questions)))
 }
 
 /// Issue "Quizzes": delete a quiz with its attempts (the course's instructor or an admin).
@@ -255,6 +309,8 @@ pub struct AttemptStartedView {
     pub deadline: Option<String>,
     /// 1 for the first attempt.
     pub attempt_number: u32,
+    /// The quiz's questions, without the answers: the clock has started.
+    pub questions: Vec<QuestionView>,
 }
 
 fn students_only(role: Role) -> ApiResult<()> {
@@ -294,6 +350,7 @@ pub async fn start_attempt(
             started_at: timestamp(attempt.started_at),
             deadline: attempt.deadline.map(timestamp),
             attempt_number: attempt.attempt_number,
+            questions: question_views(&quiz, false),
         }),
     ))
 }

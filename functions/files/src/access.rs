@@ -6,7 +6,7 @@
 //! - Read (metadata, secure URL): the uploader, the course's instructor, the tenant's admins, and for
 //!   lesson content and media the course's enrolled students. Everyone else is told the file does not
 //!   exist (404), so ids cannot be probed.
-//! - Delete: the uploader and admins.
+//! - Delete: the uploader and admins; a file handed in with a submission, admins only.
 //! - A lesson's download list: the course's instructor, admins and enrolled students; everyone else
 //!   is told the lesson does not exist (404).
 

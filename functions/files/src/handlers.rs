@@ -317,6 +317,8 @@ pub(crate) async fn issue_upload(
         status: FileStatus::Pending,
         created_at: now(),
         confirmed_at: None,
+        submitted_for: None,
+        deleting_since: None,
     };
     FileRepo::new(state.table.clone()).create(&file).await?;
     Ok(UploadTicket {
@@ -581,7 +583,8 @@ pub async fn categories() -> Json<Categories> {
 }
 
 /// Deletes a file: its object and its description (issue §Files `DELETE /files/{fileId}`). The
-/// uploader and admins may; others who can see the file get 403, everyone else 404.
+/// uploader and admins may; others who can see the file get 403, everyone else 404. A file handed in
+/// with a submission (submitted or graded work) stays: only an admin may delete it.
 #[utoipa::path(delete, path = "/api/v1/files/{fileId}", tag = TAG,
     security(("bearer" = [])),
     params(("fileId" = String, Path, description = "The file's id")),
@@ -589,6 +592,7 @@ pub async fn categories() -> Json<Categories> {
         (status = 204, description = "Deleted"),
         (status = 403, description = "Only the uploader and admins delete a file", body = ErrorBody),
         (status = 404, description = "No such file the caller may read", body = ErrorBody),
+        (status = 409, description = "The file is part of handed-in work (`file_in_submission`); it and its object remain", body = ErrorBody),
         (status = 503, description = "Object storage is not configured or unavailable", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller), fields(user_id = %caller.id))]
@@ -604,12 +608,18 @@ pub async fn delete_file(
             "only the uploader and admins may delete a file".into(),
         ));
     }
+    let repo = FileRepo::new(state.table.clone());
+    // Handed-in work keeps its files: the mark is checked and deletion recorded in one conditional
+    // update, before the object goes, so a file cannot be handed in while it is being deleted either.
+    if !repo.start_deleting(&file, now(), caller.is_admin()).await? {
+        return Err(ApiError::not_found("file"));
+    }
     // The object first: if the store then fails, the item still points at nothing and a retry
     // finishes the job; the other order could leave an object no item describes.
     match file.status {
         FileStatus::Active => store.delete(&file.object_key).await?,
         FileStatus::Pending => store.delete(&pending_key(&file.object_key)).await?,
     }
-    FileRepo::new(state.table.clone()).delete(&file).await?;
+    repo.delete(&file).await?;
     Ok(StatusCode::NO_CONTENT)
 }

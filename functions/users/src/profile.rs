@@ -141,7 +141,7 @@ pub struct UpdateProfileRequest {
     pub email: Option<String>,
     pub username: Option<String>,
     pub weekly_learning_goal: Option<i64>,
-    /// Required with `newPassword`.
+    /// Required with `newPassword` and with an `email` other than the current one.
     pub current_password: Option<String>,
     pub new_password: Option<String>,
     /// The `version` you read; when sent, a profile changed since is refused with 409.
@@ -154,9 +154,20 @@ pub struct ProfileUpdated {
     pub user: UserView,
 }
 
-/// Applies an update request to a user, validating every field. Returns the new user and whether the
-/// password changed.
-async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(User, bool)> {
+/// What an update changed that sessions depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credentials {
+    Unchanged,
+    /// Another email: the other sessions are signed out.
+    EmailChanged,
+    /// Another password: every session is signed out.
+    PasswordChanged,
+}
+
+/// Applies an update request to a user, validating every field. The credentials (a new password, a
+/// new email) need the current password, checked the same way for both. Returns the new user and what
+/// changed of its credentials.
+async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(User, Credentials)> {
     let mut errors = FieldErrors::new();
     let mut next = user.clone();
     if let Some(v) = &body.first_name {
@@ -186,29 +197,41 @@ async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(Us
         None => None,
         Some(v) => errors.check("newPassword", Password::parse(v)),
     };
-    if body.new_password.is_some() && body.current_password.is_none() {
-        errors.add("currentPassword", "is required to set a new password");
+    let email_changed = next.email != user.email;
+    if body.current_password.is_none() {
+        if body.new_password.is_some() {
+            errors.add("currentPassword", "is required to set a new password");
+        } else if email_changed {
+            errors.add("currentPassword", "is required to change the email");
+        }
     }
     errors.into_result()?;
-    let mut password_changed = false;
-    if let (Some(new_password), Some(current)) = (new_password, &body.current_password) {
-        if !password::verify(current, &user.password_hash).await? {
-            return Err(ApiError::invalid_field("currentPassword", "is incorrect"));
-        }
-        next.password_hash = password::hash(&new_password).await?;
-        password_changed = true;
+    if (new_password.is_some() || email_changed)
+        && let Some(current) = &body.current_password
+        && !password::verify(current, &user.password_hash).await?
+    {
+        return Err(ApiError::invalid_field("currentPassword", "is incorrect"));
     }
-    Ok((next, password_changed))
+    let credentials = match new_password {
+        Some(new_password) => {
+            next.password_hash = password::hash(&new_password).await?;
+            Credentials::PasswordChanged
+        }
+        None if email_changed => Credentials::EmailChanged,
+        None => Credentials::Unchanged,
+    };
+    Ok((next, credentials))
 }
 
-/// Seed 002 `PUT /api/profile/update`: the caller's own profile. Changing the password signs out every
-/// session (the refresh tokens stop working); access tokens expire on their own.
+/// Seed 002 `PUT /api/profile/update`: the caller's own profile. Changing the password or the email
+/// needs `currentPassword`. A new password signs out every session (the refresh tokens stop working);
+/// a new email signs out every session but the caller's. Access tokens expire on their own.
 #[utoipa::path(put, path = "/api/v1/profile", tag = TAG,
     security(("bearer" = [])),
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, description = "Updated", body = ProfileUpdated),
-        (status = 400, description = "Invalid fields, or a wrong current password", body = ErrorBody),
+        (status = 400, description = "Invalid fields; `currentPassword` missing (with `newPassword` or a new `email`) or wrong", body = ErrorBody),
         (status = 403, description = "`userId` names someone else", body = ErrorBody),
         (status = 409, description = "Email or username taken, or a stale version", body = ErrorBody),
     ))]
@@ -220,16 +243,23 @@ pub async fn update_profile(
 ) -> ApiResult<Json<ProfileUpdated>> {
     let user = own_user(&state, &caller).await?;
     check_target(&user, body.user_id.as_deref(), body.version)?;
-    let (mut next, password_changed) = apply_update(&user, &body).await?;
+    let (mut next, credentials) = apply_update(&user, &body).await?;
     if next != user {
         next.version = user.version + 1;
         next.updated_at = now();
-        let revocations = if password_changed {
-            SessionRepo::new(state.table.clone())
-                .revoke_all_actions(&user.tenant, user.id, now())
-                .await?
-        } else {
-            Vec::new()
+        let sessions = SessionRepo::new(state.table.clone());
+        let revocations = match credentials {
+            Credentials::PasswordChanged => {
+                sessions
+                    .revoke_all_actions(&user.tenant, user.id, now())
+                    .await?
+            }
+            Credentials::EmailChanged => {
+                sessions
+                    .revoke_others_actions(&user.tenant, user.id, caller.session, now())
+                    .await?
+            }
+            Credentials::Unchanged => Vec::new(),
         };
         UserRepo::new(state.table.clone())
             .update(&user, &next, revocations)

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
+use lectern_domain::ids::SessionId;
 use lectern_domain::user::UserRole;
 use lectern_domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,10 @@ pub struct AccessClaims {
     pub exp: i64,
     /// Unique per token, for logs and future deny lists.
     pub jti: String,
+    /// The sign-in session (refresh-token family) the token was issued in, so that a change made in
+    /// one session (an email change) can sign out the others and keep this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SessionId>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -62,12 +67,23 @@ impl TokenIssuer {
         TokenIssuer { keys, config }
     }
 
-    /// A token for this user, and its lifetime in seconds.
+    /// A token for this user outside any session, and its lifetime in seconds.
     pub fn issue(
         &self,
         user: UserId,
         tenant: &TenantId,
         role: UserRole,
+    ) -> Result<(String, u64), TokenError> {
+        self.issue_in_session(user, tenant, role, None)
+    }
+
+    /// A token for this user in a sign-in session (named in its `sid`), and its lifetime in seconds.
+    pub fn issue_in_session(
+        &self,
+        user: UserId,
+        tenant: &TenantId,
+        role: UserRole,
+        session: Option<SessionId>,
     ) -> Result<(String, u64), TokenError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let ttl = self.config.ttl.as_secs();
@@ -80,6 +96,7 @@ impl TokenIssuer {
             iat: now,
             exp: now + ttl as i64,
             jti: uuid_like(),
+            sid: session,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.keys.public().kid().to_owned());
@@ -225,6 +242,7 @@ mod tests {
             iat: now - 3600,
             exp: now - 120,
             jti: "x".into(),
+            sid: None,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(issuer.keys.public().kid().to_owned());

@@ -224,11 +224,9 @@ pub struct Course {
     /// Courses a student must have completed before enrolling in this one.
     #[serde(default)]
     pub prerequisites: Vec<CourseId>,
-    /// Courses that name this one as a prerequisite.
-    #[serde(default)]
-    pub required_by: Vec<CourseId>,
-    /// Bumped by every change to `prerequisites` or `required_by`, so that concurrent link changes
-    /// (which could close a cycle together) are serialised.
+    /// Bumped by every change to `prerequisites`, so that concurrent link changes (which could close
+    /// a cycle together) are serialised. The other direction lives apart, in [`RequiredBy`], so that
+    /// linking never writes another instructor's course.
     #[serde(default)]
     pub links_version: u64,
     /// Set when deletion starts: from then on the course is invisible, and deleting it again resumes.
@@ -245,6 +243,46 @@ pub struct Course {
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     pub version: u64,
+}
+
+/// The courses that name a course as a prerequisite: a record of its own beside the course (so that
+/// another instructor linking to it never rewrites the course), bounded so that the course page that
+/// lists them reads a bounded number of items.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequiredBy {
+    #[serde(default)]
+    pub courses: Vec<CourseId>,
+    /// 0 before the first link; bumped by every change, which is conditioned on the version read.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl RequiredBy {
+    /// Most courses that may name one course as a prerequisite.
+    pub const MAX: usize = 40;
+
+    pub fn is_full(&self) -> bool {
+        self.courses.len() >= Self::MAX
+    }
+
+    /// The record with `course` added.
+    pub fn with(&self, course: CourseId) -> RequiredBy {
+        let mut next = self.clone();
+        if !next.courses.contains(&course) {
+            next.courses.push(course);
+        }
+        next.version += 1;
+        next
+    }
+
+    /// The record with `course` removed.
+    pub fn without(&self, course: CourseId) -> RequiredBy {
+        let mut next = self.clone();
+        next.courses.retain(|c| *c != course);
+        next.version += 1;
+        next
+    }
 }
 
 impl Course {
@@ -293,7 +331,6 @@ impl Course {
             total_ratings: 0,
             rating_sum: 0,
             prerequisites: Vec::new(),
-            required_by: Vec::new(),
             links_version: 0,
             deleting_since: None,
             created_at: now,

@@ -61,6 +61,18 @@ pub struct StoredFile {
         skip_serializing_if = "Option::is_none"
     )]
     pub confirmed_at: Option<OffsetDateTime>,
+    /// The assignment whose handed-in work includes the file (set in the submission's transaction):
+    /// from then on its uploader cannot delete it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_for: Option<AssignmentId>,
+    /// Set when deletion starts (before the object goes): from then on the file cannot be handed in,
+    /// and deleting it again resumes.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deleting_since: Option<OffsetDateTime>,
 }
 
 impl StoredFile {

@@ -18,7 +18,7 @@ use lectern_domain::assignment::{
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
 use lectern_domain::lesson::{Lesson, Outline};
-use lectern_domain::{AssignmentId, CourseId, TenantId, UserId};
+use lectern_domain::{AssignmentId, CourseId, FileId, TenantId, UserId};
 
 use crate::cursor::Cursor;
 use crate::enrollments::EnrollmentRepo;
@@ -38,6 +38,9 @@ pub enum AssignmentWriteError {
     /// The assignment or submission changed since it was read (or is gone).
     #[error("changed by another request")]
     Stale,
+    /// A file to hand in is being deleted, or was handed in with other work meanwhile.
+    #[error("a file is no longer available")]
+    FileUnavailable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -377,23 +380,41 @@ impl AssignmentRepo {
     }
 
     /// Writes a started or submitted submission if it is still as read (`previous_version` 0: none
-    /// was stored). Lost the race → `Stale`: read again and decide again.
+    /// was stored), marking the `handed_in` files as part of it in the same transaction (see
+    /// [`crate::files::attach_to_submission`]). Lost the race → `Stale`: read again and decide again;
+    /// a file that became unavailable → `FileUnavailable`.
     #[tracing::instrument(skip_all, fields(submission_id = %next.id))]
     pub async fn save_submission(
         &self,
         tenant: &TenantId,
         previous_version: u64,
         next: &Submission,
+        handed_in: &[FileId],
     ) -> Result<(), AssignmentWriteError> {
-        match self
-            .table
-            .put(
-                submission_item(tenant, next)?,
-                Some(submission_condition(previous_version)),
-            )
-            .await
-        {
-            Err(StoreError::ConditionFailed) => Err(AssignmentWriteError::Stale),
+        let item = submission_item(tenant, next)?;
+        let condition = submission_condition(previous_version);
+        if handed_in.is_empty() {
+            return match self.table.put(item, Some(condition)).await {
+                Err(StoreError::ConditionFailed) => Err(AssignmentWriteError::Stale),
+                other => Ok(other?),
+            };
+        }
+        let mut actions = vec![TxAction::Put {
+            item,
+            condition: Some(condition),
+        }];
+        actions.extend(
+            handed_in
+                .iter()
+                .map(|f| crate::files::attach_to_submission(tenant, *f, next.assignment_id)),
+        );
+        match self.table.transact_write(actions).await {
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                Err(AssignmentWriteError::Stale)
+            }
+            Err(StoreError::TransactionCanceled { .. }) => {
+                Err(AssignmentWriteError::FileUnavailable)
+            }
             other => Ok(other?),
         }
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lectern_domain::assignment::AssignmentSummary;
-use lectern_domain::course::Course;
+use lectern_domain::course::{Course, RequiredBy};
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::quiz::QuizSummary;
 use lectern_domain::rating::RecentRatings;
@@ -134,6 +134,8 @@ pub struct CoursePage {
     /// By due date.
     pub assignments: Vec<AssignmentSummary>,
     pub recent_ratings: RecentRatings,
+    /// The courses that name this one as a prerequisite (at most [`RequiredBy::MAX`]).
+    pub required_by: RequiredBy,
 }
 
 impl CoursePage {
@@ -149,8 +151,9 @@ impl CoursePage {
 }
 
 impl CourseRepo {
-    /// The course page: the course, its outline, lessons, quiz summaries and latest ratings (one
-    /// query of the `COURSE…` range of its partition). `None` when there is no such course.
+    /// The course page: the course, its outline, lessons, quiz summaries, latest ratings and the
+    /// courses requiring it (one query of the `COURSE…` range of its partition). `None` when there is
+    /// no such course.
     #[tracing::instrument(skip(self))]
     pub async fn page(
         &self,
@@ -161,12 +164,17 @@ impl CourseRepo {
             SortKeyCondition::BeginsWith(keys::COURSE_PAGE_PREFIX.into()),
         );
         let items = self.table.query(&query).await?.items;
-        let (mut course, mut outline, mut recent) =
-            (None, Outline::default(), RecentRatings::default());
+        let (mut course, mut outline, mut recent, mut required_by) = (
+            None,
+            Outline::default(),
+            RecentRatings::default(),
+            RequiredBy::default(),
+        );
         let (mut lessons, mut quizzes, mut assignments) = (Vec::new(), Vec::new(), Vec::new());
         let course_key = keys::course(tenant, id);
         let outline_key = keys::course_outline(tenant, id);
         let reviews_key = keys::course_reviews(tenant, id);
+        let required_by_key = keys::course_required_by(tenant, id);
         for item in items {
             let sk = item
                 .get(SK)
@@ -179,6 +187,8 @@ impl CourseRepo {
                 outline = from_item(item)?;
             } else if sk == reviews_key.sk {
                 recent = from_item(item)?;
+            } else if sk == required_by_key.sk {
+                required_by = from_item(item)?;
             } else if sk.starts_with(keys::LESSON_PREFIX) {
                 lessons.push(from_item::<Lesson>(item)?);
             } else if sk.starts_with(keys::QUIZ_SUMMARY_PREFIX) {
@@ -199,6 +209,7 @@ impl CourseRepo {
             quizzes,
             assignments,
             recent_ratings: recent,
+            required_by,
         }))
     }
 
@@ -219,21 +230,19 @@ impl CourseRepo {
     }
 }
 
-/// The update of one side of a prerequisite link: the course's new lists, conditional on the link
-/// version read.
-fn relink(course: &Course, next: &Course) -> Result<TxAction, StoreError> {
-    Ok(TxAction::Update(Update {
+/// The update of a course's own prerequisites, conditional on the link version read.
+fn relink(course: &Course, prerequisites: &[CourseId]) -> TxAction {
+    TxAction::Update(Update {
         key: keys::course(&course.tenant, course.id),
         actions: vec![
-            UpdateAction::Set("prerequisites".into(), id_list(&next.prerequisites)),
-            UpdateAction::Set("requiredBy".into(), id_list(&next.required_by)),
+            UpdateAction::Set("prerequisites".into(), id_list(prerequisites)),
             UpdateAction::Set(
                 "linksVersion".into(),
                 AttrValue::from(course.links_version + 1),
             ),
         ],
         condition: Some(links_unchanged(course)),
-    }))
+    })
 }
 
 fn id_list(ids: &[CourseId]) -> AttrValue {
@@ -244,25 +253,76 @@ fn links_unchanged(course: &Course) -> Condition {
     Condition::Equals("linksVersion".into(), AttrValue::from(course.links_version))
 }
 
+/// The write of a course's [`RequiredBy`] record from `before` to `after`, conditional on the
+/// version read (absent before the first link).
+fn put_required_by(
+    tenant: &TenantId,
+    course: CourseId,
+    before: &RequiredBy,
+    after: &RequiredBy,
+) -> Result<TxAction, StoreError> {
+    let key = keys::course_required_by(tenant, course);
+    let mut item = to_item(after)?;
+    item.insert(PK.into(), AttrValue::S(key.pk));
+    item.insert(SK.into(), AttrValue::S(key.sk));
+    item.insert(ENTITY.into(), AttrValue::s("CourseRequiredBy"));
+    let condition = if before.version == 0 {
+        Condition::NotExists
+    } else {
+        Condition::VersionEquals(before.version)
+    };
+    Ok(TxAction::Put {
+        item,
+        condition: Some(condition),
+    })
+}
+
 impl CourseRepo {
-    /// Makes `prerequisite` a prerequisite of `course`, in one transaction that also checks that none
-    /// of the `checked` courses (those the cycle search walked through) changed their links meanwhile:
-    /// so two concurrent links cannot close a cycle together. Cancelled: read again and retry.
+    /// A course with the record of the courses requiring it, in one batch get. `None` when there is
+    /// no such course.
+    #[tracing::instrument(skip(self))]
+    pub async fn with_required_by(
+        &self,
+        tenant: &TenantId,
+        id: CourseId,
+    ) -> Result<Option<(Course, RequiredBy)>, StoreError> {
+        let wanted = [
+            keys::course(tenant, id),
+            keys::course_required_by(tenant, id),
+        ];
+        let mut found = self.table.batch_get(&wanted).await?.into_iter();
+        let course: Option<Course> = found.next().flatten().map(from_item).transpose()?;
+        let required_by: Option<RequiredBy> = found.next().flatten().map(from_item).transpose()?;
+        Ok(course.map(|c| (c, required_by.unwrap_or_default())))
+    }
+
+    /// Makes `prerequisite` a prerequisite of `course`, in one transaction: the course's own list,
+    /// the prerequisite's [`RequiredBy`] record (its version read), and checks that neither the
+    /// prerequisite nor any of the `checked` courses (those the cycle search walked through) changed
+    /// their links meanwhile, so two concurrent links cannot close a cycle together. The prerequisite's
+    /// course item is only checked, never written. Cancelled: read again and retry.
     pub async fn link(
         &self,
         course: &Course,
         prerequisite: &Course,
+        required_by: &RequiredBy,
         checked: &[Course],
     ) -> Result<(), StoreError> {
-        let mut c = course.clone();
-        c.prerequisites.push(prerequisite.id);
-        let mut p = prerequisite.clone();
-        p.required_by.push(course.id);
-        let mut actions = vec![relink(course, &c)?, relink(prerequisite, &p)?];
+        let mut prerequisites = course.prerequisites.clone();
+        prerequisites.push(prerequisite.id);
+        let mut actions = vec![
+            relink(course, &prerequisites),
+            put_required_by(
+                &prerequisite.tenant,
+                prerequisite.id,
+                required_by,
+                &required_by.with(course.id),
+            )?,
+        ];
         actions.extend(
             checked
                 .iter()
-                .filter(|x| x.id != course.id && x.id != prerequisite.id)
+                .filter(|x| x.id != course.id)
                 .map(|x| TxAction::Check {
                     key: keys::course(&x.tenant, x.id),
                     condition: links_unchanged(x),
@@ -271,20 +331,24 @@ impl CourseRepo {
         self.table.transact_write(actions).await
     }
 
-    /// Removes a prerequisite link (either side may already be gone).
+    /// Removes a prerequisite link; the prerequisite's record is updated when it is still there
+    /// (`None`: the prerequisite is gone).
     pub async fn unlink(
         &self,
         course: &Course,
-        prerequisite: Option<&Course>,
         prerequisite_id: CourseId,
+        required_by: Option<&RequiredBy>,
     ) -> Result<(), StoreError> {
-        let mut c = course.clone();
-        c.prerequisites.retain(|p| *p != prerequisite_id);
-        let mut actions = vec![relink(course, &c)?];
-        if let Some(prerequisite) = prerequisite {
-            let mut p = prerequisite.clone();
-            p.required_by.retain(|r| *r != course.id);
-            actions.push(relink(prerequisite, &p)?);
+        let mut prerequisites = course.prerequisites.clone();
+        prerequisites.retain(|p| *p != prerequisite_id);
+        let mut actions = vec![relink(course, &prerequisites)];
+        if let Some(record) = required_by.filter(|r| r.courses.contains(&course.id)) {
+            actions.push(put_required_by(
+                &course.tenant,
+                prerequisite_id,
+                record,
+                &record.without(course.id),
+            )?);
         }
         self.table.transact_write(actions).await
     }
@@ -346,31 +410,30 @@ impl CourseRepo {
             self.mark_deleting(&course, &marked).await?;
             course = marked;
         }
-        // Unlink both directions, re-reading a linked course when it changed meanwhile.
-        for other in course.prerequisites.iter().chain(&course.required_by) {
+        // Unlink both directions, re-reading a linked record when it changed meanwhile: the course
+        // leaves its prerequisites' records, and the courses requiring it forget it.
+        for prerequisite in &course.prerequisites {
             for _ in 0..5 {
-                let Some(linked) = self.get(tenant, *other).await? else {
+                let Some((_, record)) = self.with_required_by(tenant, *prerequisite).await? else {
                     break;
                 };
-                let mut next = linked.clone();
-                next.prerequisites.retain(|p| *p != course.id);
-                next.required_by.retain(|r| *r != course.id);
-                match self
-                    .table
-                    .transact_write(vec![relink(&linked, &next)?])
-                    .await
-                {
+                if !record.courses.contains(&course.id) {
+                    break;
+                }
+                let write =
+                    put_required_by(tenant, *prerequisite, &record, &record.without(course.id))?;
+                match self.table.transact_write(vec![write]).await {
                     Ok(()) => break,
                     Err(
                         StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict,
-                    ) => {
-                        continue;
-                    }
+                    ) => continue,
                     Err(e) => return Err(e.into()),
                 }
             }
         }
         let course_key = keys::course(tenant, course.id);
+        let required_by_key = keys::course_required_by(tenant, course.id);
+        let mut dependents = RequiredBy::default();
         let mut doomed: Vec<Key> = Vec::new();
         let mut cursor = None;
         loop {
@@ -384,6 +447,9 @@ impl CourseRepo {
                 .await?;
             for item in &page.items {
                 let Some(key) = Key::of(item) else { continue };
+                if key == required_by_key {
+                    dependents = from_item(item.clone())?;
+                }
                 if let Some(quiz) = key.sk.strip_prefix(keys::QUIZ_SUMMARY_PREFIX) {
                     let quiz = QuizId::parse(quiz)
                         .map_err(|_| StoreError::Corrupt(format!("quiz summary key {}", key.sk)))?;
@@ -411,6 +477,30 @@ impl CourseRepo {
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,
+            }
+        }
+        // The courses requiring this one forget it (their record of it goes with the partition).
+        for dependent in &dependents.courses {
+            for _ in 0..5 {
+                let Some(linked) = self.get(tenant, *dependent).await? else {
+                    break;
+                };
+                if !linked.prerequisites.contains(&course.id) {
+                    break;
+                }
+                let mut prerequisites = linked.prerequisites.clone();
+                prerequisites.retain(|p| *p != course.id);
+                match self
+                    .table
+                    .transact_write(vec![relink(&linked, &prerequisites)])
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(
+                        StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict,
+                    ) => continue,
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         for chunk in doomed.chunks(crate::table::MAX_TRANSACTION_ACTIONS) {

@@ -157,3 +157,56 @@ pub fn page(mut items: Vec<Item>, query: &Query) -> Result<crate::table::Page, S
 
 /// Attribute names of the table key, for backends that build key maps.
 pub const KEY_ATTRS: [&str; 2] = [PK, SK];
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::item::AttrValue;
+    use crate::table::SortKeyCondition;
+
+    fn item(pk: &str, sk: &str) -> Item {
+        Item::from([
+            (PK.to_owned(), AttrValue::s(pk)),
+            (SK.to_owned(), AttrValue::s(sk)),
+        ])
+    }
+
+    proptest! {
+        /// Whatever a client sends as a cursor, decoding answers a position or `InvalidCursor`, and
+        /// never panics.
+        #[test]
+        fn any_client_string_decodes_or_is_refused(raw in ".{0,300}") {
+            let query = Query::partition("T#t#USER#u").after(Some(Cursor::from_client(raw)));
+            match decode(&query) {
+                Ok(_) | Err(StoreError::InvalidCursor) => {}
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        /// Base64 of any bytes (so past the first check) is refused unless it is a cursor of this
+        /// very query.
+        #[test]
+        fn forged_payloads_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let raw = URL_SAFE_NO_PAD.encode(&bytes);
+            let query = Query::partition("T#t#USER#u").after(Some(Cursor::from_client(raw)));
+            prop_assert!(matches!(decode(&query), Err(StoreError::InvalidCursor) | Ok(Some(_))));
+        }
+
+        /// A cursor the store gave out decodes to the item it names, for its own query only.
+        #[test]
+        fn a_cursor_round_trips_on_its_own_query_only(sk in "[A-Z#0-9]{1,40}", other in "[a-z]{1,10}") {
+            let query = Query::partition("T#t#COURSE#c");
+            let cursor = encode(&item("T#t#COURSE#c", &sk), &query).unwrap();
+            let start = decode(&query.clone().after(Some(cursor.clone()))).unwrap().unwrap();
+            prop_assert_eq!(start.key, Key::new("T#t#COURSE#c", sk.clone()));
+            let elsewhere = Query::partition(format!("T#{other}#COURSE#c")).after(Some(cursor.clone()));
+            prop_assert!(matches!(decode(&elsewhere), Err(StoreError::InvalidCursor)));
+            let narrower = Query::partition("T#t#COURSE#c")
+                .sort_key(SortKeyCondition::BeginsWith(format!("{sk}~")))
+                .after(Some(cursor));
+            prop_assert!(matches!(decode(&narrower), Err(StoreError::InvalidCursor)));
+        }
+    }
+}

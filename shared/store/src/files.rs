@@ -10,17 +10,25 @@
 //! item itself, so one query answers a lesson's download list with the lesson. The index is sparse:
 //! pending files and every other file carry no GSI1 attributes; confirming adds them in the same
 //! update that makes the file active, and deleting the file removes them.
+//!
+//! A file handed in with a submission is marked (`submittedFor`, in the submission's transaction), and
+//! deleting starts with a conditional update (`deletingSince`, refused for a marked file unless an
+//! admin deletes it) before the object goes: a file cannot be handed in while it is being deleted, nor
+//! deleted by its uploader once handed in.
 
 use std::sync::Arc;
 
 use lectern_domain::file::{FileStatus, StoredFile};
 use lectern_domain::lesson::Lesson;
-use lectern_domain::{FileId, LessonId, TenantId};
+use lectern_domain::{AssignmentId, FileId, LessonId, TenantId};
 use time::{Duration, OffsetDateTime};
 
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
-use crate::table::{Condition, Index, MAX_BATCH_GET_KEYS, Query, StoreError, TTL, Table, Update};
+use crate::table::{
+    Condition, Index, MAX_BATCH_GET_KEYS, Query, StoreError, TTL, Table, TxAction, Update,
+    UpdateAction,
+};
 
 /// How long an unconfirmed upload is kept.
 pub const PENDING_TTL: Duration = Duration::hours(24);
@@ -40,6 +48,42 @@ pub enum ConfirmError {
     NotPending,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The attribute naming the assignment whose handed-in work includes a file.
+const SUBMITTED_FOR: &str = "submittedFor";
+
+/// Why a file cannot be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum FileDeleteError {
+    /// It is part of a submission that was handed in (submitted or graded).
+    #[error("the file is part of submitted work")]
+    InSubmission,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn rfc3339(at: OffsetDateTime) -> Result<String, StoreError> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The write that records a file as part of the work handed in for `assignment`, in the
+/// submission's transaction: only an active file that is not being deleted, nor already handed in.
+/// The mark stays: work once handed in keeps its files, even when a resubmission replaces them.
+pub fn attach_to_submission(tenant: &TenantId, file: FileId, assignment: AssignmentId) -> TxAction {
+    TxAction::Update(Update {
+        key: keys::file(tenant, file),
+        actions: vec![UpdateAction::Set(
+            SUBMITTED_FOR.into(),
+            AttrValue::S(assignment.to_string()),
+        )],
+        condition: Some(Condition::And(vec![
+            status_is(FileStatus::Active),
+            Condition::AttrNotExists("deletingSince".into()),
+            Condition::AttrNotExists(SUBMITTED_FOR.into()),
+        ])),
+    })
 }
 
 #[derive(Clone)]
@@ -156,6 +200,39 @@ impl FileRepo {
         match self.table.update(update).await {
             Ok(_) => Ok(active),
             Err(StoreError::ConditionFailed) => Err(ConfirmError::NotPending),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks a file as being deleted, before its object goes, so that it can no longer be handed in.
+    /// Unless `even_submitted` (admins), a file that is part of handed-in work is refused
+    /// (`InSubmission`). `false` when the file is gone.
+    #[tracing::instrument(skip_all, fields(file_id = %file.id))]
+    pub async fn start_deleting(
+        &self,
+        file: &StoredFile,
+        now: OffsetDateTime,
+        even_submitted: bool,
+    ) -> Result<bool, FileDeleteError> {
+        let key = keys::file(&file.tenant, file.id);
+        let mut conditions = vec![Condition::Exists];
+        if !even_submitted {
+            conditions.push(Condition::AttrNotExists(SUBMITTED_FOR.into()));
+        }
+        let update = Update {
+            key: key.clone(),
+            actions: vec![UpdateAction::Set(
+                "deletingSince".into(),
+                AttrValue::S(rfc3339(now)?),
+            )],
+            condition: Some(Condition::And(conditions)),
+        };
+        match self.table.update(update).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => match self.table.get(&key).await? {
+                None => Ok(false),
+                Some(_) => Err(FileDeleteError::InSubmission),
+            },
             Err(e) => Err(e.into()),
         }
     }

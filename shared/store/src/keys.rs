@@ -17,6 +17,7 @@
 //! | Assignment summary (course page, lists) | `T#{t}#COURSE#{courseId}` | `COURSE#ASSIGNMENT#{assignmentId}` | | |
 //! | Grade change (the course's grade log) | `T#{t}#COURSE#{courseId}` | `GRADELOG#{at}#{changeId}` | | |
 //! | Latest reviews (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#REVIEWS` | | |
+//! | Courses requiring this one (≤ 40 ids; linking writes it, never the course item) | `T#{t}#COURSE#{courseId}` | `COURSE#REQUIREDBY` | | |
 //! | Lesson content (markdown, ≤ 100 KB) | `T#{t}#COURSE#{courseId}` | `CONTENT#{lessonId}` | | |
 //! | Enrollment with progress | `T#{t}#COURSE#{courseId}` | `ENROLL#{userId}` | `T#{t}#USER#{userId}#ENROLLMENTS` | `{courseId}` |
 //! | Rating | `T#{t}#COURSE#{courseId}` | `RATING#{userId}` | `T#{t}#COURSE#{courseId}#RATINGS` | `{updatedAt}#{userId}` |
@@ -49,8 +50,9 @@
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
 //! | Course by id | PK = course, SK = `COURSE` | table | 1 get |
-//! | Course page: course, outline, lessons, quizzes, latest reviews | PK = course, SK begins_with `COURSE` | table | 1 query |
+//! | Course page: course, outline, lessons, quizzes, latest reviews, courses requiring it | PK = course, SK begins_with `COURSE` | table | 1 query |
 //! | …plus instructor, caller's enrollment, prerequisite and dependent courses | their keys | table | 1 batch get |
+//! | A prerequisite with the courses requiring it (link, unlink) | PK = course, SK = `COURSE` and `COURSE#REQUIREDBY` | table | 1 batch get |
 //! | Catalog, published (or drafts), optionally one category | GSI1PK = `T#{t}#CATALOG`, GSI1SK begins_with `{status}#[{category}#]` | GSI1 | 1 query |
 //! | Lesson with content | PK = course, SK = `COURSE#LESSON#{id}` and `CONTENT#{id}` | table | 1 batch get |
 //! | Students of a course | PK = course, SK begins_with `ENROLL#` | table | 1 query (paged) |
@@ -73,7 +75,7 @@
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
 //! | A student's grade book (grade report, profile statistics) | GSI1 enrollments, then each course's assignments, then the user and the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
-//! | A user's sessions (suspend revokes them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
+//! | A user's sessions (suspend, a password or email change revoke them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
 //! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
@@ -195,6 +197,12 @@ pub fn catalog_index_prefix(status: CourseStatus, category: Option<CourseCategor
         Some(c) => format!("{}#{}#", enum_name(status), enum_name(c)),
         None => format!("{}#", enum_name(status)),
     }
+}
+
+/// The courses that name a course as a prerequisite (`lectern_domain::course::RequiredBy`): inside the
+/// course page's range, and bounded.
+pub fn course_required_by(t: &TenantId, course: CourseId) -> Key {
+    Key::new(course_pk(t, course), "COURSE#REQUIREDBY")
 }
 
 pub fn course_outline(t: &TenantId, course: CourseId) -> Key {
@@ -538,6 +546,7 @@ mod tests {
             quiz_summary(&t, c, QuizId::new()),
             assignment_summary(&t, c, AssignmentId::new()),
             course_reviews(&t, c),
+            course_required_by(&t, c),
         ] {
             assert!(inside.sk.starts_with(COURSE_PAGE_PREFIX), "{inside:?}");
         }
@@ -558,6 +567,7 @@ mod tests {
             lesson(&t, c, LessonId::new()),
             quiz_summary(&t, c, QuizId::new()),
             course_reviews(&t, c),
+            course_required_by(&t, c),
             enrollment(&t, c, u),
         ] {
             assert!(!range.matches(&other.sk), "{other:?}");

@@ -275,13 +275,27 @@ impl SessionRepo {
         user: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<TxAction>, StoreError> {
+        self.revoke_others_actions(tenant, user, None, now).await
+    }
+
+    /// The write actions that revoke every live session of a user but `keep` (the one making the
+    /// change: an email change signs out the others). One query.
+    pub async fn revoke_others_actions(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<TxAction>, StoreError> {
         let query = Query::partition(keys::user_pk(tenant, user))
             .sort_key(SortKeyCondition::BeginsWith(keys::SESSION_PREFIX.into()));
         let page = self.table.query(&query).await?;
         let mut actions = Vec::new();
         for item in page.items {
             let session: SessionRecord = from_item(item)?;
-            if session.status == SessionStatus::Active && session.expires_at > now.unix_timestamp()
+            if session.status == SessionStatus::Active
+                && session.expires_at > now.unix_timestamp()
+                && Some(session.session_id) != keep
             {
                 actions.push(revoke_action(tenant, user, session.session_id));
             }

@@ -8,6 +8,7 @@ use std::ops::Deref;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 use lectern_auth::TokenError;
+use lectern_domain::ids::SessionId;
 use lectern_domain::user::UserRole;
 use lectern_domain::{TenantId, UserId};
 
@@ -20,6 +21,8 @@ pub struct AuthUser {
     pub id: UserId,
     pub tenant: TenantId,
     pub role: UserRole,
+    /// The sign-in session the access token was issued in (absent in tokens issued outside one).
+    pub session: Option<SessionId>,
 }
 
 impl AuthUser {
@@ -66,6 +69,7 @@ fn verify(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
         id: claims.sub,
         tenant: claims.tid,
         role: claims.role,
+        session: claims.sid,
     })
 }
 

@@ -13,6 +13,7 @@ use lectern_store::StoreError;
 use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
+use lectern_store::files::FileDeleteError;
 use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
 use serde::Serialize;
@@ -45,6 +46,13 @@ pub enum ApiError {
     /// 400: a malformed request, with a code of its own.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// 400: one request parameter is unusable, with a code of its own; `details` names it.
+    #[error("{message}")]
+    BadParameter {
+        code: &'static str,
+        field: &'static str,
+        message: String,
+    },
     /// 401: no credentials, or credentials that do not prove anything.
     #[error("{0}")]
     Unauthorized(String),
@@ -126,6 +134,16 @@ impl ApiError {
     }
 
     /// A single field's validation error.
+    /// 400 `invalid_cursor` naming `cursor`: not a cursor this list gave out (forged, from another
+    /// list, or out of range).
+    pub fn invalid_cursor() -> Self {
+        ApiError::BadParameter {
+            code: "invalid_cursor",
+            field: "cursor",
+            message: "the cursor is not valid for this list".into(),
+        }
+    }
+
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldErrors::one(field, message))
     }
@@ -133,7 +151,9 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "validation_failed"),
-            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::BadRequest { code, .. } | ApiError::BadParameter { code, .. } => {
+                (StatusCode::BAD_REQUEST, code)
+            }
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -170,6 +190,9 @@ impl IntoResponse for ApiError {
         }
         let details = match &self {
             ApiError::Validation(errors) => Some(errors.fields().clone()),
+            ApiError::BadParameter { field, message, .. } => {
+                Some(BTreeMap::from([((*field).to_owned(), message.clone())]))
+            }
             _ => None,
         };
         let body = ErrorBody {
@@ -211,9 +234,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
-            StoreError::InvalidCursor => {
-                ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")
-            }
+            StoreError::InvalidCursor => ApiError::invalid_cursor(),
             StoreError::ItemTooLarge { .. } => ApiError::PayloadTooLarge,
             StoreError::ConditionFailed | StoreError::TransactionCanceled { .. } => {
                 ApiError::conflict(
@@ -363,7 +384,24 @@ impl From<AssignmentWriteError> for ApiError {
                 "stale_version",
                 "it was changed by another request; read it again and retry",
             ),
+            AssignmentWriteError::FileUnavailable => ApiError::conflict(
+                "file_unavailable",
+                "a file is being deleted or was handed in with other work meanwhile; list your files again",
+            ),
             AssignmentWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A file that is part of handed-in work stays: 409 `file_in_submission`.
+impl From<FileDeleteError> for ApiError {
+    fn from(error: FileDeleteError) -> Self {
+        match error {
+            FileDeleteError::InSubmission => ApiError::conflict(
+                "file_in_submission",
+                "the file is part of work handed in for an assignment (submitted or graded) and cannot be deleted",
+            ),
+            FileDeleteError::Store(e) => e.into(),
         }
     }
 }

@@ -9,6 +9,8 @@ use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
+/// Longer than any cursor a list gives out (a key or two, base64-encoded).
+pub const MAX_CURSOR_LEN: usize = 2048;
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -20,7 +22,8 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    /// The limit and cursor, checked.
+    /// The limit and cursor, checked: a limit out of range is 400 naming `limit`, an overlong cursor
+    /// 400 `invalid_cursor` (its content is checked by the query it is used with).
     pub fn parse(&self) -> Result<(usize, Option<Cursor>), ApiError> {
         let limit = match self.limit {
             None => DEFAULT_LIMIT,
@@ -32,11 +35,11 @@ impl PageParams {
                 ));
             }
         };
-        let cursor = self
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(Cursor::from_client);
+        let cursor = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) if c.len() > MAX_CURSOR_LEN => return Err(ApiError::invalid_cursor()),
+            Some(c) => Some(Cursor::from_client(c)),
+        };
         Ok((limit, cursor))
     }
 }
