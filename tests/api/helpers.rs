@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const ADMIN_EMAIL: &str = "admin@lectern.test";
+/// The platform operator's account (an admin of the default tenant, named in the test apps'
+/// configuration).
+pub const OPERATOR_EMAIL: &str = "ops@lectern.test";
 
 /// A running app and a client for it.
 pub struct TestApp {
@@ -177,6 +180,9 @@ impl TestApp {
             payments_function::Payments::build(&config(dir.path()), local_queues(), queues_on)
                 .await
                 .unwrap();
+        payments.operators =
+            payments_function::context::Operators::parse(&format!("default:{OPERATOR_EMAIL}"))
+                .unwrap();
         customise(&mut payments);
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);
@@ -333,6 +339,36 @@ impl TestApp {
             access: tokens["accessToken"].as_str().unwrap().to_owned(),
             refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Creates an admin in `tenant` (as the local server does for its first admin) and signs them in
+    /// there.
+    pub async fn admin_in(&self, tenant: &str, email: &str, username: &str) -> Session {
+        let id = lectern_domain::TenantId::parse(tenant).unwrap();
+        lectern_local::bootstrap_admin(&self.state, &id, email, PASSWORD, username)
+            .await
+            .unwrap();
+        let tokens = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/signin",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+                &[("x-tenant-id", tenant)],
+            )
+            .await
+            .assert(200)
+            .body;
+        Session {
+            id: tokens["user"]["id"].as_str().unwrap().to_owned(),
+            access: tokens["accessToken"].as_str().unwrap().to_owned(),
+            refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The platform operator ([`OPERATOR_EMAIL`]), signed in.
+    pub async fn operator(&self) -> Session {
+        self.admin_in("default", OPERATOR_EMAIL, "operator").await
     }
 
     /// An app on a fresh SQLite store wrapped in a call counter, and the counter.

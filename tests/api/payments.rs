@@ -635,7 +635,8 @@ async fn a_poison_message_is_dead_lettered_while_its_batch_mates_go_through() {
     send_event(&app, &event).await.assert(200);
     wait_for_status(&app, &student, id, "completed").await;
 
-    let admin = app.admin().await;
+    // (A letter no tenant can be found for is the platform operator's.)
+    let admin = app.operator().await;
     let dead = eventually("the dead letter", || async {
         let dead = app
             .get(
@@ -688,7 +689,7 @@ async fn a_settlement_that_cannot_be_read_is_retried_then_dead_lettered() {
         .send(OutgoingMessage::new("not a settlement"))
         .await
         .unwrap();
-    let admin = app.admin().await;
+    let admin = app.operator().await;
     eventually("the dead letter", || async {
         let dead = app
             .get(
@@ -927,6 +928,10 @@ impl Queue for TestQueue {
         Ok(Vec::new())
     }
     async fn redrive(&self) -> lectern_queue::QueueResult<usize> {
+        self.check()?;
+        Ok(0)
+    }
+    async fn redrive_ids(&self, _ids: &[String]) -> lectern_queue::QueueResult<usize> {
         self.check()?;
         Ok(0)
     }
@@ -1305,6 +1310,9 @@ impl Queue for HeldQueue {
     async fn redrive(&self) -> lectern_queue::QueueResult<usize> {
         self.inner.redrive().await
     }
+    async fn redrive_ids(&self, ids: &[String]) -> lectern_queue::QueueResult<usize> {
+        self.inner.redrive_ids(ids).await
+    }
 }
 
 /// An app whose store counts calls and whose payment queues (events and confirmations) can be held,
@@ -1475,7 +1483,7 @@ async fn store_calls_of_the_dead_letter_endpoints() {
     // GIVEN a counting app with holdable queues and a poison event dead-lettered after its third
     // receive
     let (app, table, hold) = counting_with_held_queues().await;
-    let admin = app.admin().await;
+    let admin = app.operator().await;
     let poison = json!({"id": "evt_poison_budget", "object": "event"});
     send_event(&app, &poison).await.assert(200);
     eventually("the dead letter", || async {
@@ -1489,18 +1497,19 @@ async fn store_calls_of_the_dead_letter_endpoints() {
     .await;
     quiet(&table).await;
 
-    // WHEN the admin lists the dead letters, THEN the store is not called: both queues' dead-letter
-    // queues are peeked (the admin's role comes from the token)
+    // WHEN the operator lists the dead letters, THEN one get (the account, to match it against the
+    // configured operators) and both queues' dead-letter queues are peeked (a letter's tenant comes
+    // from the message; this poison names no payment, so no mapping is read)
     let dead = app
         .get("/api/v1/admin/dead-letters", Some(&admin.access))
         .await
         .assert(200)
         .body;
     assert_eq!(dead[0]["queue"], "payment-events");
-    assert_calls(&table, "GET /api/v1/admin/dead-letters", [0, 0, 0, 0, 0]);
+    assert_calls(&table, "GET /api/v1/admin/dead-letters", [1, 0, 0, 0, 0]);
 
-    // WHEN the admin redrives them (the queues held, so the poison is not tried again meanwhile),
-    // THEN the store is not called either: each dead-letter queue is moved back to its queue
+    // WHEN the operator redrives them (the queues held, so the poison is not tried again
+    // meanwhile), THEN the account is read again and each dead-letter queue is moved back whole
     hold.hold(&table).await;
     let redriven = app
         .post(
@@ -1515,7 +1524,7 @@ async fn store_calls_of_the_dead_letter_endpoints() {
     assert_calls(
         &table,
         "POST /api/v1/admin/dead-letters/redrive",
-        [0, 0, 0, 0, 0],
+        [1, 0, 0, 0, 0],
     );
     hold.release();
 }
@@ -2053,4 +2062,135 @@ async fn a_payment_that_succeeds_after_its_course_was_deleted_is_kept_as_a_dead_
     .await;
     let body: Value = serde_json::from_str(dead[0]["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["paymentId"], id);
+}
+
+/// The dead letters `who` is shown, as (queue, tenant, body) sorted.
+async fn letters_seen_by(app: &TestApp, who: &Session) -> Vec<(String, Value, String)> {
+    let dead = app
+        .get("/api/v1/admin/dead-letters", Some(&who.access))
+        .await
+        .assert(200)
+        .body;
+    let mut seen: Vec<(String, Value, String)> = dead
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["queue"].as_str().unwrap().to_owned(),
+                d["tenant"].clone(),
+                d["body"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.2.cmp(&b.2));
+    seen
+}
+
+#[tokio::test]
+async fn dead_letters_are_seen_and_redriven_by_their_tenants_admin_and_by_the_operator_only() {
+    // GIVEN admins of two tenants, a student, and a platform operator named in the configuration
+    let app = TestApp::spawn().await;
+    let admin_a = app.admin().await;
+    let admin_b = app.admin_in("acme", "admin@acme.test", "acmeadmin").await;
+    let operator = app.operator().await;
+    let student = app.user("s@x.org", "student", "student").await;
+    // AND dead letters of each tenant: a settlement of tenant A, a Stripe event about an intent of
+    // tenant B's (its metadata), and an event no tenant can be found for
+    let settle_a = json!({"tenant": "default", "paymentId": "not-a-payment"}).to_string();
+    app.payments
+        .confirmations
+        .send(OutgoingMessage::new(settle_a.clone()))
+        .await
+        .unwrap();
+    let event_b = json!({"id": "evt_acme_lost", "object": "event", "type": "payment_intent.succeeded",
+        "created": now(), "data": {"object": {"object": "payment_intent", "id": "pi_acme_unknown",
+        "amount": 4900, "currency": "eur", "status": "succeeded",
+        "metadata": {"tenantId": "acme", "paymentId": "01936f4e-0000-7000-8000-000000000000"}}}});
+    send_event(&app, &event_b).await.assert(200);
+    let nobodys = json!({"id": "evt_nobodys", "object": "event"});
+    send_event(&app, &nobodys).await.assert(200);
+    eventually("three dead letters", || async {
+        (letters_seen_by(&app, &operator).await.len() == 3).then_some(())
+    })
+    .await;
+
+    // WHEN each lists them, THEN an admin sees their own tenant's only, the operator all of them
+    let seen_a = letters_seen_by(&app, &admin_a).await;
+    assert_eq!(
+        seen_a,
+        [(
+            "payment-confirmations".to_owned(),
+            json!("default"),
+            settle_a.clone()
+        )]
+    );
+    let seen_b = letters_seen_by(&app, &admin_b).await;
+    assert_eq!(seen_b.len(), 1, "{seen_b:?}");
+    assert_eq!(seen_b[0].0, "payment-events");
+    assert_eq!(seen_b[0].1, json!("acme"));
+    assert!(seen_b[0].2.contains("evt_acme_lost"));
+    let all = letters_seen_by(&app, &operator).await;
+    assert_eq!(all.len(), 3);
+    assert!(
+        all.iter()
+            .any(|l| l.1.is_null() && l.2.contains("evt_nobodys"))
+    );
+    app.get("/api/v1/admin/dead-letters", Some(&student.access))
+        .await
+        .assert(403);
+    app.post(
+        "/api/v1/admin/dead-letters/redrive",
+        Some(&student.access),
+        json!({}),
+    )
+    .await
+    .assert(403);
+
+    // WHEN tenant B's admin redrives, THEN only B's letter moves; A's and the unowned stay
+    let redriven = app
+        .post(
+            "/api/v1/admin/dead-letters/redrive",
+            Some(&admin_b.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(redriven["redriven"], 1);
+    let left = letters_seen_by(&app, &operator).await;
+    assert!(left.iter().any(|l| l.2 == settle_a), "{left:?}");
+    assert!(left.iter().any(|l| l.2.contains("evt_nobodys")), "{left:?}");
+    assert!(
+        !left.iter().any(|l| l.2.contains("evt_acme_lost")),
+        "{left:?}"
+    );
+    // AND tenant A's admin redrives their own only
+    let redriven = app
+        .post(
+            "/api/v1/admin/dead-letters/redrive",
+            Some(&admin_a.access),
+            json!({}),
+        )
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(redriven["redriven"], 1);
+    let left = letters_seen_by(&app, &operator).await;
+    assert!(left.iter().any(|l| l.2.contains("evt_nobodys")), "{left:?}");
+    assert!(!left.iter().any(|l| l.2 == settle_a), "{left:?}");
+}
+
+#[test]
+fn operators_are_read_from_the_configuration_and_malformed_entries_are_refused() {
+    use payments_function::context::Operators;
+    let operators = Operators::parse(" default:Ops@Lectern.test , acme:root@acme.test").unwrap();
+    let default = lectern_domain::TenantId::parse("default").unwrap();
+    let email = lectern_domain::user::Email::parse("ops@lectern.test").unwrap();
+    assert!(operators.lists(&default, &email));
+    assert!(operators.any_in(&default));
+    assert!(!operators.any_in(&lectern_domain::TenantId::parse("other").unwrap()));
+    assert_eq!(Operators::parse("").unwrap(), Operators::default());
+    assert!(Operators::parse("no-colon").is_err());
+    assert!(Operators::parse("default:not an email").is_err());
 }

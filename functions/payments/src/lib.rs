@@ -13,10 +13,10 @@
 //! notifies them.
 //!
 //! # Layout
-//! - [`context`]: the provider, webhook secret and queues, from the environment.
+//! - [`context`]: the provider, webhook secret, queues and platform operators, from the environment.
 //! - [`handlers`]: create, list, read, confirm, refund a payment.
 //! - [`money`]: invoices, overdue invoices, disputes, wallet, analytics, notifications.
-//! - [`admin`]: dead letters: list, redrive.
+//! - [`admin`]: dead letters: list, redrive (a tenant's admin their tenant's, platform operators all).
 //! - [`webhook`]: the Stripe webhook endpoint, and the local provider's simulation.
 //! - [`facts`]: applying a provider event to its payment, once, in any order.
 //! - [`settle`]: what follows from a payment's facts: invoice, enrollment, notification.

@@ -136,6 +136,10 @@ pub trait Queue: Send + Sync {
 
     /// Moves every dead letter back to the queue (receive count reset); returns how many moved.
     async fn redrive(&self) -> QueueResult<usize>;
+
+    /// Moves the dead letters with these ids back to the queue (receive count reset), leaving the
+    /// others where they are; returns how many moved (ids no longer dead are skipped).
+    async fn redrive_ids(&self, ids: &[String]) -> QueueResult<usize>;
 }
 
 /// What a worker does with one message. `Err` = not processed; the message will be retried (and

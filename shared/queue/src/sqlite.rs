@@ -400,6 +400,25 @@ impl Queue for SqliteQueue {
         tracing::info!(moved, "dead letters moved back to the queue");
         Ok(moved)
     }
+
+    #[tracing::instrument(skip_all, fields(queue = %self.name))]
+    async fn redrive_ids(&self, ids: &[String]) -> QueueResult<usize> {
+        let now = now_ms();
+        let moved = self.write(|tx| {
+            let mut moved = 0;
+            let mut statement = tx.prepare_cached(
+                "UPDATE queue_messages SET dead_at = NULL, receive_count = 0, \
+                 visible_at = ?3, receipt = NULL \
+                 WHERE queue = ?1 AND id = ?2 AND dead_at IS NOT NULL",
+            )?;
+            for id in ids {
+                moved += statement.execute(params![self.name, id, now])?;
+            }
+            Ok(moved)
+        })?;
+        tracing::info!(moved, "chosen dead letters moved back to the queue");
+        Ok(moved)
+    }
 }
 
 #[cfg(test)]

@@ -276,6 +276,46 @@ impl Queue for SqsQueue {
         tracing::info!(moved, "dead letters moved back to the queue");
         Ok(moved)
     }
+
+    #[tracing::instrument(skip_all, fields(queue = %self.name))]
+    async fn redrive_ids(&self, ids: &[String]) -> QueueResult<usize> {
+        let url = self.dead_letter_url()?;
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        let mut moved = 0;
+        // The dead-letter queue is read through, as a redrive reads it; the letters not chosen are
+        // made visible again at once, so that they stay to be listed and redriven.
+        loop {
+            let batch = self
+                .receive_from(url, MAX_RECEIVE, REDRIVE_VISIBILITY)
+                .await?;
+            let mut new = false;
+            for (received, _) in batch {
+                let id = received.message.id.clone();
+                new |= seen.insert(id.clone());
+                if wanted.contains(id.as_str()) {
+                    let outgoing = OutgoingMessage::new(received.message.body).dedup_id(id);
+                    self.send_to(&self.queue_url, outgoing).await?;
+                    self.delete_from(url, &received.receipt).await?;
+                    moved += 1;
+                } else {
+                    self.client
+                        .change_message_visibility()
+                        .queue_url(url)
+                        .receipt_handle(&received.receipt)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .map_err(failed("ChangeMessageVisibility"))?;
+                }
+            }
+            if !new || moved == wanted.len() {
+                break;
+            }
+        }
+        tracing::info!(moved, "chosen dead letters moved back to the queue");
+        Ok(moved)
+    }
 }
 
 #[cfg(test)]

@@ -224,6 +224,9 @@ impl Queue for Flaky {
     async fn redrive(&self) -> QueueResult<usize> {
         self.inner.redrive().await
     }
+    async fn redrive_ids(&self, ids: &[String]) -> QueueResult<usize> {
+        self.inner.redrive_ids(ids).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

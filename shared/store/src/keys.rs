@@ -89,6 +89,7 @@
 //! | A tenant's payments, newest first (admin) | PK = payments, SK begins_with `PAYMENT#`, backward | table | 1 query per page |
 //! | Create a payment: purchase + idempotency key, then (with a key) claim the key, then payment, invoice, open entry, provider id, purchase, key done | their keys | table | 1 batch get + (1 conditional put) + 1 transaction |
 //! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
+//! | The tenants of dead-lettered provider events: provider id → mapping | their keys | table | 1 batch get per 100 |
 //! | Record a fact: payment (version read) + event + counters (revenue; the course's entitling payments when entitlement changes) | their keys | table | 1 transaction |
 //! | Delete a course: the course's entitling payments, then mark it deleting with that count unchanged | their keys | table | 1 get + 1 transaction |
 //! | Pay an invoice: counter (value read) + invoice (open) + open entry + payment + revenue counters | their keys | table | 1 batch get + 1 transaction |

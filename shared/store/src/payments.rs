@@ -376,6 +376,27 @@ impl PaymentRepo {
         self.get(&mapping.tenant, mapping.payment_id).await
     }
 
+    /// The tenants of provider payment ids (through our mapping, never an event's word), in the
+    /// order asked: `None` where the id is not ours. One batch get per 100 ids.
+    pub async fn tenants_of_provider_payments(
+        &self,
+        provider: &str,
+        provider_payment_ids: &[String],
+    ) -> Result<Vec<Option<TenantId>>, StoreError> {
+        let mut out = Vec::with_capacity(provider_payment_ids.len());
+        for chunk in provider_payment_ids.chunks(MAX_BATCH_GET_KEYS) {
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|id| keys::provider_payment(provider, id))
+                .collect();
+            for item in self.table.batch_get(&keys).await? {
+                let mapping: Option<ProviderPayment> = item.map(from_item).transpose()?;
+                out.push(mapping.map(|m| m.tenant));
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether a provider event was recorded already.
     pub async fn event_seen(&self, provider: &str, event_id: &str) -> Result<bool, StoreError> {
         Ok(self

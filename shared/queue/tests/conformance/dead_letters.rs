@@ -98,3 +98,29 @@ pub async fn redrive_of_an_empty_dead_letter_queue_moves_nothing(q: &Subject) {
     assert_eq!(bodies(&got), ["alive"]);
     assert_eq!(got[0].message.receive_count, 1);
 }
+
+pub async fn redrive_ids_moves_only_the_chosen_dead_letters_back(q: &Subject) {
+    // GIVEN three dead letters
+    dead_letter(q, &["a", "b", "c"]).await;
+    let dead = q.dead_letters(10).await.unwrap();
+    let chosen: Vec<String> = dead
+        .iter()
+        .filter(|d| d.body != "b")
+        .map(|d| d.id.clone())
+        .collect();
+
+    // WHEN two of them are redriven by id
+    let moved = q.redrive_ids(&chosen).await.unwrap();
+
+    // THEN those two are delivered again as new, and the third stays dead
+    assert_eq!(moved, 2);
+    let left = q.dead_letters(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].body, "b");
+    let got = receive_n(q, 2, 10, Duration::ZERO).await;
+    let mut got = bodies(&got);
+    got.sort();
+    assert_eq!(got, ["a", "c"]);
+    // AND redriving an id that is not dead moves nothing
+    assert_eq!(q.redrive_ids(&chosen).await.unwrap(), 0);
+}

@@ -54,6 +54,7 @@ macro_rules! conformance {
                 dead_letters_returns_at_most_max,
                 redrive_moves_every_dead_letter_back_with_a_fresh_receive_count,
                 redrive_of_an_empty_dead_letter_queue_moves_nothing,
+                redrive_ids_moves_only_the_chosen_dead_letters_back,
             }
             scheduling {
                 a_delayed_message_is_not_received_before_its_delay,
