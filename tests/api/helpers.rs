@@ -181,7 +181,9 @@ impl TestApp {
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);
         let app = lectern_local::app(state.clone(), payments.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(listener, lectern_local::with_client_addresses(app)).await
+        });
         TestApp {
             base,
             client: reqwest::Client::new(),
@@ -211,9 +213,21 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        self.send(&self.client, method, path, token, body, headers)
+            .await
+    }
+
+    /// A request from `client` (one bound to another local address: [`TestApp::client_from`]).
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = client.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -260,6 +274,33 @@ impl TestApp {
                 "email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace",
                 "username": username, "role": role, "preferredStudyTime": "morning"
             }),
+        )
+        .await
+    }
+
+    /// A client whose connections come from `address`, a loopback address other than 127.0.0.1
+    /// (Linux answers on all of 127.0.0.0/8): another client address, as the server sees it.
+    pub fn client_from(address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// Signs in from a client of [`TestApp::client_from`].
+    pub async fn signin_from(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> Reply {
+        self.send(
+            client,
+            Method::POST,
+            "/api/v1/auth/signin",
+            None,
+            Some(json!({"email": email, "password": password})),
+            &[],
         )
         .await
     }
