@@ -44,6 +44,66 @@ async fn registering_as_admin_is_refused_naming_the_allowed_roles() {
 }
 
 #[tokio::test]
+async fn registering_as_an_instructor_is_refused_and_creates_nothing() {
+    // GIVEN a fresh app
+    let app = TestApp::spawn().await;
+    // WHEN someone registers asking for the instructor role
+    let reply = app
+        .register("eve@example.org", "eve", "instructor")
+        .await
+        .assert(403);
+    // THEN it is refused with a code that says why, and no account exists
+    assert_eq!(reply.code(), "role_requires_admin");
+    assert!(reply.body["error"].as_str().unwrap().contains("admin"));
+    app.signin("eve@example.org", PASSWORD).await.assert(401);
+    // AND registering as a student (named or by default) still works, as a student
+    let student = app
+        .register("eve@example.org", "eve", "student")
+        .await
+        .assert(201);
+    assert_eq!(student.body["data"]["role"], "student");
+    let tenant = lectern_domain::TenantId::parse("default").unwrap();
+    let email = lectern_domain::user::Email::parse("eve@example.org").unwrap();
+    let stored = lectern_store::users::UserRepo::new(app.state.table.clone())
+        .find_by_email(&tenant, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.role, lectern_domain::user::UserRole::Student);
+}
+
+#[tokio::test]
+async fn an_admin_makes_an_instructor_whose_next_token_carries_the_role() {
+    // GIVEN a registered student and the tenant's admin
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let ada = app.user("ada@example.org", "ada", "student").await;
+    // WHEN the admin grants her the instructor role
+    app.put(
+        &format!("/api/v1/users/{}/role", ada.id),
+        Some(&admin.access),
+        serde_json::json!({"role": "instructor"}),
+    )
+    .await
+    .assert(200);
+    // THEN her next sign-in carries it, and she may create courses
+    let tokens = app
+        .signin("ada@example.org", PASSWORD)
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(tokens["user"]["role"], "instructor");
+    app.post(
+        "/api/v1/courses",
+        tokens["accessToken"].as_str(),
+        serde_json::json!({"title": "A course", "description": "About things.",
+                           "category": "programming", "difficultyLevel": "beginner", "price": 0}),
+    )
+    .await
+    .assert(201);
+}
+
+#[tokio::test]
 async fn every_invalid_field_is_named_at_once() {
     let app = TestApp::spawn().await;
     let reply = app
@@ -82,7 +142,7 @@ async fn a_username_is_taken_once_whatever_its_case() {
         .await
         .assert(201);
     let reply = app
-        .register("bob@example.org", "ADA", "instructor")
+        .register("bob@example.org", "ADA", "student")
         .await
         .assert(409);
     assert_eq!(reply.code(), "username_taken");

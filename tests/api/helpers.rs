@@ -22,6 +22,8 @@ pub struct TestApp {
     pub s3: Option<lectern_local::s3::EmbeddedS3>,
     /// The payments' provider, secret and queues.
     pub payments: Arc<payments_function::Payments>,
+    /// Access tokens of the tenants' admins who granted roles ([`TestApp::grant_role`]).
+    admins: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The payment queues' workers, running while the app does.
     _workers: Vec<lectern_queue::WorkerHandle>,
 }
@@ -191,6 +193,7 @@ impl TestApp {
             dir,
             s3: None,
             payments,
+            admins: Default::default(),
             _workers: workers,
         }
     }
@@ -314,12 +317,20 @@ impl TestApp {
         .await
     }
 
-    /// Registers a user and signs them in.
+    /// Registers a user and signs them in. Registration makes students; any other role is granted by
+    /// the tenant's admin ([`TestApp::grant_role`]) before the sign-in, as a real tenant does.
     pub async fn user(&self, email: &str, username: &str, role: &str) -> Session {
-        let id = self.register(email, username, role).await.assert(201).body["data"]["id"]
+        let id = self
+            .register(email, username, "student")
+            .await
+            .assert(201)
+            .body["data"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
+        if role != "student" {
+            self.grant_role("default", &id, role).await;
+        }
         let tokens = self.signin(email, PASSWORD).await.assert(200).body;
         Session {
             id,
@@ -328,7 +339,8 @@ impl TestApp {
         }
     }
 
-    /// Registers a user in another tenant (`x-tenant-id`) and signs them in there.
+    /// Registers a user in another tenant (`x-tenant-id`) and signs them in there; a role other than
+    /// `student` is granted by that tenant's admin first.
     pub async fn user_in(&self, tenant: &str, email: &str, username: &str, role: &str) -> Session {
         let header = [("x-tenant-id", tenant)];
         let registered = self
@@ -338,12 +350,16 @@ impl TestApp {
                 None,
                 Some(json!({
                     "email": email, "password": PASSWORD, "firstName": "Ada",
-                    "lastName": "Lovelace", "username": username, "role": role
+                    "lastName": "Lovelace", "username": username
                 })),
                 &header,
             )
             .await
             .assert(201);
+        let id = registered.body["data"]["id"].as_str().unwrap().to_owned();
+        if role != "student" {
+            self.grant_role(tenant, &id, role).await;
+        }
         let tokens = self
             .call_with(
                 Method::POST,
@@ -356,10 +372,49 @@ impl TestApp {
             .assert(200)
             .body;
         Session {
-            id: registered.body["data"]["id"].as_str().unwrap().to_owned(),
+            id,
             access: tokens["accessToken"].as_str().unwrap().to_owned(),
             refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Gives user `id` of `tenant` the `role`, as that tenant's admin does through user administration
+    /// (`PUT /api/v1/users/{id}/role`). The admin is created on first use, as the local server does.
+    pub async fn grant_role(&self, tenant: &str, id: &str, role: &str) {
+        let admin = self.admin_token_of(tenant).await;
+        self.put(
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            json!({ "role": role }),
+        )
+        .await
+        .assert(200);
+    }
+
+    /// An access token of `tenant`'s admin (the bootstrap admin), signed in once per app.
+    async fn admin_token_of(&self, tenant: &str) -> String {
+        let mut admins = self.admins.lock().await;
+        if let Some(token) = admins.get(tenant) {
+            return token.clone();
+        }
+        let tenant_id = lectern_domain::TenantId::parse(tenant).unwrap();
+        lectern_local::bootstrap_admin(&self.state, &tenant_id, ADMIN_EMAIL, PASSWORD, "admin")
+            .await
+            .unwrap();
+        let tokens = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/signin",
+                None,
+                Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+                &[("x-tenant-id", tenant)],
+            )
+            .await
+            .assert(200)
+            .body;
+        let token = tokens["accessToken"].as_str().unwrap().to_owned();
+        admins.insert(tenant.to_owned(), token.clone());
+        token
     }
 
     /// Creates the default tenant's admin (as the local server does on first start) and signs in.

@@ -29,7 +29,9 @@ pub struct RegisterRequest {
     pub first_name: String,
     pub last_name: String,
     pub username: String,
-    /// `student` (default) or `instructor`; admins are made by admins.
+    /// `student` (the default, and the only role one may register with). Instructors are made by an
+    /// admin (`PUT /api/v1/users/{userId}/role`): `instructor` here is refused with 403
+    /// `role_requires_admin`.
     pub role: Option<SelfServiceRole>,
     pub preferred_study_time: Option<StudyTime>,
 }
@@ -51,7 +53,7 @@ impl RegisterRequest {
                         username,
                         first_name,
                         last_name,
-                        role: self.role.map(UserRole::from).unwrap_or(UserRole::Student),
+                        role: UserRole::Student,
                         preferred_study_time: self.preferred_study_time,
                     },
                     password,
@@ -62,13 +64,15 @@ impl RegisterRequest {
     }
 }
 
-/// Creates an account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
+/// Creates a student account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
+/// Instructors are made by an admin of the tenant, never by registering.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered", body = Envelope<UserView>),
         (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
+        (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it", body = ErrorBody),
         (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
@@ -78,6 +82,12 @@ pub async fn register(
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<UserView>>)> {
     let (new_user, password) = body.parse()?;
+    if body.role == Some(SelfServiceRole::Instructor) {
+        return Err(ApiError::refused(
+            "role_requires_admin",
+            "instructor accounts are granted by an admin: register as a student and ask your admin for the instructor role",
+        ));
+    }
     let hash = password::hash(&password).await?;
     let user = User::create(tenant, new_user, hash, now());
     UserRepo::new(state.table.clone()).create(&user).await?;

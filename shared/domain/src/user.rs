@@ -35,7 +35,8 @@ impl fmt::Display for UserRole {
     }
 }
 
-/// The roles a person may choose when registering: admins are made by admins.
+/// The roles a registration may name. Only `student` is self-service: an instructor is made by an admin
+/// (user administration's role change), and registering as one is refused; admins are made by admins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SelfServiceRole {
