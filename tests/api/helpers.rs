@@ -101,6 +101,13 @@ impl TestApp {
         Self::spawn_on(dir, Arc::new(table)).await
     }
 
+    /// The app on a fresh SQLite store, its configuration changed by `customise` (tenants' policies).
+    pub async fn spawn_configured(customise: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_inner(dir, Arc::new(table), None, None, |_| {}, customise).await
+    }
+
     /// The app on a fresh SQLite store, with an embedded S3 endpoint on its temporary folder.
     pub async fn spawn_with_files() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
@@ -149,7 +156,15 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
         let connection = table.connection();
-        Self::spawn_inner(dir, Arc::new(table), None, Some(&connection), |_| {}).await
+        Self::spawn_inner(
+            dir,
+            Arc::new(table),
+            None,
+            Some(&connection),
+            |_| {},
+            |_| {},
+        )
+        .await
     }
 
     /// The app over a given table and object store, its payments' dependencies changed by
@@ -160,7 +175,7 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         customise: impl FnOnce(&mut payments_function::Payments),
     ) -> TestApp {
-        Self::spawn_inner(dir, table, files, None, customise).await
+        Self::spawn_inner(dir, table, files, None, customise, |_| {}).await
     }
 
     /// The app; the payments' local queues on `queues_on`, the store's connection, if given.
@@ -170,15 +185,17 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         queues_on: Option<&lectern_store::sqlite::SharedConnection>,
         customise: impl FnOnce(&mut payments_function::Payments),
+        customise_config: impl FnOnce(&mut Config),
     ) -> TestApp {
-        let mut state = AppState::with_table(&config(dir.path()), table).unwrap();
+        let mut config = config(dir.path());
+        customise_config(&mut config);
+        let mut state = AppState::with_table(&config, table).unwrap();
         state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut payments =
-            payments_function::Payments::build(&config(dir.path()), local_queues(), queues_on)
-                .await
-                .unwrap();
+        let mut payments = payments_function::Payments::build(&config, local_queues(), queues_on)
+            .await
+            .unwrap();
         customise(&mut payments);
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);

@@ -72,7 +72,7 @@ impl RegisterRequest {
     responses(
         (status = 201, description = "Registered", body = Envelope<UserView>),
         (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
-        (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it", body = ErrorBody),
+        (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it; or the tenant admits other email domains only (`email_domain_not_allowed`)", body = ErrorBody),
         (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
@@ -86,6 +86,12 @@ pub async fn register(
         return Err(ApiError::refused(
             "role_requires_admin",
             "instructor accounts are granted by an admin: register as a student and ask your admin for the instructor role",
+        ));
+    }
+    if !state.tenants.registration(&tenant).admits(&new_user.email) {
+        return Err(ApiError::refused(
+            "email_domain_not_allowed",
+            "this organisation admits registrations from its own email domains only",
         ));
     }
     let hash = password::hash(&password).await?;
