@@ -3,10 +3,9 @@
 
 use lectern_domain::{CourseId, TenantId};
 use lectern_store::courses::CourseRepo;
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, Session, TestApp, assert_calls};
+use crate::helpers::{Session, TestApp, assert_calls};
 
 /// Creates a draft course through the API and returns its id.
 async fn draft(
@@ -498,32 +497,7 @@ async fn drafts_are_listed_only_for_their_instructor_and_admins() {
 
 /// Registers and signs in a user of the `acme` tenant.
 async fn acme_user(app: &TestApp, email: &str, username: &str, role: &str) -> String {
-    let tenant = [("x-tenant-id", "acme")];
-    app.call_with(
-        Method::POST,
-        "/api/v1/auth/register",
-        None,
-        Some(
-            json!({"email": email, "password": PASSWORD, "firstName": "A", "lastName": "B",
-                    "username": username, "role": role}),
-        ),
-        &tenant,
-    )
-    .await
-    .assert(201);
-    app.call_with(
-        Method::POST,
-        "/api/v1/auth/signin",
-        None,
-        Some(json!({"email": email, "password": PASSWORD})),
-        &tenant,
-    )
-    .await
-    .assert(200)
-    .body["accessToken"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.user_in("acme", email, username, role).await.access
 }
 
 #[tokio::test]

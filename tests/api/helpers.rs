@@ -25,6 +25,8 @@ pub struct TestApp {
     pub s3: Option<lectern_local::s3::EmbeddedS3>,
     /// The payments' provider, secret and queues.
     pub payments: Arc<payments_function::Payments>,
+    /// Access tokens of the tenants' admins who granted roles ([`TestApp::grant_role`]).
+    admins: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The payment queues' workers, running while the app does.
     _workers: Vec<lectern_queue::WorkerHandle>,
 }
@@ -102,6 +104,13 @@ impl TestApp {
         Self::spawn_on(dir, Arc::new(table)).await
     }
 
+    /// The app on a fresh SQLite store, its configuration changed by `customise` (tenants' policies).
+    pub async fn spawn_configured(customise: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_inner(dir, Arc::new(table), None, None, |_| {}, customise).await
+    }
+
     /// The app on a fresh SQLite store, with an embedded S3 endpoint on its temporary folder.
     pub async fn spawn_with_files() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
@@ -150,7 +159,15 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
         let connection = table.connection();
-        Self::spawn_inner(dir, Arc::new(table), None, Some(&connection), |_| {}).await
+        Self::spawn_inner(
+            dir,
+            Arc::new(table),
+            None,
+            Some(&connection),
+            |_| {},
+            |_| {},
+        )
+        .await
     }
 
     /// The app over a given table and object store, its payments' dependencies changed by
@@ -161,7 +178,7 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         customise: impl FnOnce(&mut payments_function::Payments),
     ) -> TestApp {
-        Self::spawn_inner(dir, table, files, None, customise).await
+        Self::spawn_inner(dir, table, files, None, customise, |_| {}).await
     }
 
     /// The app; the payments' local queues on `queues_on`, the store's connection, if given.
@@ -171,15 +188,17 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         queues_on: Option<&lectern_store::sqlite::SharedConnection>,
         customise: impl FnOnce(&mut payments_function::Payments),
+        customise_config: impl FnOnce(&mut Config),
     ) -> TestApp {
-        let mut state = AppState::with_table(&config(dir.path()), table).unwrap();
+        let mut config = config(dir.path());
+        customise_config(&mut config);
+        let mut state = AppState::with_table(&config, table).unwrap();
         state.files = files;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut payments =
-            payments_function::Payments::build(&config(dir.path()), local_queues(), queues_on)
-                .await
-                .unwrap();
+        let mut payments = payments_function::Payments::build(&config, local_queues(), queues_on)
+            .await
+            .unwrap();
         payments.operators =
             payments_function::context::Operators::parse(&format!("default:{OPERATOR_EMAIL}"))
                 .unwrap();
@@ -187,7 +206,9 @@ impl TestApp {
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);
         let app = lectern_local::app(state.clone(), payments.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(async move {
+            axum::serve(listener, lectern_local::with_client_addresses(app)).await
+        });
         TestApp {
             base,
             client: reqwest::Client::new(),
@@ -195,6 +216,7 @@ impl TestApp {
             dir,
             s3: None,
             payments,
+            admins: Default::default(),
             _workers: workers,
         }
     }
@@ -217,9 +239,21 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+        self.send(&self.client, method, path, token, body, headers)
+            .await
+    }
+
+    /// A request from `client` (one bound to another local address: [`TestApp::client_from`]).
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = client.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -270,6 +304,33 @@ impl TestApp {
         .await
     }
 
+    /// A client whose connections come from `address`, a loopback address other than 127.0.0.1
+    /// (Linux answers on all of 127.0.0.0/8): another client address, as the server sees it.
+    pub fn client_from(address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// Signs in from a client of [`TestApp::client_from`].
+    pub async fn signin_from(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> Reply {
+        self.send(
+            client,
+            Method::POST,
+            "/api/v1/auth/signin",
+            None,
+            Some(json!({"email": email, "password": password})),
+            &[],
+        )
+        .await
+    }
+
     pub async fn signin(&self, email: &str, password: &str) -> Reply {
         self.post(
             "/api/v1/auth/signin",
@@ -279,12 +340,20 @@ impl TestApp {
         .await
     }
 
-    /// Registers a user and signs them in.
+    /// Registers a user and signs them in. Registration makes students; any other role is granted by
+    /// the tenant's admin ([`TestApp::grant_role`]) before the sign-in, as a real tenant does.
     pub async fn user(&self, email: &str, username: &str, role: &str) -> Session {
-        let id = self.register(email, username, role).await.assert(201).body["data"]["id"]
+        let id = self
+            .register(email, username, "student")
+            .await
+            .assert(201)
+            .body["data"]["id"]
             .as_str()
             .unwrap()
             .to_owned();
+        if role != "student" {
+            self.grant_role("default", &id, role).await;
+        }
         let tokens = self.signin(email, PASSWORD).await.assert(200).body;
         Session {
             id,
@@ -293,7 +362,8 @@ impl TestApp {
         }
     }
 
-    /// Registers a user in another tenant (`x-tenant-id`) and signs them in there.
+    /// Registers a user in another tenant (`x-tenant-id`) and signs them in there; a role other than
+    /// `student` is granted by that tenant's admin first.
     pub async fn user_in(&self, tenant: &str, email: &str, username: &str, role: &str) -> Session {
         let header = [("x-tenant-id", tenant)];
         let registered = self
@@ -303,12 +373,16 @@ impl TestApp {
                 None,
                 Some(json!({
                     "email": email, "password": PASSWORD, "firstName": "Ada",
-                    "lastName": "Lovelace", "username": username, "role": role
+                    "lastName": "Lovelace", "username": username
                 })),
                 &header,
             )
             .await
             .assert(201);
+        let id = registered.body["data"]["id"].as_str().unwrap().to_owned();
+        if role != "student" {
+            self.grant_role(tenant, &id, role).await;
+        }
         let tokens = self
             .call_with(
                 Method::POST,
@@ -321,10 +395,49 @@ impl TestApp {
             .assert(200)
             .body;
         Session {
-            id: registered.body["data"]["id"].as_str().unwrap().to_owned(),
+            id,
             access: tokens["accessToken"].as_str().unwrap().to_owned(),
             refresh: tokens["refreshToken"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Gives user `id` of `tenant` the `role`, as that tenant's admin does through user administration
+    /// (`PUT /api/v1/users/{id}/role`). The admin is created on first use, as the local server does.
+    pub async fn grant_role(&self, tenant: &str, id: &str, role: &str) {
+        let admin = self.admin_token_of(tenant).await;
+        self.put(
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            json!({ "role": role }),
+        )
+        .await
+        .assert(200);
+    }
+
+    /// An access token of `tenant`'s admin (the bootstrap admin), signed in once per app.
+    async fn admin_token_of(&self, tenant: &str) -> String {
+        let mut admins = self.admins.lock().await;
+        if let Some(token) = admins.get(tenant) {
+            return token.clone();
+        }
+        let tenant_id = lectern_domain::TenantId::parse(tenant).unwrap();
+        lectern_local::bootstrap_admin(&self.state, &tenant_id, ADMIN_EMAIL, PASSWORD, "admin")
+            .await
+            .unwrap();
+        let tokens = self
+            .call_with(
+                Method::POST,
+                "/api/v1/auth/signin",
+                None,
+                Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+                &[("x-tenant-id", tenant)],
+            )
+            .await
+            .assert(200)
+            .body;
+        let token = tokens["accessToken"].as_str().unwrap().to_owned();
+        admins.insert(tenant.to_owned(), token.clone());
+        token
     }
 
     /// Creates the default tenant's admin (as the local server does on first start) and signs in.

@@ -809,7 +809,7 @@ async fn who_may_do_what_with_a_quiz() {
         "/api/v1/auth/register",
         None,
         Some(json!({"email": "t@example.org", "password": PASSWORD, "firstName": "A", "lastName": "B",
-                    "username": "teacher", "role": "instructor"})),
+                    "username": "teacher"})),
         &[("x-tenant-id", "acme")],
     )
     .await

@@ -78,3 +78,51 @@ async fn an_unknown_tenant_is_refused() {
         .assert(400);
     assert_eq!(reply.code(), "unknown_tenant");
 }
+
+#[tokio::test]
+async fn a_tenant_restricted_to_its_domains_refuses_other_addresses() {
+    // GIVEN acme admitting registrations from acme.org only, and the default tenant open
+    let app = TestApp::spawn_configured(|config| {
+        config.tenants = config
+            .tenants
+            .clone()
+            .with_registration(
+                lectern_domain::TenantId::parse("acme").unwrap(),
+                lectern_domain::user::RegistrationPolicy::parse("domains:acme.org").unwrap(),
+            )
+            .unwrap();
+    })
+    .await;
+    let register =
+        |email: &'static str, tenant: &'static str| {
+            let app = &app;
+            async move {
+                app.call_with(
+                reqwest::Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "firstName": "A", "lastName": "B",
+                            "username": email.split('@').next().unwrap()})),
+                &[("x-tenant-id", tenant)],
+            )
+            .await
+            }
+        };
+    // WHEN an outsider registers in acme
+    let refused = register("eve@gmail.com", "acme").await.assert(403);
+    // THEN it is refused with its code, and no account exists there
+    assert_eq!(refused.code(), "email_domain_not_allowed");
+    let signin = app
+        .call_with(
+            reqwest::Method::POST,
+            "/api/v1/auth/signin",
+            None,
+            Some(json!({"email": "eve@gmail.com", "password": PASSWORD})),
+            &[("x-tenant-id", "acme")],
+        )
+        .await;
+    signin.assert(401);
+    // AND acme's own addresses register there, and the open tenant takes anyone
+    register("ada@acme.org", "acme").await.assert(201);
+    register("eve@gmail.com", "default").await.assert(201);
+}

@@ -10,7 +10,8 @@ use lectern_domain::user::{
     Email, NewUser, Password, PersonName, SelfServiceRole, StudyTime, User, UserRole, Username, now,
 };
 use lectern_store::sessions::{RefreshError, SessionRepo};
-use lectern_store::users::UserRepo;
+use lectern_store::users::{SigninAttempt, SigninLimits, UserRepo};
+use lectern_web::request::ClientAddress;
 use lectern_web::views::{Envelope, UserView};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Tenant};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,9 @@ pub struct RegisterRequest {
     pub first_name: String,
     pub last_name: String,
     pub username: String,
-    /// `student` (default) or `instructor`; admins are made by admins.
+    /// `student` (the default, and the only role one may register with). Instructors are made by an
+    /// admin (`PUT /api/v1/users/{userId}/role`): `instructor` here is refused with 403
+    /// `role_requires_admin`.
     pub role: Option<SelfServiceRole>,
     pub preferred_study_time: Option<StudyTime>,
 }
@@ -50,7 +53,7 @@ impl RegisterRequest {
                         username,
                         first_name,
                         last_name,
-                        role: self.role.map(UserRole::from).unwrap_or(UserRole::Student),
+                        role: UserRole::Student,
                         preferred_study_time: self.preferred_study_time,
                     },
                     password,
@@ -61,13 +64,15 @@ impl RegisterRequest {
     }
 }
 
-/// Creates an account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
+/// Creates a student account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
+/// Instructors are made by an admin of the tenant, never by registering.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered", body = Envelope<UserView>),
         (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
+        (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it; or the tenant admits other email domains only (`email_domain_not_allowed`)", body = ErrorBody),
         (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
@@ -77,6 +82,18 @@ pub async fn register(
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<UserView>>)> {
     let (new_user, password) = body.parse()?;
+    if body.role == Some(SelfServiceRole::Instructor) {
+        return Err(ApiError::refused(
+            "role_requires_admin",
+            "instructor accounts are granted by an admin: register as a student and ask your admin for the instructor role",
+        ));
+    }
+    if !state.tenants.registration(&tenant).admits(&new_user.email) {
+        return Err(ApiError::refused(
+            "email_domain_not_allowed",
+            "this organisation admits registrations from its own email domains only",
+        ));
+    }
     let hash = password::hash(&password).await?;
     let user = User::create(tenant, new_user, hash, now());
     UserRepo::new(state.table.clone()).create(&user).await?;
@@ -140,16 +157,35 @@ fn suspended() -> ApiError {
     ApiError::Forbidden("this account is suspended".into())
 }
 
-/// Failed sign-ins allowed per email within the current and the previous window before sign in answers
-/// 429.
-const MAX_FAILED_SIGNINS: i64 = 10;
+/// The sign-in throttle (docs/security-model.md). Failed sign-ins are counted per email over the
+/// current and the previous 15-minute window, and each attempt takes its unit before the password is
+/// checked, so concurrent guesses cannot slip past a limit. From one client network (an IPv4
+/// address, an IPv6 /64) an email gets 10 failures: enough for a person who mistypes, and a guesser
+/// there is stopped without touching the owner, who signs in from elsewhere. From everywhere together
+/// an email gets 100 (NIST SP 800-63B §5.2.2's ceiling on consecutive failures): what a distributed
+/// guesser meets, and the only limit a stranger can run an account into, with ten networks' worth of
+/// guesses every window.
+const SIGNIN_LIMITS: SigninLimits = SigninLimits {
+    account: 100,
+    network: 10,
+};
 /// The throttling window: 15 minutes.
 const SIGNIN_WINDOW_SECS: i64 = 15 * 60;
 
+fn throttled(scope: &str, window: i64, now: i64) -> ApiError {
+    // The earliest moment the count can fall: when the current window becomes the previous one and
+    // the one before it stops counting.
+    let window_end = (window + 1) * SIGNIN_WINDOW_SECS;
+    ApiError::TooManyRequests {
+        message: format!("too many failed sign-ins {scope}; try again later"),
+        retry_after_secs: (window_end - now).max(1) as u64,
+    }
+}
+
 /// Signs in with email and password. An unknown email and a wrong password get the same answer, after
-/// the same work. After 10 failures for one email within the current and previous 15-minute windows,
-/// sign in answers 429 (with `Retry-After`, the end of the current window) for that email, whatever the
-/// password.
+/// the same work. Failed sign-ins are throttled per email: 10 from one client network and 100 from
+/// everywhere within the current and previous 15-minute windows; past either, sign in answers 429
+/// (with `Retry-After`, the end of the current window) without checking the password.
 #[utoipa::path(post, path = "/api/v1/auth/signin", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = SigninRequest,
@@ -157,12 +193,13 @@ const SIGNIN_WINDOW_SECS: i64 = 15 * 60;
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 403, description = "The account is suspended", body = ErrorBody),
-        (status = 429, description = "Too many failed sign-ins for this email (`too_many_attempts`)", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email, from this network or from everywhere (`too_many_attempts`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn signin(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    client: ClientAddress,
     Json(body): Json<SigninRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     // A malformed email can hold no account: it gets the same answer as a wrong password.
@@ -172,31 +209,65 @@ pub async fn signin(
     };
     let repo = UserRepo::new(state.table.clone());
     let now = now();
-    let window = now.unix_timestamp().div_euclid(SIGNIN_WINDOW_SECS);
-    let (user, failures) = repo.find_for_signin(&tenant, &email, window).await?;
-    if failures >= MAX_FAILED_SIGNINS {
-        let window_end = (window + 1) * SIGNIN_WINDOW_SECS;
-        return Err(ApiError::TooManyRequests {
-            message: "too many failed sign-ins for this account; try again later".into(),
-            retry_after_secs: (window_end - now.unix_timestamp()).max(1) as u64,
-        });
+    let now_secs = now.unix_timestamp();
+    let window = now_secs.div_euclid(SIGNIN_WINDOW_SECS);
+    let attempt = SigninAttempt {
+        tenant: tenant.clone(),
+        email,
+        network: client.network(),
+        window,
+        // A window's count matters while it is the current or the previous window.
+        expires_at: (window + 2) * SIGNIN_WINDOW_SECS,
+    };
+    let (holder, seen) = repo
+        .find_for_signin(&tenant, &attempt.email, window, &attempt.network)
+        .await?;
+    if seen.network_total() >= SIGNIN_LIMITS.network {
+        tracing::warn!(network = %attempt.network, "sign-ins throttled for this email and network");
+        return Err(throttled(
+            "for this account from your network",
+            window,
+            now_secs,
+        ));
     }
+    if seen.account_total() >= SIGNIN_LIMITS.account {
+        tracing::warn!("sign-ins throttled for this email from everywhere");
+        return Err(throttled("for this account", window, now_secs));
+    }
+    // The user is read while the attempt is counted: the count must land before the password is
+    // checked, not before the user is known.
+    let (user, reservation) = tokio::join!(
+        async {
+            match holder {
+                Some(id) => repo.get(&tenant, id).await,
+                None => Ok(None),
+            }
+        },
+        repo.reserve_signin(&attempt, &seen, SIGNIN_LIMITS)
+    );
+    let Some(reservation) = reservation? else {
+        // Concurrent attempts took the last units between the read and this one.
+        return Err(throttled("for this account", window, now_secs));
+    };
+    let user = user?;
     let verified = match &user {
         Some(user) => password::verify(&body.password, &user.password_hash).await?,
         None => password::verify_decoy(&body.password).await?,
     };
+    // A failure stays counted: its unit was taken above.
     let Some(user) = user.filter(|_| verified) else {
-        // A window's count matters while it is the current or the previous window.
-        let expires_at = (window + 2) * SIGNIN_WINDOW_SECS;
-        repo.record_failed_signin(&tenant, &email, window, expires_at)
-            .await?;
         return Err(bad_credentials());
     };
     if user.is_suspended() {
         return Err(suspended());
     }
     let refresh = SessionRepo::new(state.table.clone())
-        .start(&tenant, user.id, now)
+        .start(
+            &tenant,
+            user.id,
+            now,
+            vec![UserRepo::refund_signin(&reservation)],
+        )
         .await?;
     tracing::info!(user_id = %user.id, "signed in");
     Ok(Json(tokens(&state, &user, &refresh)?))
@@ -217,6 +288,9 @@ fn known_refresh_token(state: &AppState, value: &str) -> ApiResult<RefreshToken>
 fn refresh_error(error: RefreshError) -> ApiError {
     match error {
         RefreshError::Invalid => ApiError::Unauthorized("the refresh token is not valid".into()),
+        RefreshError::Ended => ApiError::Unauthorized(
+            "the session has ended (30 days after signing in); sign in again".into(),
+        ),
         RefreshError::Reused => {
             ApiError::Unauthorized("the refresh token was already used; sign in again (all sessions of this sign-in were revoked)".into())
         }
@@ -226,12 +300,13 @@ fn refresh_error(error: RefreshError) -> ApiError {
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token. The old refresh token
-/// stops working; presenting it again revokes the whole session.
+/// stops working; presenting it again revokes the whole session. A session ends 30 days after its
+/// sign-in however often it is refreshed: then refresh answers 401 and the session is deleted.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = TAG,
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
-        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorBody),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token, or a session past its 30 days", body = ErrorBody),
         (status = 403, description = "The account is suspended", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]

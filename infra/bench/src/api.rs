@@ -96,6 +96,22 @@ impl Api {
         text(&reply["data"]["id"])
     }
 
+    /// Registers an account and has the admin ([`crate::server::ADMIN_EMAIL`]) make it an instructor,
+    /// as a tenant does (registration makes students only); answers its id.
+    pub async fn instructor(&self, email: &str, username: &str) -> anyhow::Result<String> {
+        let id = self.register(email, username, "student").await?;
+        let admin = self.signin(crate::server::ADMIN_EMAIL).await?;
+        self.expect(
+            Method::PUT,
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            Some(&json!({ "role": "instructor" })),
+            200,
+        )
+        .await?;
+        Ok(id)
+    }
+
     /// Signs in; answers the access token.
     pub async fn signin(&self, email: &str) -> anyhow::Result<String> {
         let body = json!({ "email": email, "password": PASSWORD });

@@ -421,7 +421,7 @@ fn hold_open(data_dir: &Path, functions: &[Function]) -> anyhow::Result<Vec<Sqli
 /// in it (Ada, whom `events/auth-signin.json` signs in), her completed payment for a paid course (bought, paid through
 /// the local provider's signed webhook, settled by the local server's workers), and the admin's token.
 async fn seed(api: &Api) -> anyhow::Result<Seeded> {
-    api.register("teacher@bench.example.org", "bench-teacher", "instructor")
+    api.instructor("teacher@bench.example.org", "bench-teacher")
         .await?;
     let teacher = api.signin("teacher@bench.example.org").await?;
     let course = api.published_course(&teacher, 1, 3, 0).await?;

@@ -155,7 +155,7 @@ pub async fn run(options: &LoadOptions) -> anyhow::Result<LoadReport> {
         "seeding {} courses of {} lessons",
         options.courses, options.lessons
     );
-    api.register("teacher@load.example.org", "load-teacher", "instructor")
+    api.instructor("teacher@load.example.org", "load-teacher")
         .await?;
     let teacher = api.signin("teacher@load.example.org").await?;
     let mut catalog = Vec::with_capacity(options.courses);

@@ -94,7 +94,9 @@ impl LocalServer {
                     };
                     let _ = ready.send(listener.local_addr().map_err(Into::into));
                     let _workers = lectern_local::start_workers(&state, &payments);
-                    let _ = axum::serve(listener, lectern_local::app(state, payments))
+                    let app =
+                        lectern_local::with_client_addresses(lectern_local::app(state, payments));
+                    let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
                             let _ = stopped.await;
                         })

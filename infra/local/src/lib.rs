@@ -166,9 +166,17 @@ pub async fn bootstrap_admin(
     }
 }
 
-/// Serves `app` until Ctrl-C.
+/// The app as a service that records each connection's peer address, which `ClientAddress` reads.
+pub fn with_client_addresses(
+    app: Router,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    app.into_make_service_with_connect_info::<std::net::SocketAddr>()
+}
+
+/// Serves `app` until Ctrl-C, with each connection's peer address (the client address of the sign-in
+/// throttle, as API Gateway's source IP is in AWS).
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
+    axum::serve(listener, with_client_addresses(app))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -5,10 +5,10 @@
 //!   check for unknown accounts.
 //! - [`keys`]: the Ed25519 signing key: loaded from PEM (AWS) or generated once into the local data
 //!   folder; its public JWK and RFC 7638 `kid`.
-//! - [`token`]: access tokens (JWT, EdDSA, 15 minutes): issuing and verifying with the algorithm,
-//!   `iss`, `aud` and `exp` pinned.
+//! - [`token`]: access tokens (JWT, EdDSA, typed `at+jwt`, 15 minutes): issuing and verifying with the
+//!   algorithm, the type, `iss`, `aud` and `exp` pinned.
 //! - [`refresh`]: refresh-token material: opaque random secrets that name their tenant, user and
-//!   session, stored only as hashes.
+//!   session, stored only as hashes; the sessions' 30-day lifetime.
 
 pub mod keys;
 pub mod password;

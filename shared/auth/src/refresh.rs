@@ -11,8 +11,9 @@ use lectern_domain::ids::SessionId;
 use lectern_domain::{TenantId, UserId};
 use sha2::{Digest, Sha256};
 
-/// Refresh tokens live 30 days from their issue; each rotation issues a new one.
-pub const REFRESH_TTL: time::Duration = time::Duration::days(30);
+/// A session ends 30 days after its sign-in, however often its refresh token rotates: every token of
+/// it expires then, and a refresh after that asks for a new sign in.
+pub const SESSION_LIFETIME: time::Duration = time::Duration::days(30);
 
 /// A refresh token as the client holds it.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! Access tokens: short-lived JWTs signed with EdDSA. Verification pins the algorithm (a token signed
-//! any other way, or with `alg: none`, is refused), requires the `kid` of a key we hold, and checks
-//! `iss`, `aud` and `exp`.
+//! Access tokens: short-lived JWTs signed with EdDSA, typed `at+jwt` (RFC 9068). Verification pins the
+//! algorithm (a token signed any other way, or with `alg: none`, is refused), requires the type (so
+//! that no other JWT signed with the same key, an ID token say, passes for an access token) and the
+//! `kid` of a key we hold, and checks `iss`, `aud` and `exp`.
 
 use std::time::Duration;
 
@@ -23,6 +24,18 @@ pub struct TokenConfig {
 impl TokenConfig {
     /// Access tokens live 15 minutes.
     pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+}
+
+/// The `typ` header of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// Whether a `typ` header names an access token: `at+jwt`, or its full media type
+/// `application/at+jwt` (RFC 7515 §4.1.9 lets the prefix go), in any case.
+fn is_access_token_type(typ: Option<&str>) -> bool {
+    typ.is_some_and(|typ| {
+        let typ = typ.to_ascii_lowercase();
+        typ == ACCESS_TOKEN_TYPE || typ.strip_prefix("application/") == Some(ACCESS_TOKEN_TYPE)
+    })
 }
 
 /// The claims of an access token.
@@ -99,6 +112,7 @@ impl TokenIssuer {
             sid: session,
         };
         let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(self.keys.public().kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, &self.keys.encoding)
             .map_err(|_| TokenError::Signing)?;
@@ -136,7 +150,7 @@ impl TokenVerifier {
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
-        if header.alg != Algorithm::EdDSA {
+        if header.alg != Algorithm::EdDSA || !is_access_token_type(header.typ.as_deref()) {
             return Err(TokenError::Invalid);
         }
         let kid = header.kid.ok_or(TokenError::Invalid)?;
@@ -245,9 +259,40 @@ mod tests {
             sid: None,
         };
         let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
         header.kid = Some(issuer.keys.public().kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, &issuer.keys.encoding).unwrap();
         assert_eq!(issuer.verifier().verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn only_a_token_typed_at_jwt_is_an_access_token() {
+        let issuer = issuer();
+        let tenant = TenantId::parse("default").unwrap();
+        let (token, _) = issuer
+            .issue(UserId::new(), &tenant, UserRole::Student)
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        let claims = issuer.verifier().verify(&token).unwrap();
+        for (typ, accepted) in [
+            (Some("at+jwt"), true),
+            (Some("application/at+jwt"), true),
+            (Some("AT+JWT"), true),
+            (Some("JWT"), false),
+            (Some("id_token+jwt"), false),
+            (None, false),
+        ] {
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.typ = typ.map(str::to_owned);
+            header.kid = Some(issuer.keys.public().kid().to_owned());
+            let token = jsonwebtoken::encode(&header, &claims, &issuer.keys.encoding).unwrap();
+            assert_eq!(
+                issuer.verifier().verify(&token).is_ok(),
+                accepted,
+                "{typ:?}"
+            );
+        }
     }
 
     #[test]

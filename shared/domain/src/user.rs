@@ -35,7 +35,8 @@ impl fmt::Display for UserRole {
     }
 }
 
-/// The roles a person may choose when registering: admins are made by admins.
+/// The roles a registration may name. Only `student` is self-service: an instructor is made by an admin
+/// (user administration's role change), and registering as one is refused; admins are made by admins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SelfServiceRole {
@@ -48,6 +49,56 @@ impl From<SelfServiceRole> for UserRole {
         match role {
             SelfServiceRole::Student => UserRole::Student,
             SelfServiceRole::Instructor => UserRole::Instructor,
+        }
+    }
+}
+
+/// Who may register in a tenant by themselves (`LECTERN_REGISTRATION`). Registration makes students
+/// whatever the policy; instructors and admins are made by admins.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RegistrationPolicy {
+    /// Anyone with an email address.
+    #[default]
+    Open,
+    /// Only addresses at these domains (lowercase, exact: `uni.edu` admits `a@uni.edu`, not
+    /// `a@cs.uni.edu`), e.g. a university's or a company's.
+    EmailDomains(Vec<String>),
+}
+
+impl RegistrationPolicy {
+    /// `open`, or `domains:` followed by `|`-separated domains.
+    pub fn parse(value: &str) -> Result<RegistrationPolicy, String> {
+        let value = value.trim();
+        if value == "open" {
+            return Ok(RegistrationPolicy::Open);
+        }
+        let Some(list) = value.strip_prefix("domains:") else {
+            return Err(format!(
+                "{value:?} is not a registration policy: use open or domains:a.org|b.org"
+            ));
+        };
+        let domains: Vec<String> = list
+            .split('|')
+            .map(|d| d.trim().to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if domains.is_empty() || domains.iter().any(|d| !d.contains('.') || d.contains('@')) {
+            return Err(format!(
+                "{value:?} must name domains such as domains:uni.edu"
+            ));
+        }
+        Ok(RegistrationPolicy::EmailDomains(domains))
+    }
+
+    /// Whether someone with this address may register.
+    pub fn admits(&self, email: &Email) -> bool {
+        match self {
+            RegistrationPolicy::Open => true,
+            RegistrationPolicy::EmailDomains(domains) => {
+                let key = email.key();
+                key.rsplit_once('@')
+                    .is_some_and(|(_, domain)| domains.iter().any(|d| d == domain))
+            }
         }
     }
 }
@@ -305,6 +356,21 @@ pub fn now() -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_domain_policy_admits_its_domains_exactly() {
+        let policy = RegistrationPolicy::parse("domains:Uni.edu| staff.uni.edu").unwrap();
+        let admits = |e: &str| policy.admits(&Email::parse(e).unwrap());
+        assert!(admits("ada@uni.edu") && admits("Bob@UNI.EDU") && admits("c@staff.uni.edu"));
+        assert!(!admits("eve@cs.uni.edu") && !admits("eve@uni.edu.evil.org"));
+        assert_eq!(
+            RegistrationPolicy::parse("open"),
+            Ok(RegistrationPolicy::Open)
+        );
+        for bad in ["closed", "domains:", "domains:nodot", "domains:a@b.org"] {
+            assert!(RegistrationPolicy::parse(bad).is_err(), "{bad}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

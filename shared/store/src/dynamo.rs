@@ -138,6 +138,12 @@ impl Expr {
                 format!("{} = {}", self.name(attr), self.value(to_av(value)))
             }
             Condition::AttrNotExists(attr) => format!("attribute_not_exists({})", self.name(attr)),
+            Condition::AbsentOrBelow(attr, limit) => {
+                let name = self.name(attr);
+                let limit = self.value(Av::N(limit.to_string()));
+                // No parentheses of its own: DynamoDB refuses redundant ones, and `And` adds them.
+                format!("attribute_not_exists({name}) OR {name} < {limit}")
+            }
             Condition::VersionEquals(v) => format!(
                 "{} = {}",
                 self.name(VERSION),

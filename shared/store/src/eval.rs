@@ -124,6 +124,10 @@ pub fn condition(condition: Condition) -> StoreResult<Condition> {
             attr_name(&attr)?;
             Condition::AttrNotExists(attr)
         }
+        Condition::AbsentOrBelow(attr, limit) => {
+            attr_name(&attr)?;
+            Condition::AbsentOrBelow(attr, limit)
+        }
         Condition::And(all) => Condition::And(
             all.into_iter()
                 .map(self::condition)
@@ -271,6 +275,12 @@ pub fn holds(condition: &Condition, item: Option<&Item>) -> bool {
             .and_then(|i| i.get(attr))
             .is_some_and(|current| same_value(current, value)),
         Condition::AttrNotExists(attr) => item.is_none_or(|i| !i.contains_key(attr)),
+        // DynamoDB's `<` between a number and anything else is false.
+        Condition::AbsentOrBelow(attr, limit) => match item.and_then(|i| i.get(attr)) {
+            None => true,
+            Some(AttrValue::N(n)) => number::less_than(n, *limit),
+            Some(_) => false,
+        },
         Condition::VersionEquals(v) => item
             .and_then(|i| i.get(VERSION))
             .is_some_and(|current| same_value(current, &AttrValue::N(v.to_string()))),
@@ -497,6 +507,16 @@ pub mod number {
         let result = format!("{sum}e{exponent}");
         canonical(&result).map_err(|_| overflow())
     }
+
+    /// Whether the number `text` is less than `limit`, exactly (DynamoDB's `<` on numbers). Text
+    /// that is no number is not less than anything.
+    pub fn less_than(text: &str, limit: i64) -> bool {
+        match limit.checked_neg().map(|minus| add(text, minus)) {
+            Some(Ok(difference)) => difference.starts_with('-'),
+            // Beyond an i128's exact range: the magnitudes are far enough apart for floats.
+            _ => text.parse::<f64>().is_ok_and(|n| n < limit as f64),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -525,6 +545,7 @@ mod tests {
         assert!(holds(&Condition::AttrNotExists("a".into()), None));
         assert!(!holds(&Condition::VersionEquals(1), None));
         assert!(holds(&Condition::And(vec![]), None));
+        assert!(holds(&Condition::AbsentOrBelow("a".into(), 0), None));
     }
 
     #[test]
@@ -540,6 +561,9 @@ mod tests {
         ));
         assert!(!holds(&Condition::Equals("x".into(), AttrValue::s("a")), i));
         assert!(!holds(&Condition::AttrNotExists("st".into()), i));
+        // DynamoDB's `<` between a string and a number is false (moto errors instead, so this is
+        // here rather than in the conformance suite).
+        assert!(!holds(&Condition::AbsentOrBelow("st".into(), i64::MAX), i));
         assert!(holds(&Condition::AttrNotExists("x".into()), i));
         assert!(holds(&Condition::VersionEquals(3), i));
         assert!(!holds(&Condition::VersionEquals(2), i));

@@ -27,7 +27,7 @@
 //! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
-//! | Failed sign-ins in a window | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
+//! | Failed sign-ins in a window (in total, and per client network) | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
 //! | Entitling payments of a course (counter) | `T#{t}#PAYMENTS` | `ENTITLED#{courseId}` | | |
@@ -46,6 +46,7 @@
 //! |---|---|---|---|
 //! | User by id | PK = user, SK = `PROFILE` | table | 1 get |
 //! | User by email (sign in) | email claim + current and previous failure windows → its `userId` → user | table | 1 batch get + 1 get |
+//! | Count a sign-in attempt within its limits | current failure window, conditioned on each count's room | table | 1 update |
 //! | Is a username taken | PK = username claim | table | 1 get |
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |

@@ -1,11 +1,13 @@
 //! Sessions: refresh-token families (RFC 9700 §4.14.2). A sign-in starts a session and issues its first
 //! refresh token; each refresh marks the presented token used and issues the next; presenting a used
 //! token again means it was stolen (or the client replayed it), so the whole session is revoked and
-//! every token of it stops working. Tokens are stored as SHA-256 hashes, with a TTL.
+//! every token of it stops working. A session has an absolute lifetime ([`SESSION_LIFETIME`] from its
+//! sign-in): rotations never extend it, so a stolen token family dies with it; a refresh after its end
+//! deletes it. Tokens are stored as SHA-256 hashes, with a TTL.
 
 use std::sync::Arc;
 
-use lectern_auth::refresh::{REFRESH_TTL, RefreshToken};
+use lectern_auth::refresh::{RefreshToken, SESSION_LIFETIME};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::User;
 use lectern_domain::{TenantId, UserId};
@@ -32,10 +34,38 @@ struct SessionRecord {
     session_id: SessionId,
     user_id: UserId,
     status: SessionStatus,
+    /// The sign-in that started the session.
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     /// Epoch seconds after which the session's newest token is dead.
     expires_at: i64,
+}
+
+impl SessionRecord {
+    /// When the session ends (epoch seconds): its lifetime after sign-in, or earlier where a session
+    /// written before the lifetime was absolute says so.
+    fn ends_at(&self) -> i64 {
+        (self.created_at + SESSION_LIFETIME)
+            .unix_timestamp()
+            .min(self.expires_at)
+    }
+}
+
+/// A stored session, as a user's session list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub status: SessionStatus,
+    pub signed_in_at: OffsetDateTime,
+    /// Epoch seconds at which the session ends whatever its rotations.
+    pub ends_at: i64,
+}
+
+impl SessionSummary {
+    /// Whether its tokens still refresh at `now` (the account aside).
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.status == SessionStatus::Active && self.ends_at > now.unix_timestamp()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +82,9 @@ pub enum RefreshError {
     /// Unknown, expired, or of a revoked session.
     #[error("the refresh token is not valid")]
     Invalid,
+    /// The session reached the end of its lifetime; it is deleted.
+    #[error("the session has ended")]
+    Ended,
     /// A used token came back: the session is now revoked.
     #[error("the refresh token was already used; the session has been revoked")]
     Reused,
@@ -106,17 +139,19 @@ impl SessionRepo {
         SessionRepo { table }
     }
 
-    /// Starts a session for a signed-in user and returns its first refresh token (one transaction).
+    /// Starts a session for a signed-in user and returns its first refresh token: one transaction,
+    /// with the `extra` actions of the sign-in (giving back its throttling unit).
     #[tracing::instrument(skip_all, fields(user_id = %user))]
     pub async fn start(
         &self,
         tenant: &TenantId,
         user: UserId,
         now: OffsetDateTime,
+        extra: Vec<TxAction>,
     ) -> Result<RefreshToken, StoreError> {
         let session = SessionId::new();
         let token = RefreshToken::issue(tenant.clone(), user, session);
-        let expires_at = (now + REFRESH_TTL).unix_timestamp();
+        let expires_at = (now + SESSION_LIFETIME).unix_timestamp();
         let record = SessionRecord {
             session_id: session,
             user_id: user,
@@ -124,20 +159,20 @@ impl SessionRepo {
             created_at: now,
             expires_at,
         };
-        self.table
-            .transact_write(vec![
-                TxAction::Put {
-                    item: with_key(
-                        to_item(&record)?,
-                        keys::session(tenant, user, session),
-                        "Session",
-                        expires_at,
-                    ),
-                    condition: Some(Condition::NotExists),
-                },
-                token_put(&token, expires_at)?,
-            ])
-            .await?;
+        let mut actions = vec![
+            TxAction::Put {
+                item: with_key(
+                    to_item(&record)?,
+                    keys::session(tenant, user, session),
+                    "Session",
+                    expires_at,
+                ),
+                condition: Some(Condition::NotExists),
+            },
+            token_put(&token, expires_at)?,
+        ];
+        actions.extend(extra);
+        self.table.transact_write(actions).await?;
         Ok(token)
     }
 
@@ -175,6 +210,12 @@ impl SessionRepo {
         let session: SessionRecord = from_item(session)?;
         let token: TokenRecord = from_item(token)?;
         let now_secs = now.unix_timestamp();
+        let ends_at = session.ends_at();
+        if ends_at <= now_secs {
+            self.end_session(tenant, presented.user, presented.session)
+                .await?;
+            return Err(RefreshError::Ended);
+        }
         if session.status == SessionStatus::Revoked || token.expires_at <= now_secs {
             return Err(RefreshError::Invalid);
         }
@@ -188,7 +229,8 @@ impl SessionRepo {
         }
 
         let next = RefreshToken::issue(tenant.clone(), presented.user, presented.session);
-        let expires_at = (now + REFRESH_TTL).unix_timestamp();
+        // The next token dies with the session, not a lifetime after this rotation.
+        let expires_at = ends_at;
         let result = self
             .table
             .transact_write(vec![
@@ -199,14 +241,10 @@ impl SessionRepo {
                     condition: Some(Condition::Equals("used".into(), AttrValue::Bool(false))),
                 }),
                 token_put(&next, expires_at)?,
-                TxAction::Update(Update {
+                TxAction::Check {
                     key: session_key,
-                    actions: vec![
-                        UpdateAction::Set("expiresAt".into(), AttrValue::int(expires_at)),
-                        UpdateAction::Set(TTL.into(), AttrValue::int(expires_at)),
-                    ],
-                    condition: Some(Condition::Equals("status".into(), AttrValue::s("active"))),
-                }),
+                    condition: Condition::Equals("status".into(), AttrValue::s("active")),
+                },
             ])
             .await;
         match result {
@@ -250,6 +288,19 @@ impl SessionRepo {
         }
     }
 
+    /// Deletes a session that reached its end. Its tokens expire with it (their TTL is its end).
+    async fn end_session(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+        session: SessionId,
+    ) -> Result<(), StoreError> {
+        self.table
+            .delete(&keys::session(tenant, user, session), None)
+            .await
+            .map(|_| ())
+    }
+
     async fn revoke_session(
         &self,
         tenant: &TenantId,
@@ -267,8 +318,31 @@ impl SessionRepo {
         }
     }
 
-    /// The write actions that revoke every live session of a user (not yet revoked, not expired), to be
-    /// committed with the change that requires it (a suspension, a password change). One query.
+    /// Every stored session of a user (live, revoked, or ended but not yet deleted). One query.
+    pub async fn sessions(
+        &self,
+        tenant: &TenantId,
+        user: UserId,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let query = Query::partition(keys::user_pk(tenant, user))
+            .sort_key(SortKeyCondition::BeginsWith(keys::SESSION_PREFIX.into()));
+        let page = self.table.query(&query).await?;
+        page.items
+            .into_iter()
+            .map(|item| {
+                let session: SessionRecord = from_item(item)?;
+                Ok(SessionSummary {
+                    id: session.session_id,
+                    status: session.status,
+                    signed_in_at: session.created_at,
+                    ends_at: session.ends_at(),
+                })
+            })
+            .collect()
+    }
+
+    /// The write actions that revoke every live session of a user, to be committed with the change
+    /// that requires it (a suspension, a password change). One query.
     pub async fn revoke_all_actions(
         &self,
         tenant: &TenantId,
@@ -287,19 +361,12 @@ impl SessionRepo {
         keep: Option<SessionId>,
         now: OffsetDateTime,
     ) -> Result<Vec<TxAction>, StoreError> {
-        let query = Query::partition(keys::user_pk(tenant, user))
-            .sort_key(SortKeyCondition::BeginsWith(keys::SESSION_PREFIX.into()));
-        let page = self.table.query(&query).await?;
-        let mut actions = Vec::new();
-        for item in page.items {
-            let session: SessionRecord = from_item(item)?;
-            if session.status == SessionStatus::Active
-                && session.expires_at > now.unix_timestamp()
-                && Some(session.session_id) != keep
-            {
-                actions.push(revoke_action(tenant, user, session.session_id));
-            }
-        }
-        Ok(actions)
+        Ok(self
+            .sessions(tenant, user)
+            .await?
+            .into_iter()
+            .filter(|session| session.is_live(now) && Some(session.id) != keep)
+            .map(|session| revoke_action(tenant, user, session.id))
+            .collect())
     }
 }

@@ -85,6 +85,10 @@ pub enum Condition {
     AttrNotExists(String),
     /// The item exists and its `version` attribute equals the number.
     VersionEquals(u64),
+    /// The attribute is absent (or the item is), or a number less than the value: what admits one
+    /// more `Add` to a counter that must stay within a limit (DynamoDB:
+    /// `attribute_not_exists(a) OR a < :n`).
+    AbsentOrBelow(String, i64),
     /// All of the conditions hold.
     And(Vec<Condition>),
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use lectern_domain::user::{Email, User, UserRole, Username};
 use lectern_domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, to_item};
@@ -32,6 +33,65 @@ pub enum UserWriteError {
 #[serde(rename_all = "camelCase")]
 struct Claim {
     user_id: UserId,
+}
+
+/// The attribute of a sign-in window item that counts attempts against the account from anywhere.
+const FAILURES: &str = "failures";
+
+/// The attribute that counts attempts from one network: a hash of it, so that the table holds no
+/// client addresses, and so that any address makes a valid attribute name.
+fn network_attr(network: &str) -> String {
+    let digest = Sha256::digest(network.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("net#{hex}")
+}
+
+/// Failed sign-ins (and attempts in flight) counted against one email: `[current window, previous]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigninFailures {
+    /// From anywhere.
+    pub account: [i64; 2],
+    /// From the network the attempt comes from.
+    pub network: [i64; 2],
+}
+
+impl SigninFailures {
+    pub fn account_total(&self) -> i64 {
+        self.account[0] + self.account[1]
+    }
+
+    pub fn network_total(&self) -> i64 {
+        self.network[0] + self.network[1]
+    }
+}
+
+/// How many failed sign-ins the current and previous windows may hold together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigninLimits {
+    /// Per email, from anywhere.
+    pub account: i64,
+    /// Per email and client network.
+    pub network: i64,
+}
+
+/// One sign-in attempt, as the throttle counts it.
+#[derive(Debug, Clone)]
+pub struct SigninAttempt {
+    pub tenant: TenantId,
+    pub email: Email,
+    /// The client's network (`ClientAddress::network`).
+    pub network: String,
+    /// Throttling window: epoch seconds / window length.
+    pub window: i64,
+    /// When the window's counts stop mattering (epoch seconds).
+    pub expires_at: i64,
+}
+
+/// An attempt counted by [`UserRepo::reserve_signin`].
+#[derive(Debug, Clone)]
+pub struct SigninReservation {
+    key: Key,
+    network: String,
 }
 
 /// A page of users.
@@ -125,16 +185,17 @@ impl UserRepo {
             .transpose()
     }
 
-    /// The user who holds this email (case-insensitively), and how many sign-ins with this email failed
-    /// in throttling window `window` and the one before it (so that failures straddling a window's edge
-    /// still add up): one batch read of the claim and both windows, then the user.
+    /// Who holds this email (case-insensitively), and the failed sign-ins counted against it in
+    /// throttling window `window` and the one before it (so that failures straddling a window's edge
+    /// still add up), in total and from `network`: one batch read of the claim and both windows.
     #[tracing::instrument(skip_all)]
     pub async fn find_for_signin(
         &self,
         tenant: &TenantId,
         email: &Email,
         window: i64,
-    ) -> Result<(Option<User>, i64), StoreError> {
+        network: &str,
+    ) -> Result<(Option<UserId>, SigninFailures), StoreError> {
         let found = self
             .table
             .batch_get(&[
@@ -143,39 +204,77 @@ impl UserRepo {
                 keys::signin_failures(tenant, email, window - 1),
             ])
             .await?;
-        let mut found = found.into_iter();
-        let claim = found.next().flatten();
-        let failures = found
-            .flatten()
-            .filter_map(|item| item.get("failures").and_then(AttrValue::as_i64))
-            .sum();
-        let user = match claim {
-            Some(claim) => self.get(tenant, from_item::<Claim>(claim)?.user_id).await?,
-            None => None,
+        let [claim, current, previous] = <[Option<Item>; 3]>::try_from(found).map_err(|_| {
+            StoreError::Corrupt("a batch get answered the wrong number of items".into())
+        })?;
+        let holder = claim
+            .map(|claim| from_item::<Claim>(claim).map(|c| c.user_id))
+            .transpose()?;
+        let network = network_attr(network);
+        let count = |item: &Option<Item>, attr: &str| {
+            item.as_ref()
+                .and_then(|i| i.get(attr))
+                .and_then(AttrValue::as_i64)
+                .unwrap_or(0)
         };
-        Ok((user, failures))
+        Ok((
+            holder,
+            SigninFailures {
+                account: [count(&current, FAILURES), count(&previous, FAILURES)],
+                network: [count(&current, &network), count(&previous, &network)],
+            },
+        ))
     }
 
-    /// Counts a failed sign-in for this email in window `window`; the count expires at `expires_at`.
-    pub async fn record_failed_signin(
+    /// Counts one sign-in attempt against this email, in total and from `network`, before its password
+    /// is checked, in one conditional update: it is admitted only while both counts, with what the
+    /// previous window holds, stay within `limits`. Concurrent attempts cannot all pass: each takes its
+    /// unit atomically. `None` when a limit is reached (nothing is written). A successful sign-in gives
+    /// its unit back ([`UserRepo::refund_signin`]), so the counts are of failures and attempts in
+    /// flight.
+    #[tracing::instrument(skip_all)]
+    pub async fn reserve_signin(
         &self,
-        tenant: &TenantId,
-        email: &Email,
-        window: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        self.table
-            .update(Update {
-                key: keys::signin_failures(tenant, email, window),
-                actions: vec![
-                    UpdateAction::Add("failures".into(), 1),
-                    UpdateAction::Set(ENTITY.into(), AttrValue::s("SigninFailures")),
-                    UpdateAction::Set(TTL.into(), AttrValue::int(expires_at)),
-                ],
-                condition: None,
-            })
-            .await
-            .map(|_| ())
+        attempt: &SigninAttempt,
+        seen: &SigninFailures,
+        limits: SigninLimits,
+    ) -> Result<Option<SigninReservation>, StoreError> {
+        let network = network_attr(&attempt.network);
+        // The previous window no longer changes: what it holds comes off the current window's room.
+        let update = Update {
+            key: keys::signin_failures(&attempt.tenant, &attempt.email, attempt.window),
+            actions: vec![
+                UpdateAction::Add(FAILURES.into(), 1),
+                UpdateAction::Add(network.clone(), 1),
+                UpdateAction::Set(ENTITY.into(), AttrValue::s("SigninFailures")),
+                UpdateAction::Set(TTL.into(), AttrValue::int(attempt.expires_at)),
+            ],
+            condition: Some(Condition::And(vec![
+                Condition::AbsentOrBelow(FAILURES.into(), limits.account - seen.account[1]),
+                Condition::AbsentOrBelow(network.clone(), limits.network - seen.network[1]),
+            ])),
+        };
+        match self.table.update(update).await {
+            Ok(_) => Ok(Some(SigninReservation {
+                key: keys::signin_failures(&attempt.tenant, &attempt.email, attempt.window),
+                network,
+            })),
+            Err(StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The write that gives a reserved attempt back once the password proved right, to commit with
+    /// the session it starts.
+    pub fn refund_signin(reservation: &SigninReservation) -> TxAction {
+        TxAction::Update(Update {
+            key: reservation.key.clone(),
+            actions: vec![
+                UpdateAction::Add(FAILURES.into(), -1),
+                UpdateAction::Add(reservation.network.clone(), -1),
+            ],
+            condition: Some(Condition::Exists),
+        })
     }
 
     /// Users by id, in the order asked (`None` where absent): batch gets of up to 100.

@@ -62,6 +62,9 @@ pub enum ApiError {
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: not allowed, with a code of its own that says why.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// 404: no such resource, or one the caller may not know exists.
     #[error("{0}")]
     NotFound(String),
@@ -116,6 +119,13 @@ impl ApiError {
         }
     }
 
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found"))
     }
@@ -157,6 +167,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::PaymentRequired(_) => (StatusCode::PAYMENT_REQUIRED, "payment_required"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Refused { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),

@@ -5,7 +5,8 @@
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
 //! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault.
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
-//! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span.
+//! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
+//!   `ClientAddress`, where the request came from.
 //! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
@@ -30,6 +31,7 @@ pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query};
 pub use lectern_auth::TokenConfig;
 pub use lectern_aws::secrets;
+pub use request::ClientAddress;
 pub use state::{AppState, Config, Tenants};
 
 use axum::Router;

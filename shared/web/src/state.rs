@@ -3,7 +3,7 @@
 //! defaults), secrets from Secrets Manager just before ([`var`]). A missing or malformed variable
 //! stops the start with a message naming it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use lectern_auth::keys::PublicKey;
 use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
+use lectern_domain::user::RegistrationPolicy;
 use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
 use lectern_store::sqlite::{SharedConnection, SqliteTable};
@@ -21,6 +22,8 @@ use lectern_store::sqlite::{SharedConnection, SqliteTable};
 pub struct Tenants {
     default: TenantId,
     known: BTreeSet<TenantId>,
+    /// Tenants whose registration is not open.
+    registration: BTreeMap<TenantId, RegistrationPolicy>,
 }
 
 impl Tenants {
@@ -33,7 +36,28 @@ impl Tenants {
         Ok(Tenants {
             default,
             known: tenants.into_iter().collect(),
+            registration: BTreeMap::new(),
         })
+    }
+
+    /// Sets a tenant's registration policy (every tenant's is open otherwise).
+    pub fn with_registration(
+        mut self,
+        tenant: TenantId,
+        policy: RegistrationPolicy,
+    ) -> anyhow::Result<Tenants> {
+        anyhow::ensure!(
+            self.known.contains(&tenant),
+            "LECTERN_REGISTRATION names {tenant}, which is not in LECTERN_TENANTS"
+        );
+        self.registration.insert(tenant, policy);
+        Ok(self)
+    }
+
+    /// Who may register in `tenant` by themselves.
+    pub fn registration(&self, tenant: &TenantId) -> &RegistrationPolicy {
+        static OPEN: RegistrationPolicy = RegistrationPolicy::Open;
+        self.registration.get(tenant).unwrap_or(&OPEN)
     }
 
     pub fn default_tenant(&self) -> &TenantId {
@@ -125,6 +149,22 @@ impl Config {
                 TenantId::parse(t.trim()).map_err(|e| anyhow::anyhow!("LECTERN_TENANTS: {t:?} {e}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut tenants = Tenants::new(tenants)?;
+        // `tenant=policy` entries separated by `;`: `acme=domains:acme.org|acme.com`.
+        for entry in var("LECTERN_REGISTRATION")
+            .unwrap_or_default()
+            .split(';')
+            .filter(|e| !e.trim().is_empty())
+        {
+            let (tenant, policy) = entry
+                .split_once('=')
+                .with_context(|| format!("LECTERN_REGISTRATION: {entry:?} is not tenant=policy"))?;
+            let tenant = TenantId::parse(tenant.trim())
+                .map_err(|e| anyhow::anyhow!("LECTERN_REGISTRATION: {tenant:?} {e}"))?;
+            let policy = RegistrationPolicy::parse(policy)
+                .map_err(|e| anyhow::anyhow!("LECTERN_REGISTRATION: {e}"))?;
+            tenants = tenants.with_registration(tenant, policy)?;
+        }
         let keys = match (
             var("LECTERN_JWT_PRIVATE_KEY"),
             var("LECTERN_JWT_PUBLIC_KEY"),
@@ -135,7 +175,7 @@ impl Config {
         };
         Ok(Config {
             store,
-            tenants: Tenants::new(tenants)?,
+            tenants,
             tokens: TokenConfig {
                 issuer: var("LECTERN_JWT_ISSUER").unwrap_or_else(|| "lectern".into()),
                 audience: var("LECTERN_JWT_AUDIENCE").unwrap_or_else(|| "lectern-api".into()),

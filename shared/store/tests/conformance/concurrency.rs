@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use lectern_store::sqlite::SqliteTable;
 use lectern_store::{
-    AttrValue, Condition, Key, StoreError, StoreResult, Table, TxAction, Update, UpdateAction,
+    AttrValue, Condition, Item, Key, StoreError, StoreResult, Table, TxAction, Update, UpdateAction,
 };
 use tokio::sync::Barrier;
 
@@ -74,6 +74,27 @@ pub async fn concurrent_adds_are_all_counted(s: &Store) {
     .await;
     let counter = s.get(&Key::new("p", "counter")).await.unwrap().unwrap();
     assert_eq!(counter["n"], AttrValue::from((WRITERS * ADDS) as u64));
+}
+
+pub async fn concurrent_bounded_adds_stop_exactly_at_the_limit(s: &Store) {
+    // WHEN eight writers each try to take a unit from a counter bounded at 3
+    let results: Vec<StoreResult<Item>> = race(s, |t, _| async move {
+        t.update(Update {
+            key: Key::new("p", "bounded"),
+            actions: vec![UpdateAction::Add("n".into(), 1)],
+            condition: Some(Condition::AbsentOrBelow("n".into(), 3)),
+        })
+        .await
+    })
+    .await;
+    // THEN exactly three are admitted, the rest fail their condition, and the counter says 3
+    let admitted = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(admitted, 3, "{results:?}");
+    for result in &results {
+        assert_matches!(result, Ok(_) | Err(StoreError::ConditionFailed));
+    }
+    let counter = s.get(&Key::new("p", "bounded")).await.unwrap().unwrap();
+    assert_eq!(counter["n"], AttrValue::int(3));
 }
 
 pub async fn of_concurrent_transactions_claiming_one_item_exactly_one_wins(s: &Store) {

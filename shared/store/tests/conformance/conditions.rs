@@ -123,6 +123,37 @@ pub async fn and_needs_every_condition(s: &Store) {
     );
 }
 
+pub async fn absent_or_below_admits_a_missing_counter_or_a_smaller_number(s: &Store) {
+    let below = |attr: &str, limit: i64| Condition::AbsentOrBelow(attr.into(), limit);
+    // An absent item has no counter yet: it starts from zero, below any positive limit.
+    assert!(admits(s, below("n", 1)).await);
+    s.delete(&key(), None).await.unwrap();
+    arrange(s).await;
+    assert!(admits(s, below("n", 2)).await);
+    assert!(!admits(s, below("n", 1)).await, "1 is not below 1");
+    assert!(!admits(s, below("n", 0)).await);
+    assert!(!admits(s, below("n", -5)).await);
+    assert!(admits(s, below("other", 0)).await, "an absent attribute");
+    // The counter use: each admitted update adds one, the one past the limit is refused.
+    let increment = || Update {
+        key: key(),
+        actions: vec![UpdateAction::Add("count".into(), 1)],
+        condition: Some(below("count", 3)),
+    };
+    for expected in 1..=3 {
+        let item = s.update(increment()).await.unwrap();
+        assert_eq!(item["count"], AttrValue::int(expected));
+    }
+    assert_matches!(
+        s.update(increment()).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(
+        s.get(&key()).await.unwrap().unwrap()["count"],
+        AttrValue::int(3)
+    );
+}
+
 pub async fn a_conditional_delete_that_fails_keeps_the_item(s: &Store) {
     arrange(s).await;
     let stale = s.delete(&key(), Some(Condition::VersionEquals(7))).await;

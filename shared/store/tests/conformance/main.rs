@@ -58,6 +58,7 @@ macro_rules! conformance {
                 attr_not_exists_holds_for_an_absent_attribute_or_item,
                 version_equals_admits_only_the_current_version,
                 and_needs_every_condition,
+                absent_or_below_admits_a_missing_counter_or_a_smaller_number,
                 a_conditional_delete_that_fails_keeps_the_item,
                 a_failed_condition_on_an_update_writes_nothing,
             }
@@ -118,6 +119,7 @@ macro_rules! conformance {
             concurrency {
                 of_concurrent_puts_if_not_exists_exactly_one_wins,
                 concurrent_adds_are_all_counted,
+                concurrent_bounded_adds_stop_exactly_at_the_limit,
                 of_concurrent_transactions_claiming_one_item_exactly_one_wins,
             }
             idempotency {
