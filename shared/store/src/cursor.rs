@@ -201,7 +201,7 @@ mod tests {
             let cursor = encode(&item("T#t#COURSE#c", &sk), &query).unwrap();
             let start = decode(&query.clone().after(Some(cursor.clone()))).unwrap().unwrap();
             prop_assert_eq!(start.key, Key::new("T#t#COURSE#c", sk.clone()));
-            let elsewhere = Query::partition(format!("T#{other}#COURSE#c")).after(Some(cursor.clone()));
+            let elsewhere = Query::partition(format!("T#t{other}#COURSE#c")).after(Some(cursor.clone()));
             prop_assert!(matches!(decode(&elsewhere), Err(StoreError::InvalidCursor)));
             let narrower = Query::partition("T#t#COURSE#c")
                 .sort_key(SortKeyCondition::BeginsWith(format!("{sk}~")))
