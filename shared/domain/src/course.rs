@@ -245,6 +245,10 @@ pub struct Course {
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     pub version: u64,
+    /// Whether the catalog's lists, counts and search terms include this course. Courses stored
+    /// before the catalog had its index lack it; the next update of such a course writes them.
+    #[serde(default)]
+    pub indexed: bool,
 }
 
 impl Course {
@@ -296,6 +300,7 @@ impl Course {
             required_by: Vec::new(),
             links_version: 0,
             deleting_since: None,
+            indexed: false,
             created_at: now,
             updated_at: now,
             published_at: None,
