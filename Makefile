@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test tools openapi bench load
+.PHONY: run test tools openapi bench load bench-catalog
 
 # Lectern on 127.0.0.1:3000 with the embedded store under .lectern/ (needs only cargo).
 run:
@@ -29,6 +29,10 @@ bench:
 
 load:
 	cargo run -p lectern-bench --release -- load
+
+# Catalog pages at 100, 1,000 and 10,000 courses: latency and items read per page.
+bench-catalog:
+	cargo run -p lectern-bench --release -- catalog
 
 # The Lambda packages, for `sam build`: every function of template.yaml has `BuildMethod: makefile`,
 # and SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set (samconfig.toml has it build in this

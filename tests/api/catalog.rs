@@ -2,6 +2,7 @@
 //! tenants, bad parameters, and its store round trips.
 
 use lectern_domain::{CourseId, TenantId};
+use lectern_store::catalog::SEARCH_PROBE;
 use lectern_store::courses::CourseRepo;
 use serde_json::{Value, json};
 
@@ -658,4 +659,187 @@ async fn listing_the_catalog_costs_one_query_and_one_batch_get() {
         .await
         .assert(400);
     assert_eq!(table.take().total(), 0);
+}
+
+/// Stores `n` published courses directly through the repository (the API would take minutes for
+/// hundreds), alternating between two instructors and cycling through categories and
+/// difficulties; the first `tagged` of them mention "quantum".
+async fn stored(app: &TestApp, instructors: [&Session; 2], n: usize, tagged: usize) {
+    use lectern_domain::course::{
+        Course, CourseCategory, CourseDescription, CourseStatus, CourseTitle, DifficultyLevel,
+        Price,
+    };
+    let repo = CourseRepo::new(app.state.table.clone());
+    let tenant = TenantId::parse("default").unwrap();
+    let categories = [
+        CourseCategory::Programming,
+        CourseCategory::Design,
+        CourseCategory::Music,
+    ];
+    let levels = [
+        DifficultyLevel::Beginner,
+        DifficultyLevel::Intermediate,
+        DifficultyLevel::Advanced,
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    for i in 0..n {
+        let description = if i < tagged {
+            "Quantum computing for everyone."
+        } else {
+            "Everything about things."
+        };
+        let mut course = Course::draft(
+            tenant.clone(),
+            lectern_domain::UserId::parse(&instructors[i % 2].id).unwrap(),
+            CourseTitle::parse(&format!("Stored course {i}")).unwrap(),
+            CourseDescription::parse(description).unwrap(),
+            None,
+            categories[i % 3],
+            levels[(i / 3) % 3],
+            Price::parse(0, "USD").unwrap(),
+            now + time::Duration::milliseconds(i as i64),
+        );
+        course.status = CourseStatus::Published;
+        course.published_at = Some(now);
+        course.total_enrollments = (i % 7) as u32;
+        course.total_ratings = (i % 4) as u32;
+        course.rating_sum = u64::from(course.total_ratings) * ((i % 5) as u64 + 1).min(5);
+        repo.create(&course).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn items_read_per_catalog_page_do_not_grow_with_the_catalog() {
+    // GIVEN a catalog of 10 published courses by two instructors, five of them about "quantum"
+    let (app, table) = TestApp::counting().await;
+    let ada = app.user("a@example.org", "ada", "instructor").await;
+    let bob = app.user("b@example.org", "bob", "instructor").await;
+    stored(&app, [&ada, &bob], 10, 5).await;
+    let limit = 5;
+    let mut queries = Vec::new();
+    for sort in ["newest", "title", "rating", "enrollments"] {
+        for filter in [
+            String::new(),
+            "&category=design".to_owned(),
+            "&difficulty=advanced".to_owned(),
+            format!("&instructorId={}", bob.id),
+            format!(
+                "&category=programming&difficulty=beginner&instructorId={}",
+                ada.id
+            ),
+            "&search=quantum".to_owned(),
+            "&search=QUANT+every&category=programming".to_owned(),
+        ] {
+            queries.push(format!("?limit={limit}&sort={sort}{filter}"));
+        }
+    }
+    // The items one page reads: its first page, its second by number, and its second by cursor.
+    let measure = |queries: Vec<String>| {
+        let (app, table) = (&app, &table);
+        async move {
+            let mut reads = Vec::new();
+            for query in queries {
+                table.take();
+                let first = list(app, &query, None).await;
+                let mut read = vec![table.take().items_read];
+                list(app, &format!("{query}&page=2"), None).await;
+                read.push(table.take().items_read);
+                if let Some(cursor) = first["nextCursor"].as_str() {
+                    list(app, &format!("{query}&cursor={cursor}"), None).await;
+                    read.push(table.take().items_read);
+                }
+                reads.push((query, read));
+            }
+            reads
+        }
+    };
+    let small = measure(queries.clone()).await;
+    // WHEN the catalog grows to 300 courses (the new ones never mention "quantum")
+    stored(&app, [&ada, &bob], 290, 0).await;
+    let large = measure(queries).await;
+    // THEN every page of every order and filter reads at most its entries, its courses, the
+    // list's count and its two instructors — whatever the catalog holds; page 2 by number also
+    // reads the entries of page 1. A search reads the entries of its most selective word (five
+    // matches), a probe of each other word, and those courses.
+    for ((query, before), (_, after)) in small.iter().zip(&large) {
+        let words = query
+            .split("search=")
+            .nth(1)
+            .map(|s| s.split('&').next().unwrap_or_default().split('+').count());
+        let bounds = match words {
+            None => vec![2 * limit + 3, 3 * limit + 3, 2 * limit + 3],
+            Some(words) => vec![2 * 5 + SEARCH_PROBE * (words - 1) + 2; 3],
+        };
+        for (reads, size) in [(before, 10), (after, 300)] {
+            for (read, bound) in reads.iter().zip(&bounds) {
+                assert!(
+                    read <= bound,
+                    "{query}: {read} items read with {size} courses ({reads:?}), bound {bound}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn enrolling_and_rating_move_a_course_in_the_catalog_orders() {
+    // GIVEN two free published courses, Alpha older than Beta, and two students
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let alpha = app.course(&teacher, json!({"title": "Alpha"}), true).await;
+    let beta = app.course(&teacher, json!({"title": "Beta"}), true).await;
+    let ann = app.user("ann@example.org", "ann", "student").await;
+    let ben = app.user("ben@example.org", "ben", "student").await;
+    let by = |sort: &'static str| {
+        let app = &app;
+        async move { titles(&list(app, &format!("?sort={sort}"), None).await) }
+    };
+    assert_eq!(
+        by("enrollments").await,
+        ["Beta", "Alpha"],
+        "ties: newest first"
+    );
+    // WHEN both students enroll in Alpha and one in Beta
+    for (student, course) in [(&ann, &alpha), (&ben, &alpha), (&ann, &beta)] {
+        app.post(
+            &format!("/api/v1/courses/{course}/enroll"),
+            Some(&student.access),
+            json!({}),
+        )
+        .await
+        .assert(201);
+    }
+    // THEN Alpha leads the enrollments order, with its count
+    let enrolled = list(&app, "?sort=enrollments", None).await;
+    assert_eq!(titles(&enrolled), ["Alpha", "Beta"]);
+    assert_eq!(enrolled["data"][0]["totalEnrollments"], 2);
+    // WHEN Ben leaves Alpha, THEN the tie puts the newest first again
+    app.delete(
+        &format!("/api/v1/courses/{alpha}/enroll"),
+        Some(&ben.access),
+    )
+    .await
+    .assert(204);
+    assert_eq!(by("enrollments").await, ["Beta", "Alpha"]);
+    // WHEN Ann rates Alpha 5 and Beta 3, THEN the rating order follows, and re-rating moves it back
+    for (course, stars, status) in [(&alpha, 5, 201), (&beta, 3, 201)] {
+        app.post(
+            &format!("/api/v1/courses/{course}/ratings"),
+            Some(&ann.access),
+            json!({"rating": stars}),
+        )
+        .await
+        .assert(status);
+    }
+    let rated = list(&app, "?sort=rating", None).await;
+    assert_eq!(titles(&rated), ["Alpha", "Beta"]);
+    assert_eq!(rated["data"][0]["averageRating"], 5.0);
+    app.post(
+        &format!("/api/v1/courses/{alpha}/ratings"),
+        Some(&ann.access),
+        json!({"rating": 1}),
+    )
+    .await
+    .assert(200);
+    assert_eq!(by("rating").await, ["Beta", "Alpha"]);
 }

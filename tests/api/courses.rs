@@ -545,3 +545,59 @@ async fn the_course_page_shows_non_members_only_the_title_points_and_due_date_of
         );
     }
 }
+
+#[tokio::test]
+async fn a_course_holds_at_most_100_quizzes_and_100_assignments_so_its_page_stays_bounded() {
+    // GIVEN a course with 100 quizzes and 100 assignments
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@example.org", "teacher", "instructor").await;
+    let course = app.course(&teacher, json!({}), false).await;
+    let quiz = json!({"title": "Check", "passingScore": 50, "allowedAttempts": 1,
+        "questions": [{"type": "true_false", "prompt": "Yes?", "correctAnswer": true}]});
+    for _ in 0..100 {
+        app.post(
+            &format!("/api/v1/courses/{course}/quizzes"),
+            Some(&teacher.access),
+            quiz.clone(),
+        )
+        .await
+        .assert(201);
+        app.assignment(&teacher, &course, 10).await;
+    }
+    // WHEN the instructor adds one more of each
+    let refused_quiz = app
+        .post(
+            &format!("/api/v1/courses/{course}/quizzes"),
+            Some(&teacher.access),
+            quiz,
+        )
+        .await
+        .assert(409);
+    let refused_assignment = app
+        .post(
+            &format!("/api/v1/courses/{course}/assignments"),
+            Some(&teacher.access),
+            json!({"title": "Essay", "description": "Write.", "points": 10,
+                   "dueDate": "2099-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert(409);
+    // THEN both are refused, naming the limit
+    assert_eq!(refused_quiz.code(), "too_many_quizzes");
+    assert!(refused_quiz.body["error"].as_str().unwrap().contains("100"));
+    assert_eq!(refused_assignment.code(), "too_many_assignments");
+    assert!(
+        refused_assignment.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("100")
+    );
+    // AND the course page shows the 100 of each it holds
+    let page = app
+        .get(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
+        .await
+        .assert(200)
+        .body;
+    assert_eq!(page["quizzes"].as_array().unwrap().len(), 100);
+    assert_eq!(page["assignments"].as_array().unwrap().len(), 100);
+}

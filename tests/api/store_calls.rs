@@ -337,8 +337,9 @@ async fn course_authoring_stays_within_its_store_round_trips() {
 
     // WHEN the instructor creates, edits and publishes a course, THEN each is one write
     let course = app.course(&teacher, json!({}), false).await;
-    // The instructor (named in the answer), then the course item.
-    assert_calls(&table, "POST /api/v1/courses", [1, 0, 0, 1, 0]);
+    // The instructor (named in the answer), then the course item with its catalog entries, counts
+    // and search terms in one transaction (a long description's terms take more, of 100 each).
+    assert_calls(&table, "POST /api/v1/courses", [1, 0, 0, 0, 1]);
     let path = format!("/api/v1/courses/{course}");
     let edited = app
         .put(&path, Some(&teacher.access), json!({"title": "Renamed"}))
@@ -346,8 +347,9 @@ async fn course_authoring_stays_within_its_store_round_trips() {
         .assert(200)
         .body;
     assert_eq!(edited["data"]["title"], "Renamed");
-    // The course, one conditional update, the instructor for the answer.
-    assert_calls(&table, "PUT /api/v1/courses/{courseId}", [2, 0, 0, 1, 0]);
+    // The course, one transaction (its conditional update with its catalog entries and counts),
+    // the instructor for the answer.
+    assert_calls(&table, "PUT /api/v1/courses/{courseId}", [2, 0, 0, 0, 1]);
     let one = app.lesson(&teacher, &course, "One", 5).await;
     let two = app.lesson(&teacher, &course, "Two", 5).await;
     let three = app.lesson(&teacher, &course, "Three", 5).await;
@@ -358,7 +360,7 @@ async fn course_authoring_stays_within_its_store_round_trips() {
     assert_calls(
         &table,
         "POST /api/v1/courses/{courseId}/publish",
-        [2, 0, 0, 1, 0],
+        [2, 0, 0, 0, 1],
     );
     app.post(&format!("{path}/enroll"), Some(&student.access), json!({}))
         .await
@@ -419,11 +421,12 @@ async fn course_authoring_stays_within_its_store_round_trips() {
         .body;
     assert_eq!(copy["data"]["totalLessons"], 2);
     // The page and the lessons' contents; the copy's items in one transaction, its course item
-    // last (so a half-made copy is never a course); the instructor for the answer.
+    // last (so a half-made copy is never a course), with its catalog entries; the instructor for
+    // the answer.
     assert_calls(
         &table,
         "POST /api/v1/courses/{courseId}/duplicate",
-        [1, 0, 2, 1, 1],
+        [1, 0, 2, 0, 2],
     );
     app.delete(&format!("{path}/enroll"), Some(&student.access))
         .await
@@ -436,8 +439,9 @@ async fn course_authoring_stays_within_its_store_round_trips() {
     );
     app.delete(&path, Some(&teacher.access)).await.assert(204);
     // The course and its count of entitling payments read, the course marked as being deleted
-    // (with that count unchanged: one transaction), its partition read (1 query per 1,000 items, 1
-    // per quiz), its items deleted in transactions of 100, the course item last.
+    // with its catalog entries removed (with that count unchanged: one transaction), its partition
+    // read (1 query per 1,000 items, 1 per quiz), its items deleted in transactions of 100, the
+    // course item last.
     assert_calls(&table, "DELETE /api/v1/courses/{courseId}", [2, 0, 1, 1, 2]);
     app.get(&path, None).await.assert(404);
 }

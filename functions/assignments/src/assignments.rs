@@ -4,7 +4,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use futures::future::try_join_all;
-use lectern_domain::assignment::{Assignment, AssignmentInput, SubmissionStatus};
+use lectern_domain::assignment::{
+    Assignment, AssignmentInput, MAX_ASSIGNMENTS_PER_COURSE, SubmissionStatus,
+};
 use lectern_domain::course::Course;
 use lectern_domain::user::now;
 use lectern_domain::{AssignmentId, CourseId, UserId};
@@ -52,6 +54,7 @@ async fn managed_page(
         (status = 400, description = "Invalid fields (named in `details`; a rubric that does not add up to `points`)", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "The course holds 100 assignments already (`too_many_assignments`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn create_assignment(
@@ -61,6 +64,12 @@ pub async fn create_assignment(
     Json(body): Json<AssignmentInput>,
 ) -> ApiResult<(StatusCode, Json<Envelope<AssignmentView>>)> {
     let page = managed_page(&state, &caller, parse_course_id(&course_id)?).await?;
+    if page.assignments.len() >= MAX_ASSIGNMENTS_PER_COURSE as usize {
+        return Err(ApiError::conflict(
+            "too_many_assignments",
+            format!("a course holds at most {MAX_ASSIGNMENTS_PER_COURSE} assignments"),
+        ));
+    }
     let assignment = Assignment::build(
         caller.tenant.clone(),
         page.course.id,

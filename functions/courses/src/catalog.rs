@@ -6,7 +6,7 @@ use lectern_domain::course::{CourseCategory, CourseStatus, DifficultyLevel};
 use lectern_domain::user::UserRole;
 use lectern_domain::{FieldErrors, UserId};
 use lectern_store::Cursor;
-use lectern_store::catalog::{CatalogRepo, CatalogStart};
+use lectern_store::catalog::{CatalogRepo, CatalogStart, MAX_PAGE_OFFSET};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,12 +36,14 @@ pub struct ListCoursesParams {
     #[param(value_type = Option<String>, format = Uuid)]
     pub instructor_id: Option<String>,
     /// Words (at most 200 characters); each must begin a word of the title or the description,
-    /// ignoring case. Punctuation separates words.
+    /// ignoring case. Punctuation separates words. A search looks at the 1,000 newest courses
+    /// having a word that begins with each searched word (its first 16 characters).
     pub search: Option<String>,
     /// `newest` (default), `title` (A to Z, ignoring case), `rating` (highest average first, then
     /// most ratings), `enrollments` (most students first).
     pub sort: Option<CatalogSort>,
-    /// Page number, 1 to 1,000,000 (default 1). Ignored when `cursor` is given.
+    /// Page number, from 1 (default 1), starting within the first 1,000 courses ((page − 1) ×
+    /// limit ≤ 1000); beyond, follow `nextCursor`. Ignored when `cursor` is given.
     pub page: Option<i64>,
     /// Courses per page, 1 to 100 (default 10).
     pub limit: Option<i64>,
@@ -105,6 +107,18 @@ fn parse(params: ListCoursesParams) -> ApiResult<ListRequest> {
             None
         }
     };
+    // Page n costs the courses before it: deep pages are reached by cursor.
+    if let (Some(page), Some(limit)) = (page, limit)
+        && page.saturating_sub(1).saturating_mul(limit) > MAX_PAGE_OFFSET
+    {
+        errors.add(
+            "page",
+            format!(
+                "must start within the first {MAX_PAGE_OFFSET} courses (page × limit); follow \
+                 nextCursor to go further"
+            ),
+        );
+    }
     let instructor = match params.instructor_id.as_deref() {
         None => Some(None),
         Some(id) => errors.check("instructorId", UserId::parse(id)).map(Some),
@@ -164,8 +178,9 @@ fn authorize(caller: Option<&AuthUser>, filter: &mut CatalogFilter) -> ApiResult
 
 /// Seed 002 `GET /api/courses`: the tenant's published courses (anonymous callers: the default
 /// tenant's), filtered by category, difficulty, instructor and a word-prefix search, sorted, and paged
-/// by page number or by cursor. One query of the catalog range and one batch get of the page's
-/// instructors.
+/// by page number or by cursor. One query of the list's index entries and one batch get of the
+/// page's courses, instructors and the list's count; a search reads the index entries of its words
+/// (one query each) and their courses (see `lectern_store::catalog`).
 #[utoipa::path(get, path = "/api/v1/courses", tag = TAG,
     security((), ("bearer" = [])),
     params(ListCoursesParams),
@@ -194,11 +209,7 @@ pub async fn list_courses(
         .unwrap_or_else(|| state.tenants.default_tenant().clone());
     let repo = CatalogRepo::new(state.table.clone());
     let page = repo.list(&tenant, &filter, sort, &start, limit).await?;
-    let instructors = if page.courses.is_empty() {
-        Default::default()
-    } else {
-        repo.instructors(&tenant, &page.courses).await?
-    };
+    let instructors = &page.instructors;
     let total_pages = page.total.div_ceil(limit);
     let (page_number, has_prev) = match start {
         CatalogStart::Page(n) => (n, n > 1),

@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lectern_domain::course::Course;
 use lectern_domain::quiz::{
-    Attempt, AttemptStatus, Question, QuestionResult, QuestionType, Quiz, QuizInput, ScoringPolicy,
-    SubmitRefusal,
+    Attempt, AttemptStatus, MAX_QUIZZES_PER_COURSE, Question, QuestionResult, QuestionType, Quiz,
+    QuizInput, ScoringPolicy, SubmitRefusal,
 };
 use lectern_domain::user::now;
 use lectern_domain::{AttemptId, QuizId, UserId};
@@ -193,6 +193,7 @@ async fn quiz_for(
         (status = 400, description = "Invalid fields, named by path (`questions[2].correctAnswer`)", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "The course holds 100 quizzes already (`too_many_quizzes`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn create_quiz(
@@ -202,6 +203,12 @@ pub async fn create_quiz(
     Json(body): Json<QuizInput>,
 ) -> ApiResult<(StatusCode, Json<Envelope<QuizView>>)> {
     let course = managed_course(&state, &caller, &course_id).await?;
+    if course.total_quizzes >= MAX_QUIZZES_PER_COURSE {
+        return Err(ApiError::conflict(
+            "too_many_quizzes",
+            format!("a course holds at most {MAX_QUIZZES_PER_COURSE} quizzes"),
+        ));
+    }
     let quiz = Quiz::create(course.tenant.clone(), course.id, &body, now())?;
     QuizRepo::new(state.table.clone()).create(&quiz).await?;
     Ok((

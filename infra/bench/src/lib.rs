@@ -4,7 +4,8 @@
 //! `bench` starts each function's release binary against a Lambda Runtime API emulator, as Lambda
 //! would, and measures init, first and warm invocation latency, peak memory and package size, next to
 //! a hello-world `lambda_runtime` binary (the floor, `infra/bench/floor`) measured in the same run.
-//! `load` drives the local server with a realistic mix of requests. `docs/performance.md` explains the
+//! `load` drives the local server with a realistic mix of requests. `catalog` measures catalog pages
+//! as the catalog grows. `docs/performance.md` explains the
 //! figures.
 //!
 //! # Layout
@@ -15,10 +16,13 @@
 //! - `package`: binary and zipped `bootstrap` sizes.
 //! - `server`: the local server on its own runtime thread; `api`: a typed client to seed and drive it.
 //! - `load`: the load run against the local server.
+//! - `catalog`: catalog pages at 100 to 10,000 courses seeded through the repositories: latency and
+//!   items read per page (the counting store), on SQLite or moto's DynamoDB.
 //! - `stats`: percentiles and medians.
 
 pub mod api;
 pub mod bench;
+pub mod catalog;
 pub mod emulator;
 pub mod load;
 pub mod package;

@@ -1,18 +1,22 @@
 //! `lectern-bench bench [--functions auth,courses] [--invocations N] [--cold-starts N] [--no-build]`
 //! measures the functions under the Runtime API emulator; `lectern-bench load [--duration S]
 //! [--concurrency 2,8,32]` drives the local server. Both print a table and write JSON under
-//! `target/bench/`; both exit non-zero when any request failed.
+//! `target/bench/`; both exit non-zero when any request failed. `lectern-bench catalog [--sizes
+//! 100,1000,10000] [--requests 200] [--limit 20] [--backend sqlite|dynamo]` measures catalog pages as
+//! the catalog grows, and exits non-zero when a page reads more items than its budget.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use lectern_bench::bench::{self, BenchOptions, Build, Profile};
+use lectern_bench::catalog;
 use lectern_bench::load::{self, LoadOptions};
 use lectern_bench::targets::{FUNCTIONS, Function};
 
 const USAGE: &str = "usage:
   lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 40] [--no-build] [--debug] [--target TRIPLE|host] [--env KEY=VALUE]...
-  lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]";
+  lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]
+  lectern-bench catalog [--sizes 100,1000,10000] [--requests 200] [--limit 20] [--backend sqlite|dynamo]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -22,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "bench" => run_bench(&flags).await,
         "load" => run_load(&flags).await,
+        "catalog" => run_catalog(&flags).await,
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -179,6 +184,40 @@ async fn run_load(flags: &[String]) -> anyhow::Result<()> {
     println!("JSON: {}", options.output.display());
     if report.errors() > 0 {
         bail!("{} requests failed", report.errors());
+    }
+    Ok(())
+}
+
+async fn run_catalog(flags: &[String]) -> anyhow::Result<()> {
+    check_flags(flags, &["--sizes", "--requests", "--limit", "--backend"])?;
+    let sizes = value(flags, "--sizes")?
+        .unwrap_or("100,1000,10000")
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .with_context(|| format!("--sizes {s:?} is not a number"))
+        })
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    let backend = match value(flags, "--backend")?.unwrap_or("sqlite") {
+        "sqlite" => catalog::Backend::Sqlite,
+        "dynamo" => catalog::Backend::Dynamo,
+        other => bail!("--backend {other:?}: sqlite or dynamo"),
+    };
+    let options = catalog::CatalogOptions {
+        sizes,
+        requests: number(flags, "--requests", 200)?,
+        limit: number(flags, "--limit", 20)?,
+        backend,
+        output: lectern_bench::target_dir()
+            .join("bench")
+            .join(format!("catalog-{backend:?}.json").to_lowercase()),
+    };
+    let report = catalog::run(&options).await?;
+    print!("{}", catalog::render_table(&report));
+    println!("JSON: {}", options.output.display());
+    if !report.over_budget().is_empty() {
+        bail!("catalog pages read more items than their budget");
     }
     Ok(())
 }

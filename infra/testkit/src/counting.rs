@@ -16,6 +16,9 @@ pub struct Calls {
     pub update: usize,
     pub delete: usize,
     pub transact_write: usize,
+    /// Items that reads brought back (gets, batch gets and queries), for tests that hold a list to
+    /// reading O(page) items whatever the table holds.
+    pub items_read: usize,
 }
 
 impl Calls {
@@ -59,12 +62,16 @@ impl<T: Table> CountingTable<T> {
 impl<T: Table> Table for CountingTable<T> {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         self.count(|c| c.get += 1);
-        self.inner.get(key).await
+        let found = self.inner.get(key).await?;
+        self.count(|c| c.items_read += usize::from(found.is_some()));
+        Ok(found)
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Option<Item>>> {
         self.count(|c| c.batch_get += 1);
-        self.inner.batch_get(keys).await
+        let found = self.inner.batch_get(keys).await?;
+        self.count(|c| c.items_read += found.iter().flatten().count());
+        Ok(found)
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
@@ -84,7 +91,9 @@ impl<T: Table> Table for CountingTable<T> {
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         self.count(|c| c.query += 1);
-        self.inner.query(query).await
+        let page = self.inner.query(query).await?;
+        self.count(|c| c.items_read += page.items.len());
+        Ok(page)
     }
 
     async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {

@@ -18,6 +18,9 @@ use crate::validation::{FieldErrors, Invalid};
 pub const MAX_POINTS: u32 = 1000;
 /// The most files one submission may carry.
 pub const MAX_FILES: usize = 10;
+/// The most assignments one course holds: the course page reads every assignment's summary, so
+/// this bounds what one page reads.
+pub const MAX_ASSIGNMENTS_PER_COURSE: u32 = 100;
 /// The longest submission text (characters).
 pub const MAX_CONTENT_CHARS: usize = 50_000;
 

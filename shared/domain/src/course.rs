@@ -243,6 +243,10 @@ pub struct Course {
     #[serde(with = "time::serde::rfc3339::option")]
     pub published_at: Option<OffsetDateTime>,
     pub version: u64,
+    /// Whether the catalog's lists, counts and search terms include this course. Courses stored
+    /// before the catalog had its index lack it; the next update of such a course writes them.
+    #[serde(default)]
+    pub indexed: bool,
 }
 
 /// The courses that name a course as a prerequisite: a record of its own beside the course (so that
@@ -333,6 +337,7 @@ impl Course {
             prerequisites: Vec::new(),
             links_version: 0,
             deleting_since: None,
+            indexed: false,
             created_at: now,
             updated_at: now,
             published_at: None,

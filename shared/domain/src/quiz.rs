@@ -275,6 +275,10 @@ pub struct Quiz {
 }
 
 const MAX_QUESTIONS: usize = 100;
+
+/// The most quizzes one course holds: the course page reads every quiz's summary, so this bounds
+/// what one page reads.
+pub const MAX_QUIZZES_PER_COURSE: u32 = 100;
 const MAX_OPTIONS: usize = 10;
 
 fn check_text(

@@ -9,6 +9,7 @@ use lectern_domain::quiz::QuizSummary;
 use lectern_domain::rating::RecentRatings;
 use lectern_domain::{CourseId, LessonId, QuizId, TenantId};
 
+use crate::catalog::catalog_writes;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
 use crate::table::{
@@ -40,6 +41,8 @@ pub(crate) fn course_item(course: &Course) -> Result<Item, StoreError> {
     item.insert(PK.into(), AttrValue::S(key.pk));
     item.insert(SK.into(), AttrValue::S(key.sk));
     item.insert(ENTITY.into(), AttrValue::s("Course"));
+    // Whoever writes the item writes the course's catalog entries with it.
+    item.insert(INDEXED.into(), AttrValue::Bool(true));
     // A course being deleted leaves the catalog at once (DynamoDB's indexes are sparse).
     if course.deleting_since.is_none() {
         item.insert(
@@ -58,9 +61,15 @@ pub(crate) fn course_item(course: &Course) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// The attribute saying the course's catalog entries exist ([`Course::indexed`]).
+const INDEXED: &str = "indexed";
+
 fn stale(error: StoreError) -> CourseWriteError {
     match error {
-        StoreError::ConditionFailed => CourseWriteError::Stale,
+        // The course's own condition is the only one in its transaction.
+        StoreError::ConditionFailed
+        | StoreError::TransactionCanceled { .. }
+        | StoreError::TransactionConflict => CourseWriteError::Stale,
         other => other.into(),
     }
 }
@@ -70,11 +79,24 @@ impl CourseRepo {
         CourseRepo { table }
     }
 
+    /// Writes a new course with its catalog entries and counts in one transaction; its search
+    /// terms follow in further transactions of up to 100.
     #[tracing::instrument(skip_all, fields(course_id = %course.id))]
     pub async fn create(&self, course: &Course) -> Result<(), StoreError> {
-        self.table
-            .put(course_item(course)?, Some(Condition::NotExists))
+        let writes = catalog_writes(None, course);
+        let mut first = vec![TxAction::Put {
+            item: course_item(course)?,
+            condition: Some(Condition::NotExists),
+        }];
+        first.extend(writes.first);
+        crate::table::transact_in_batches(self.table.as_ref(), first, writes.terms)
             .await
+            .map_err(|e| match e {
+                StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
+                    StoreError::ConditionFailed
+                }
+                other => other,
+            })
     }
 
     #[tracing::instrument(skip(self))]
@@ -88,25 +110,34 @@ impl CourseRepo {
 
     /// Writes what changed from `before` to `after` if nobody edited the course meanwhile (its
     /// version). Only the changed attributes are written: counters that enrollments and ratings add to
-    /// concurrently are left alone.
+    /// concurrently are left alone. The course's catalog entries and counts move in the same
+    /// transaction (a course stored before the catalog index gets them now); its search terms follow
+    /// in further transactions of up to 100 when its words or status changed.
     #[tracing::instrument(skip_all, fields(course_id = %after.id))]
     pub async fn update(&self, before: &Course, after: &Course) -> Result<(), CourseWriteError> {
         debug_assert_eq!(after.version, before.version + 1);
-        self.table
-            .update(Self::update_of(before, after)?)
+        let writes = catalog_writes(Some(before), after);
+        let mut first = vec![TxAction::Update(Self::update_of(before, after)?)];
+        first.extend(writes.first);
+        crate::table::transact_in_batches(self.table.as_ref(), first, writes.terms)
             .await
-            .map(|_| ())
             .map_err(stale)
     }
 
-    /// The conditional update [`CourseRepo::update`] applies, for use in a transaction.
-    pub fn update_of(before: &Course, after: &Course) -> Result<Update, StoreError> {
-        Ok(Update::between(
+    /// The conditional update of the course item [`CourseRepo::update`] applies.
+    fn update_of(before: &Course, after: &Course) -> Result<Update, StoreError> {
+        let mut update = Update::between(
             keys::course(&after.tenant, after.id),
             &course_item(before)?,
             &course_item(after)?,
             Some(Condition::VersionEquals(before.version)),
-        ))
+        );
+        if !before.indexed {
+            update
+                .actions
+                .push(UpdateAction::Set(INDEXED.into(), AttrValue::Bool(true)));
+        }
+        Ok(update)
     }
 
     /// Deletes the course if it is still the version that was read.
@@ -353,9 +384,10 @@ impl CourseRepo {
         self.table.transact_write(actions).await
     }
 
-    /// Marks a course as being deleted, unless payments entitle students to it: the count of its
-    /// entitling payments is read, and the mark is conditioned on that count being unchanged, so a
-    /// payment that succeeds meanwhile cancels the deletion rather than being left without its course.
+    /// Marks a course as being deleted (out of the catalog's lists and counts), unless payments entitle
+    /// students to it: the count of its entitling payments is read, and the mark is conditioned on
+    /// that count being unchanged, so a payment that succeeds meanwhile cancels the deletion rather
+    /// than being left without its course.
     async fn mark_deleting(
         &self,
         course: &Course,
@@ -374,14 +406,18 @@ impl CourseRepo {
             None => Condition::NotExists,
             Some(n) => Condition::Equals("count".into(), AttrValue::int(n)),
         };
-        let actions = vec![
+        // The course leaves the catalog's lists and counts in the same transaction; its search
+        // terms follow (the partition's deletion removes whatever is left).
+        let writes = catalog_writes(Some(course), marked);
+        let mut actions = vec![
             TxAction::Update(Self::update_of(course, marked)?),
             TxAction::Check {
                 key: counter,
                 condition: unchanged,
             },
         ];
-        match self.table.transact_write(actions).await {
+        actions.extend(writes.first);
+        match crate::table::transact_in_batches(self.table.as_ref(), actions, writes.terms).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_lost_race() => Err(CourseWriteError::Stale),
             Err(e) => Err(e.into()),

@@ -3,7 +3,9 @@
 //! An enrollment lives in its course's partition (`ENROLL#{userId}`), so "is this student enrolled" is
 //! one get by key and a course's students are one query; GSI1 lists a student's enrollments. The
 //! course's `totalEnrollments` and `totalCompletions` change in the same transaction as the enrollment,
-//! so they stay exact under concurrency.
+//! so they stay exact under concurrency; the course's entries in the catalog's enrollments order
+//! move in that transaction too (conditioned on the count read, re-read and retried when another
+//! enrollment moved it first).
 //!
 //! Each enrollment records what grants it (the course was free, or a payment bought it): a payment's
 //! settlement revokes only an enrollment that the same payment granted, and a student whose payment
@@ -11,6 +13,7 @@
 
 use std::sync::Arc;
 
+use lectern_domain::catalog::CatalogSort;
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Grant};
 use lectern_domain::payment::Payment;
@@ -18,6 +21,7 @@ use lectern_domain::{CourseId, LessonId, PaymentId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::catalog::sort_entries;
 use crate::courses::{CoursePage, CourseRepo};
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
@@ -103,11 +107,31 @@ fn put_enrollment(e: &Enrollment, replaces: Option<u64>) -> Result<TxAction, Sto
 }
 
 fn add_to_course(course: &Course, attr: &str, by: i64, condition: Condition) -> TxAction {
+    // The enrollment count orders the catalog: it must still be what was read, so that the
+    // order's entries written with it ([`enrollments_order`]) are right.
+    let condition = if attr == "totalEnrollments" {
+        Condition::And(vec![
+            condition,
+            Condition::Equals(
+                attr.into(),
+                AttrValue::from(u64::from(course.total_enrollments)),
+            ),
+        ])
+    } else {
+        condition
+    };
     TxAction::Update(Update {
         key: keys::course(&course.tenant, course.id),
         actions: vec![UpdateAction::Add(attr.into(), by)],
         condition: Some(condition),
     })
+}
+
+/// The course's entries in the catalog's enrollments order, moved by `by` students.
+fn enrollments_order(course: &Course, by: i64) -> Vec<TxAction> {
+    let mut after = course.clone();
+    after.total_enrollments = u32::try_from(i64::from(course.total_enrollments) + by).unwrap_or(0);
+    sort_entries(&after, CatalogSort::Enrollments)
 }
 
 /// The course exists and is not being deleted.
@@ -250,22 +274,50 @@ impl EnrollmentRepo {
             ),
             Admission::Paid { guard, .. } => (course_alive(), Some(guard)),
         };
-        let mut actions = vec![
-            put_enrollment(&enrollment, replaces)?,
-            add_to_course(course, "totalEnrollments", 1, open),
-        ];
-        actions.extend(guard);
-        self.transact_retrying(actions).await.map_err(|e| match e {
-            StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
-                EnrollError::AlreadyEnrolled
+        let mut course = course.clone();
+        for attempt in 0..=RETRIES {
+            let mut actions = vec![
+                put_enrollment(&enrollment, replaces)?,
+                add_to_course(&course, "totalEnrollments", 1, open.clone()),
+            ];
+            actions.extend(guard.clone());
+            actions.extend(enrollments_order(&course, 1));
+            match self.transact_retrying(actions).await {
+                Ok(()) => return Ok(enrollment),
+                Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                    return Err(EnrollError::AlreadyEnrolled);
+                }
+                Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => {
+                    return Err(EnrollError::GuardFailed);
+                }
+                Err(StoreError::TransactionCanceled { .. }) => {
+                    // Another enrollment moved the count (and the order's entries) first: read it
+                    // again and retry; otherwise the course is not open.
+                    match self.count_moved(&course).await? {
+                        Some(fresh) if attempt < RETRIES => {
+                            backoff(attempt).await;
+                            course = fresh;
+                        }
+                        _ => return Err(EnrollError::NotOpen),
+                    }
+                }
+                Err(other) => return Err(other.into()),
             }
-            StoreError::TransactionCanceled { failed } if failed.contains(&2) => {
-                EnrollError::GuardFailed
-            }
-            StoreError::TransactionCanceled { .. } => EnrollError::NotOpen,
-            other => other.into(),
-        })?;
-        Ok(enrollment)
+        }
+        Err(EnrollError::NotOpen)
+    }
+
+    /// The course as it is now, if only its enrollment count changed since `course` was read.
+    async fn count_moved(&self, course: &Course) -> Result<Option<Course>, StoreError> {
+        let fresh: Option<Course> = self
+            .table
+            .get(&keys::course(&course.tenant, course.id))
+            .await?
+            .map(from_item)
+            .transpose()?;
+        Ok(fresh.filter(|f| {
+            f.deleting_since.is_none() && f.total_enrollments != course.total_enrollments
+        }))
     }
 
     /// Unenrolls: the record stays (status `unenrolled`, progress kept) and the course counts one
@@ -281,14 +333,30 @@ impl EnrollmentRepo {
         next.status = EnrollmentStatus::Unenrolled;
         next.unenrolled_at = Some(now);
         next.version += 1;
-        let actions = vec![
-            put_enrollment(&next, Some(enrollment.version))?,
-            add_to_course(course, "totalEnrollments", -1, Condition::Exists),
-        ];
-        self.transact_retrying(actions).await.map_err(|e| match e {
-            StoreError::TransactionCanceled { .. } => ProgressError::NotEnrolled,
-            other => other.into(),
-        })?;
+        let mut course = course.clone();
+        for attempt in 0..=RETRIES {
+            let mut actions = vec![
+                put_enrollment(&next, Some(enrollment.version))?,
+                add_to_course(&course, "totalEnrollments", -1, Condition::Exists),
+            ];
+            actions.extend(enrollments_order(&course, -1));
+            match self.transact_retrying(actions).await {
+                Ok(()) => break,
+                Err(StoreError::TransactionCanceled { failed }) if failed == [1] => {
+                    match self.count_moved(&course).await? {
+                        Some(fresh) if attempt < RETRIES => {
+                            backoff(attempt).await;
+                            course = fresh;
+                        }
+                        _ => return Err(ProgressError::NotEnrolled),
+                    }
+                }
+                Err(StoreError::TransactionCanceled { .. }) => {
+                    return Err(ProgressError::NotEnrolled);
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
         Ok(next)
     }
 

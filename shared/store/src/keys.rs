@@ -11,6 +11,9 @@
 //! | Session (refresh-token family) | `T#{t}#USER#{userId}` | `SESSION#{sessionId}` | | |
 //! | Refresh token | `T#{t}#USER#{userId}` | `RTOKEN#{sessionId}#{sha256(secret)}` | | |
 //! | Course | `T#{t}#COURSE#{courseId}` | `COURSE` | `T#{t}#CATALOG` (absent while deleting) | `{status}#{category}#{courseId}` |
+//! | Catalog entry: the course in one list (scope × order; absent while deleting) | `T#{t}#COURSE#{courseId}` | `CATALOG#{scope}#{sort}` | `T#{t}#CATALOG#{status}#{scope}#{sort}` | `{sort value}#{courseId}` ([`catalog_sort_value`]) |
+//! | Catalog term entry: the course under one word prefix (≤ 16 characters) of its title or description | `T#{t}#COURSE#{courseId}` | `CATALOG#TERM#{prefix}` | `T#{t}#CATALOG#{status}#TERM#{prefix}` | newest-first value |
+//! | Catalog count: courses in one list | `T#{t}#CATALOG#{status}#{scope}` | `COUNT` | | |
 //! | Lesson order of a course | `T#{t}#COURSE#{courseId}` | `COURSE#OUTLINE` | | |
 //! | Lesson (without its content) | `T#{t}#COURSE#{courseId}` | `COURSE#LESSON#{lessonId}` | `T#{t}#LESSON#{lessonId}` | `LESSON` |
 //! | Quiz summary (for the course page) | `T#{t}#COURSE#{courseId}` | `COURSE#QUIZ#{quizId}` | | |
@@ -51,10 +54,12 @@
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
 //! | Course by id | PK = course, SK = `COURSE` | table | 1 get |
-//! | Course page: course, outline, lessons, quizzes, latest reviews, courses requiring it | PK = course, SK begins_with `COURSE` | table | 1 query |
+//! | Course page: course, outline, lessons (≤ 500), quizzes (≤ 100), assignments (≤ 100), latest reviews, courses requiring it (≤ 40) | PK = course, SK begins_with `COURSE` | table | 1 query |
 //! | …plus instructor, caller's enrollment, prerequisite and dependent courses | their keys | table | 1 batch get |
 //! | A prerequisite with the courses requiring it (link, unlink) | PK = course, SK = `COURSE` and `COURSE#REQUIREDBY` | table | 1 batch get |
-//! | Catalog, published (or drafts), optionally one category | GSI1PK = `T#{t}#CATALOG`, GSI1SK begins_with `{status}#[{category}#]` | GSI1 | 1 query |
+//! | An instructor's courses, every status (revenue) | GSI1PK = `T#{t}#CATALOG` | GSI1 | 1 query per 1 MB |
+//! | Catalog page, any filter of category / difficulty / instructor, any order | GSI1PK = that list's entries, GSI1SK > the cursor's, limit = the page (by page number: the entries before it too, ≤ 1,000); then the page's courses, its instructors and the list's count | GSI1 + table | 1 query + 1 batch get per 100 keys |
+//! | Catalog search | GSI1PK = each word's term entries (a probe of 20, then the most selective word's, ≤ 1,000); then those courses and instructors | GSI1 + table | 1 query per word (+ 1) + 1 batch get per 100 keys |
 //! | Lesson with content | PK = course, SK = `COURSE#LESSON#{id}` and `CONTENT#{id}` | table | 1 batch get |
 //! | Students of a course | PK = course, SK begins_with `ENROLL#` | table | 1 query (paged) |
 //! | A student's enrollments | GSI1PK = `T#{t}#USER#{userId}#ENROLLMENTS` | GSI1 | 1 query |
@@ -104,6 +109,7 @@
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
 
 use lectern_domain::assignment::SubmissionStatus;
+use lectern_domain::catalog::{CatalogSort, Position};
 use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
@@ -182,6 +188,137 @@ fn enum_name<T: serde::Serialize>(value: T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// The catalog list a course is in, by filter: every subset of {category, difficulty, instructor}
+/// the list is narrowed by, written `ALL` or e.g. `C=music,D=beginner,I={id}` (in that order).
+pub fn catalog_scope(
+    category: Option<CourseCategory>,
+    difficulty: Option<lectern_domain::course::DifficultyLevel>,
+    instructor: Option<UserId>,
+) -> String {
+    let parts: Vec<String> = [
+        category.map(|c| format!("C={}", enum_name(c))),
+        difficulty.map(|d| format!("D={}", enum_name(d))),
+        instructor.map(|i| format!("I={i}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "ALL".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+pub const CATALOG_ENTRY_PREFIX: &str = "CATALOG#";
+
+/// A course's entry in one catalog list (scope and order), in the course's own partition: deleting
+/// the course's partition deletes its entries.
+pub fn catalog_entry(t: &TenantId, course: CourseId, scope: &str, sort: CatalogSort) -> Key {
+    Key::new(
+        course_pk(t, course),
+        format!("{CATALOG_ENTRY_PREFIX}{scope}#{}", enum_name(sort)),
+    )
+}
+
+/// GSI1 partition of one catalog list: the entries of the courses with a status in a scope, in
+/// one order.
+pub fn catalog_list_index_pk(
+    t: &TenantId,
+    status: CourseStatus,
+    scope: &str,
+    sort: CatalogSort,
+) -> String {
+    format!(
+        "{}#{}#{scope}#{}",
+        catalog_index_pk(t),
+        enum_name(status),
+        enum_name(sort)
+    )
+}
+
+/// The count of the courses with a status in a scope.
+pub fn catalog_count(t: &TenantId, status: CourseStatus, scope: &str) -> Key {
+    Key::new(
+        format!("{}#{}#{scope}", catalog_index_pk(t), enum_name(status)),
+        "COUNT",
+    )
+}
+
+/// Longest word prefix the search index holds: a longer search word is looked up by its first
+/// [`MAX_TERM_CHARS`] characters, and the rest of it is checked on the courses read.
+pub const MAX_TERM_CHARS: usize = 16;
+
+pub const CATALOG_TERM_PREFIX: &str = "CATALOG#TERM#";
+
+/// A course's entry under one word prefix (lowercase, at most [`MAX_TERM_CHARS`] characters).
+pub fn catalog_term(t: &TenantId, course: CourseId, prefix: &str) -> Key {
+    Key::new(
+        course_pk(t, course),
+        format!("{CATALOG_TERM_PREFIX}{prefix}"),
+    )
+}
+
+/// GSI1 partition of the courses with a status that have a word starting with `prefix`.
+pub fn catalog_term_index_pk(t: &TenantId, status: CourseStatus, prefix: &str) -> String {
+    format!(
+        "{}#{}#TERM#{prefix}",
+        catalog_index_pk(t),
+        enum_name(status)
+    )
+}
+
+/// A number as a fixed-width sort-key part that sorts descending (larger numbers first).
+fn descending(value: u64, width: usize) -> String {
+    let max = 10u64.saturating_pow(width as u32).saturating_sub(1);
+    format!("{:0width$}", max.saturating_sub(value.min(max)))
+}
+
+/// A UUID's hex digits complemented, so ids sort descending.
+fn descending_id(id: CourseId) -> String {
+    id.to_string()
+        .chars()
+        .map(|c| match c.to_digit(16) {
+            Some(d) => char::from_digit(15 - d, 16).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// GSI1 sort key of a course in a catalog list: its [`Position`] in that order as a string that
+/// sorts (byte-wise, ascending) exactly as positions compare. Descending numbers are complemented
+/// at a fixed width; a title ends with `\u{1}`, below every character a title keeps, so a title
+/// sorts before its extensions.
+pub fn catalog_sort_value(position: &Position) -> String {
+    let created = |c: &std::cmp::Reverse<i64>| descending(u64::try_from(c.0).unwrap_or(0), 15);
+    match position {
+        Position::Newest { created: c, id } => format!("{}#{}", created(c), descending_id(id.0)),
+        Position::Title { title, id } => format!("{title}\u{1}{id}"),
+        Position::Rating {
+            rating,
+            ratings,
+            created: c,
+            id,
+        } => format!(
+            "{}#{}#{}#{}",
+            descending(u64::from(rating.0), 5),
+            descending(u64::from(ratings.0), 10),
+            created(c),
+            descending_id(id.0)
+        ),
+        Position::Enrollments {
+            enrollments,
+            created: c,
+            id,
+        } => format!(
+            "{}#{}#{}",
+            descending(u64::from(enrollments.0), 10),
+            created(c),
+            descending_id(id.0)
+        ),
+    }
 }
 
 /// GSI1 sort key of a course in the catalog: by status, then category, then id (creation time).
@@ -590,7 +727,44 @@ mod tests {
         );
     }
 
+    fn any_position() -> impl Strategy<Value = Position> {
+        use std::cmp::Reverse;
+        let id = any::<u128>()
+            .prop_map(|n| CourseId::parse(&uuid::Uuid::from_u128(n).to_string()).unwrap());
+        let created = 0i64..4_000_000_000_000;
+        prop_oneof![
+            (created.clone(), id.clone()).prop_map(|(c, id)| Position::Newest {
+                created: Reverse(c),
+                id: Reverse(id)
+            }),
+            ("[a-zé ]{0,6}", id.clone()).prop_map(|(title, id)| Position::Title { title, id }),
+            (0u32..=500, 0u32..5, created.clone(), id.clone()).prop_map(|(r, n, c, id)| {
+                Position::Rating {
+                    rating: Reverse(r),
+                    ratings: Reverse(n),
+                    created: Reverse(c),
+                    id: Reverse(id),
+                }
+            }),
+            (any::<u32>(), created, id).prop_map(|(e, c, id)| Position::Enrollments {
+                enrollments: Reverse(e),
+                created: Reverse(c),
+                id: Reverse(id),
+            }),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn catalog_sort_values_sort_as_positions_do(a in any_position(), b in any_position()) {
+            prop_assume!(a.sort() == b.sort());
+            prop_assert_eq!(
+                catalog_sort_value(&a).cmp(&catalog_sort_value(&b)),
+                a.cmp(&b),
+                "{:?} / {:?}", catalog_sort_value(&a), catalog_sort_value(&b)
+            );
+        }
+
         #[test]
         fn sortable_times_sort_as_the_times_do(a in 0i64..4_000_000_000_000, b in 0i64..4_000_000_000_000) {
             let t = |ms: i64| time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();

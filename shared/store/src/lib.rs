@@ -18,8 +18,9 @@
 //! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
 //! - [`lessons`]: lessons, their content and their order.
 //! - [`ratings`]: ratings, with the course's exact average and its latest reviews.
-//! - [`catalog`]: the catalog list: one query of a tenant's catalog range, paged in memory, and its
-//!   instructors in one batch get.
+//! - [`catalog`]: the catalog: a course's entries in every list (filter × order), its counts and
+//!   search terms, written with the course; a page is one query of its list's entries and one batch
+//!   get of its courses, instructors and count.
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.

@@ -1,14 +1,17 @@
 //! Ratings: one per student and course. Each write is one transaction of the rating, the course's
 //! `totalRatings`/`ratingSum` (so the average is exact without scanning) and the course page's latest
-//! reviews, whose version serialises concurrent ratings of a course.
+//! reviews, whose version serialises concurrent ratings of a course, and the course's entries in the
+//! catalog's rating order (so they move with the average; the counters as read are a condition).
 
 use std::sync::Arc;
 
+use lectern_domain::catalog::CatalogSort;
 use lectern_domain::course::Course;
 use lectern_domain::rating::{Rating, RecentRatings};
 use lectern_domain::{CourseId, TenantId, UserId};
 use time::format_description::well_known::Rfc3339;
 
+use crate::catalog::sort_entries;
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
@@ -82,37 +85,50 @@ impl RatingRepo {
             None => Condition::NotExists,
         };
         let old = previous.map_or(0, |p| i64::from(p.rating));
-        self.table
-            .transact_write(vec![
-                TxAction::Put {
-                    item: rating_item(&course.tenant, rating)?,
-                    condition: Some(rating_condition),
-                },
-                TxAction::Update(Update {
-                    key: keys::course(&course.tenant, course.id),
-                    actions: vec![
-                        UpdateAction::Add("totalRatings".into(), i64::from(previous.is_none())),
-                        UpdateAction::Add("ratingSum".into(), i64::from(rating.rating) - old),
-                    ],
-                    condition: Some(Condition::And(vec![
-                        Condition::Exists,
-                        Condition::AttrNotExists("deletingSince".into()),
-                    ])),
+        // The rating order's entries move with the counters: computed from the counters as read,
+        // which the course's condition holds to.
+        let mut after = course.clone();
+        after.total_ratings += u32::from(previous.is_none());
+        after.rating_sum =
+            (i64::try_from(course.rating_sum).unwrap_or(i64::MAX) + i64::from(rating.rating) - old)
+                .max(0)
+                .unsigned_abs();
+        let mut actions = vec![
+            TxAction::Put {
+                item: rating_item(&course.tenant, rating)?,
+                condition: Some(rating_condition),
+            },
+            TxAction::Update(Update {
+                key: keys::course(&course.tenant, course.id),
+                actions: vec![
+                    UpdateAction::Add("totalRatings".into(), i64::from(previous.is_none())),
+                    UpdateAction::Add("ratingSum".into(), i64::from(rating.rating) - old),
+                ],
+                condition: Some(Condition::And(vec![
+                    Condition::Exists,
+                    Condition::AttrNotExists("deletingSince".into()),
+                    Condition::Equals(
+                        "totalRatings".into(),
+                        AttrValue::from(u64::from(course.total_ratings)),
+                    ),
+                    Condition::Equals("ratingSum".into(), AttrValue::from(course.rating_sum)),
+                ])),
+            }),
+            TxAction::Put {
+                item: keyed_item(
+                    &next,
+                    keys::course_reviews(&course.tenant, course.id),
+                    "RecentRatings",
+                )?,
+                condition: Some(if recent.version == 0 {
+                    Condition::NotExists
+                } else {
+                    Condition::VersionEquals(recent.version)
                 }),
-                TxAction::Put {
-                    item: keyed_item(
-                        &next,
-                        keys::course_reviews(&course.tenant, course.id),
-                        "RecentRatings",
-                    )?,
-                    condition: Some(if recent.version == 0 {
-                        Condition::NotExists
-                    } else {
-                        Condition::VersionEquals(recent.version)
-                    }),
-                },
-            ])
-            .await
+            },
+        ];
+        actions.extend(sort_entries(&after, CatalogSort::Rating));
+        self.table.transact_write(actions).await
     }
 
     /// A page of a course's ratings, newest first (GSI1).
