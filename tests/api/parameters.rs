@@ -91,11 +91,14 @@ async fn a_catalog_page_number_out_of_range_is_400_naming_it() {
     assert_names(&reply, "validation_failed", "limit");
     // AND a page past the last one is an empty page, not an error
     let beyond = app
-        .get("/api/v1/courses?page=1000", None)
+        .get("/api/v1/courses?page=50&limit=20", None)
         .await
         .assert(200)
         .body;
     assert_eq!(beyond["data"].as_array().unwrap().len(), 0);
+    // AND a page starting beyond the first 1,000 courses is reached by cursor, not by number
+    let deep = app.get("/api/v1/courses?page=1000", None).await.assert(400);
+    assert_names(&deep, "validation_failed", "page");
 }
 
 #[tokio::test]

@@ -108,17 +108,19 @@ fn parse(params: ListCoursesParams) -> ApiResult<ListRequest> {
         }
     };
     // Page n costs the courses before it: deep pages are reached by cursor.
-    if let (Some(page), Some(limit)) = (page, limit)
-        && page.saturating_sub(1).saturating_mul(limit) > MAX_PAGE_OFFSET
-    {
-        errors.add(
-            "page",
-            format!(
-                "must start within the first {MAX_PAGE_OFFSET} courses (page × limit); follow \
-                 nextCursor to go further"
-            ),
-        );
-    }
+    let page = match (page, limit) {
+        (Some(n), Some(limit)) if n.saturating_sub(1).saturating_mul(limit) > MAX_PAGE_OFFSET => {
+            errors.add(
+                "page",
+                format!(
+                    "must start within the first {MAX_PAGE_OFFSET} courses (page × limit); follow \
+                     nextCursor to go further"
+                ),
+            );
+            None
+        }
+        (page, _) => page,
+    };
     let instructor = match params.instructor_id.as_deref() {
         None => Some(None),
         Some(id) => errors.check("instructorId", UserId::parse(id)).map(Some),
