@@ -101,7 +101,7 @@ fn now() -> i64 {
 /// Signs an event with the app's webhook secret and posts it.
 async fn send_event(app: &TestApp, event: &Value) -> Reply {
     let body = serde_json::to_vec(event).unwrap();
-    let signature = webhook::sign(&app.payments.ingest.webhook_secret, now(), &body);
+    let signature = webhook::sign(app.payments.ingest.secret().unwrap(), now(), &body);
     post_webhook(app, &body, Some(&signature)).await
 }
 
@@ -313,7 +313,7 @@ async fn webhooks_with_a_bad_signature_are_refused_and_nothing_is_queued() {
     let id = payment["id"].as_str().unwrap();
     let event = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
     let body = serde_json::to_vec(&event).unwrap();
-    let secret = &app.payments.ingest.webhook_secret;
+    let secret = app.payments.ingest.secret().unwrap();
 
     let wrong_secret = webhook::sign("whsec_not_ours", now(), &body);
     let stale = webhook::sign(secret, now() - 301, &body);
@@ -2193,4 +2193,58 @@ fn operators_are_read_from_the_configuration_and_malformed_entries_are_refused()
     assert_eq!(Operators::parse("").unwrap(), Operators::default());
     assert!(Operators::parse("no-colon").is_err());
     assert!(Operators::parse("default:not an email").is_err());
+}
+
+#[tokio::test]
+async fn an_instructors_revenue_reads_their_own_courses_whatever_the_catalog_holds() {
+    // GIVEN an instructor with one course, and another with twelve (published and drafts), one of
+    // them sold
+    let (app, table) = TestApp::counting().await;
+    let ada = app.user("ada@x.org", "ada", "instructor").await;
+    let bob = app.user("bob@x.org", "bob", "instructor").await;
+    let student = app.user("s@x.org", "student", "student").await;
+    let hers = app.course(&ada, json!({"title": "Hers"}), true).await;
+    let sold = app
+        .course(
+            &bob,
+            json!({"title": "Sold", "price": 4900, "currency": "eur"}),
+            true,
+        )
+        .await;
+    for i in 0..11 {
+        app.course(&bob, json!({"title": format!("His {i}")}), i % 2 == 0)
+            .await;
+    }
+    let id = buy(&app, &student, &sold).await["payment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("/api/v1/dev/payments/{id}/simulate"),
+        Some(&student.access),
+        json!({"outcome": "succeeded"}),
+    )
+    .await
+    .assert(202);
+    wait_for_status(&app, &student, &id, "completed").await;
+    table.take();
+
+    // WHEN she reads her revenue over all her courses
+    let mine = app
+        .get("/api/v1/payments/analytics", Some(&ada.access))
+        .await
+        .assert(200)
+        .body;
+
+    // THEN it shows none of his sale, and the store read her course only: her courses (1 item),
+    // then that course's revenue days and totals (none yet)
+    assert_eq!(mine["byCourse"], json!([]), "{mine}");
+    assert_eq!(mine["totals"], json!([]), "{mine}");
+    let calls = table.take();
+    assert_eq!(calls.items_read, 1, "items read for one course of hers");
+    assert_eq!(
+        calls.query, 3,
+        "her courses, then her course's days and totals"
+    );
+    let _ = hers;
 }

@@ -19,8 +19,10 @@ use lectern_web::{Config, state::StoreConfig};
 
 /// What the webhook endpoint needs: the signing secret and the events queue.
 pub struct Ingest {
-    /// Signs (locally) and verifies (always) the provider's webhooks.
-    pub webhook_secret: String,
+    /// Signs (locally) and verifies (always) the provider's webhooks. `None` only in the payments
+    /// function with the Stripe provider: it serves no webhook route, so the template gives it neither
+    /// the secret nor the right to read it, and its cold start reads one secret fewer.
+    pub webhook_secret: Option<String>,
     /// Raw provider events, from the webhook endpoint to the events worker.
     pub events: Arc<dyn Queue>,
 }
@@ -136,16 +138,34 @@ impl Ingest {
     /// The signing secret (`STRIPE_WEBHOOK_SECRET`; locally, when unset, generated into the data
     /// folder on first start and printed) and the events queue.
     pub async fn from_env(config: &Config, policy: &QueuePolicy) -> anyhow::Result<Ingest> {
-        Self::with_queue(config, queue(config, EVENTS_QUEUE, policy, None).await?)
+        let ingest = Self::with_queue(config, queue(config, EVENTS_QUEUE, policy, None).await?)?;
+        ingest.require_secret()?;
+        Ok(ingest)
+    }
+
+    /// Refuses to start an app that serves the webhook endpoint without its signing secret.
+    pub fn require_secret(&self) -> anyhow::Result<()> {
+        match self.webhook_secret {
+            Some(_) => Ok(()),
+            None => anyhow::bail!("STRIPE_WEBHOOK_SECRET must be set with the Stripe provider"),
+        }
+    }
+
+    /// The signing secret, for a route that signs or verifies a webhook.
+    pub fn secret(&self) -> Result<&str, lectern_web::ApiError> {
+        self.webhook_secret.as_deref().ok_or_else(|| {
+            lectern_web::ApiError::Internal(anyhow::anyhow!(
+                "a webhook route is served without STRIPE_WEBHOOK_SECRET"
+            ))
+        })
     }
 
     /// The signing secret, as [`Ingest::from_env`] reads it, and the given events queue.
     fn with_queue(config: &Config, events: Arc<dyn Queue>) -> anyhow::Result<Ingest> {
         let webhook_secret = match var("STRIPE_WEBHOOK_SECRET") {
-            Some(secret) => secret,
-            None if provider_name()? == "stripe" => {
-                anyhow::bail!("STRIPE_WEBHOOK_SECRET must be set with the Stripe provider")
-            }
+            Some(secret) => Some(secret),
+            // The payments function (no webhook route); apps serving it call `require_secret`.
+            None if provider_name()? == "stripe" => None,
             None => {
                 std::fs::create_dir_all(&config.data_dir)
                     .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -158,7 +178,7 @@ impl Ingest {
                         path.display()
                     );
                 }
-                secret
+                Some(secret)
             }
         };
         Ok(Ingest {

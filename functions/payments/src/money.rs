@@ -417,12 +417,21 @@ pub async fn analytics(
             .add(day.counters);
         totals.entry(day.currency).or_default().add(day.counters);
     }
-    let wanted: Vec<CourseId> = scopes.iter().flatten().copied().collect();
-    let by_course = repo
-        .revenue_by_course(t)
+    // The tenant's courses for an admin; otherwise only the courses in scope, each read by its own
+    // prefix, so that an instructor's read never grows with the others' sales.
+    let totals_read = match scopes.as_slice() {
+        [None] => repo.revenue_by_course(t).await?,
+        scopes => futures::future::try_join_all(
+            scopes
+                .iter()
+                .flatten()
+                .map(|course| repo.revenue_of_course(t, *course)),
+        )
         .await?
+        .concat(),
+    };
+    let by_course = totals_read
         .into_iter()
-        .filter(|c| (caller.is_admin() && course.is_none()) || wanted.contains(&c.course_id))
         .map(|c| CourseFigures {
             course_id: c.course_id.to_string(),
             course_title: c.course_title,

@@ -50,7 +50,7 @@ pub async fn receive(ctx: &Ingest, signature: Option<&str>, body: &[u8]) -> ApiR
     webhook::verify(
         signature,
         body,
-        &ctx.webhook_secret,
+        ctx.secret()?,
         now,
         SIGNATURE_TOLERANCE_SECS,
     )
@@ -102,7 +102,7 @@ pub async fn stripe_webhook(
 async fn deliver(ctx: &Ingest, event: &serde_json::Value) -> ApiResult<()> {
     let body = serde_json::to_vec(event).map_err(|e| ApiError::Internal(e.into()))?;
     let header = webhook::sign(
-        &ctx.webhook_secret,
+        ctx.secret()?,
         time::OffsetDateTime::now_utc().unix_timestamp(),
         &body,
     );

@@ -109,8 +109,9 @@ pub const FUNCTIONS: [Function; 9] = [
         ],
         aws_env: &[
             ("LECTERN_PAYMENTS_PROVIDER", "stripe"),
+            // As in the template: the payments function serves no webhook route and is not given
+            // the webhook signing secret.
             ("STRIPE_SECRET_KEY", "sk_test_lectern_bench"),
-            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
             ("LECTERN_REFUND_WINDOW_DAYS", "14"),
             ("LECTERN_QUEUE", "sqs"),
             SQS_ENDPOINT,

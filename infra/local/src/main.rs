@@ -43,6 +43,8 @@ async fn main() -> anyhow::Result<()> {
     // The queues get a connection of their own (not the store's): the workers poll them while
     // requests use the store.
     let payments = std::sync::Arc::new(payments_function::Payments::from_env(&config, None).await?);
+    // This server serves the webhook endpoint too.
+    payments.ingest.require_secret()?;
     // Kept alive until the server stops.
     let _workers = lectern_local::start_workers(&state, &payments);
     if payments.local.is_some() {

@@ -43,15 +43,18 @@ pub(crate) fn course_item(course: &Course) -> Result<Item, StoreError> {
     item.insert(ENTITY.into(), AttrValue::s("Course"));
     // Whoever writes the item writes the course's catalog entries with it.
     item.insert(INDEXED.into(), AttrValue::Bool(true));
-    // A course being deleted leaves the catalog at once (DynamoDB's indexes are sparse).
+    // A course being deleted leaves its instructor's courses at once (DynamoDB's indexes are sparse).
     if course.deleting_since.is_none() {
         item.insert(
             Index::Gsi1.pk_attr().into(),
-            AttrValue::S(keys::catalog_index_pk(&course.tenant)),
+            AttrValue::S(keys::instructor_courses_index_pk(
+                &course.tenant,
+                course.instructor_id,
+            )),
         );
         item.insert(
             Index::Gsi1.sk_attr().into(),
-            AttrValue::S(keys::catalog_index_sk(
+            AttrValue::S(keys::instructor_courses_index_sk(
                 course.status,
                 course.category,
                 course.id,

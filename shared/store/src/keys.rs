@@ -42,7 +42,7 @@
 //! | Open invoice by due date | `T#{t}#INVOICES` | `OPEN#{dueAt}#{invoiceId}` | | |
 //! | Dispute list entry | `T#{t}#DISPUTES` | `DISPUTE#{openedAt}#{disputeId}` | | |
 //! | Revenue counters per day (tenant / course) | `T#{t}#REVENUE[#COURSE#{courseId}]` | `DAY#{date}#{currency}` | | |
-//! | Revenue counters per course, all time | `T#{t}#REVENUE` | `COURSE#{courseId}#{currency}` | | |
+//! | Revenue counters per course, all time (every course's: admins; one course's: `begins_with COURSE#{courseId}#`) | `T#{t}#REVENUE` | `COURSE#{courseId}#{currency}` | | |
 //! | Notification | `T#{t}#USER#{userId}` | `NOTIFICATION#{at}#{id}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
@@ -57,7 +57,7 @@
 //! | Course page: course, outline, lessons (≤ 500), quizzes (≤ 100), assignments (≤ 100), latest reviews, courses requiring it (≤ 40) | PK = course, SK begins_with `COURSE` | table | 1 query |
 //! | …plus instructor, caller's enrollment, prerequisite and dependent courses | their keys | table | 1 batch get |
 //! | A prerequisite with the courses requiring it (link, unlink) | PK = course, SK = `COURSE` and `COURSE#REQUIREDBY` | table | 1 batch get |
-//! | An instructor's courses, every status (revenue) | GSI1PK = `T#{t}#CATALOG` | GSI1 | 1 query per 1 MB |
+//! | An instructor's courses, every status (revenue) | GSI1PK = `T#{t}#INSTRUCTOR#{instructorId}#COURSES` | GSI1 | 1 query per 1 MB of their courses |
 //! | Catalog page, any filter of category / difficulty / instructor, any order | GSI1PK = that list's entries, GSI1SK > the cursor's, limit = the page (by page number: the entries before it too, ≤ 1,000); then the page's courses, its instructors and the list's count | GSI1 + table | 1 query + 1 batch get per 100 keys |
 //! | Catalog search | GSI1PK = each word's term entries (a probe of 20, then the most selective word's, ≤ 1,000); then those courses and instructors | GSI1 + table | 1 query per word (+ 1) + 1 batch get per 100 keys |
 //! | Lesson with content | PK = course, SK = `COURSE#LESSON#{id}` and `CONTENT#{id}` | table | 1 batch get |
@@ -321,21 +321,20 @@ pub fn catalog_sort_value(position: &Position) -> String {
     }
 }
 
-/// GSI1 sort key of a course in the catalog: by status, then category, then id (creation time).
-pub fn catalog_index_sk(
+/// GSI1 partition of one instructor's courses, every status: their revenue reads them, and its
+/// cost grows with their courses only, never with the tenant's catalog.
+pub fn instructor_courses_index_pk(t: &TenantId, instructor: UserId) -> String {
+    format!("{}INSTRUCTOR#{instructor}#COURSES", tenant(t))
+}
+
+/// GSI1 sort key of a course among its instructor's: by status, then category, then id (creation
+/// time).
+pub fn instructor_courses_index_sk(
     status: CourseStatus,
     category: CourseCategory,
     course: CourseId,
 ) -> String {
     format!("{}#{}#{course}", enum_name(status), enum_name(category))
-}
-
-/// GSI1 sort-key prefix of the catalog's courses with a status, optionally in one category.
-pub fn catalog_index_prefix(status: CourseStatus, category: Option<CourseCategory>) -> String {
-    match category {
-        Some(c) => format!("{}#{}#", enum_name(status), enum_name(c)),
-        None => format!("{}#", enum_name(status)),
-    }
 }
 
 /// The courses that name a course as a prerequisite (`lectern_domain::course::RequiredBy`): inside the
@@ -636,6 +635,11 @@ pub fn revenue_course_total(t: &TenantId, currency: &str, course: CourseId) -> K
     )
 }
 
+/// Sort-key prefix of one course's all-time totals (every currency).
+pub fn revenue_course_totals_prefix(course: CourseId) -> String {
+    format!("{REVENUE_COURSE_PREFIX}{course}#")
+}
+
 pub const NOTIFICATION_PREFIX: &str = "NOTIFICATION#";
 
 /// A user's notification (ids are `{kind}:{cause}`), newest reads need the time first.
@@ -717,13 +721,12 @@ mod tests {
                 .starts_with(ATTEMPT_PREFIX)
         );
         assert_eq!(
-            catalog_index_sk(CourseStatus::Published, CourseCategory::Music, c),
+            instructor_courses_index_sk(CourseStatus::Published, CourseCategory::Music, c),
             format!("published#music#{c}")
         );
-        assert!(
-            catalog_index_sk(CourseStatus::Published, CourseCategory::Music, c).starts_with(
-                &catalog_index_prefix(CourseStatus::Published, Some(CourseCategory::Music))
-            )
+        assert_eq!(
+            instructor_courses_index_pk(&t, u),
+            format!("T#{t}#INSTRUCTOR#{u}#COURSES")
         );
     }
 

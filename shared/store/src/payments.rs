@@ -832,9 +832,29 @@ impl PaymentRepo {
         &self,
         tenant: &TenantId,
     ) -> Result<Vec<CourseRevenue>, StoreError> {
-        let mut query = Query::partition(keys::revenue_pk(tenant, None)).sort_key(
-            SortKeyCondition::BeginsWith(keys::REVENUE_COURSE_PREFIX.into()),
-        );
+        self.course_totals(tenant, keys::REVENUE_COURSE_PREFIX.into())
+            .await
+    }
+
+    /// One course's revenue, all time, per currency: a read of that course's totals only, however
+    /// many courses the tenant sells.
+    pub async fn revenue_of_course(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+    ) -> Result<Vec<CourseRevenue>, StoreError> {
+        self.course_totals(tenant, keys::revenue_course_totals_prefix(course))
+            .await
+    }
+
+    /// The all-time totals whose sort key starts with `prefix` (every course's, or one's).
+    async fn course_totals(
+        &self,
+        tenant: &TenantId,
+        prefix: String,
+    ) -> Result<Vec<CourseRevenue>, StoreError> {
+        let mut query = Query::partition(keys::revenue_pk(tenant, None))
+            .sort_key(SortKeyCondition::BeginsWith(prefix));
         let mut courses = Vec::new();
         loop {
             let page = self.table.query(&query).await?;
