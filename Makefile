@@ -6,7 +6,8 @@ run:
 	cargo run -p lectern-local
 
 # The whole suite: installs its tools (moto, cfn-lint, the SAM CLI) under target/tools on first use,
-# and musl-gcc when missing (the smoke test of the deployed static build), runs every test of the
+# musl-gcc when missing (the smoke test of the deployed static build) and node/npm (the generated
+# TypeScript client's test; its packages come from its lockfile), runs every test of the
 # workspace (the DynamoDB adapter against moto's server on loopback), lints the template twice:
 # CloudFormation's linter, then SAM's validation of the transform (offline; no AWS account needed).
 test: tools
@@ -17,6 +18,7 @@ test: tools
 tools:
 	bash infra/scripts/install-tools.sh
 	bash infra/scripts/install-musl.sh
+	bash infra/scripts/install-node.sh
 
 # Regenerates docs/openapi.json from the code.
 openapi:

@@ -21,3 +21,4 @@ mod quizzes;
 mod ratings;
 mod store_calls;
 mod tenants;
+mod typescript;
