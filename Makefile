@@ -19,6 +19,7 @@ tools:
 	bash infra/scripts/install-tools.sh
 	bash infra/scripts/install-musl.sh
 	bash infra/scripts/install-node.sh
+	bash infra/scripts/install-fuzzer.sh
 
 # Regenerates docs/openapi.json from the code.
 openapi:

@@ -10,6 +10,7 @@ mod dynamo;
 mod enrollment;
 mod failures;
 mod files;
+mod fuzz;
 mod helpers;
 mod http_glue;
 mod lessons;
