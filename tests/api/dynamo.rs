@@ -1,4 +1,5 @@
-//! The auth and admin flows again, with the app on the DynamoDB backend (moto's server on loopback).
+//! The auth, admin, course and catalog flows again, with the app on the DynamoDB backend (moto's server
+//! on loopback); the catalog's listings are compared with the SQLite backend's, filter by filter.
 
 use std::sync::Arc;
 
@@ -245,4 +246,192 @@ async fn on_dynamodb_concurrent_enrollments_are_counted_exactly_and_a_duplicate_
         .assert(200)
         .body;
     assert_eq!(page["totalEnrollments"], 6);
+}
+
+/// The catalog of [`catalog_listings_are_the_same_on_both_backends`]: two instructors, five
+/// published courses with distinct enrollment counts and ratings, and a draft. Answers the
+/// instructors' ids.
+async fn seed_catalog(app: &TestApp) -> [String; 2] {
+    let ann = app.user("ann@example.org", "ann", "instructor").await;
+    let ben = app.user("ben@example.org", "ben", "instructor").await;
+    let students = [
+        app.user("s1@example.org", "student1", "student").await,
+        app.user("s2@example.org", "student2", "student").await,
+        app.user("s3@example.org", "student3", "student").await,
+    ];
+    // (title, category, difficulty, instructor, each student's rating: None = not enrolled)
+    let courses = [
+        (
+            "Alpha Rust",
+            "programming",
+            "beginner",
+            &ann,
+            [Some(5), Some(5), Some(4)],
+        ),
+        (
+            "bravo piano",
+            "music",
+            "beginner",
+            &ann,
+            [Some(3), None, None],
+        ),
+        (
+            "Charlie Go",
+            "programming",
+            "advanced",
+            &ben,
+            [Some(4), Some(4), None],
+        ),
+        (
+            "Delta Jazz",
+            "music",
+            "intermediate",
+            &ben,
+            [None, None, None],
+        ),
+        (
+            "Echo Rust",
+            "programming",
+            "beginner",
+            &ben,
+            [None, Some(2), Some(1)],
+        ),
+    ];
+    for (title, category, difficulty, teacher, ratings) in courses {
+        let body = json!({"title": title, "category": category, "difficultyLevel": difficulty,
+            "description": format!("{title}, from the start.")});
+        let id = app.course(teacher, body, true).await;
+        for (student, rating) in students.iter().zip(ratings) {
+            let Some(rating) = rating else { continue };
+            app.post(
+                &format!("/api/v1/courses/{id}/enroll"),
+                Some(&student.access),
+                json!({}),
+            )
+            .await
+            .assert(201);
+            app.post(
+                &format!("/api/v1/courses/{id}/ratings"),
+                Some(&student.access),
+                json!({"rating": rating}),
+            )
+            .await
+            .assert(201);
+        }
+    }
+    app.course(&ann, json!({"title": "Foxtrot Draft"}), false)
+        .await;
+    [ann.id, ben.id]
+}
+
+/// Every page of a listing, following `nextCursor`: the titles in order, and the total count.
+async fn listing(app: &TestApp, query: &str) -> (Vec<String>, serde_json::Value) {
+    let mut titles = Vec::new();
+    let mut page = app
+        .get(&format!("/api/v1/courses?limit=3&{query}"), None)
+        .await
+        .assert(200)
+        .body;
+    let total = page["pagination"]["totalCount"].clone();
+    loop {
+        for course in page["data"].as_array().unwrap() {
+            titles.push(course["title"].as_str().unwrap().to_owned());
+        }
+        let Some(cursor) = page["nextCursor"].as_str() else {
+            break;
+        };
+        page = app
+            .get(
+                &format!("/api/v1/courses?limit=3&{query}&cursor={cursor}"),
+                None,
+            )
+            .await
+            .assert(200)
+            .body;
+    }
+    (titles, total)
+}
+
+#[tokio::test]
+async fn catalog_listings_are_the_same_on_both_backends() {
+    // GIVEN the same catalog on SQLite and on DynamoDB
+    let sqlite = TestApp::spawn().await;
+    let dynamo = spawn_on_dynamo().await;
+    let (on_sqlite, on_dynamo) = tokio::join!(seed_catalog(&sqlite), seed_catalog(&dynamo));
+
+    // WHEN every filter (category, difficulty, instructor, a search) is listed in every order,
+    // page by page
+    let mut compared = 0;
+    for category in ["", "category=programming", "category=music"] {
+        for difficulty in ["", "difficulty=beginner"] {
+            for instructor in [None, Some(0), Some(1)] {
+                for filter in ["", "search=rust"] {
+                    for sort in ["newest", "title", "rating", "enrollments"] {
+                        let query = |ids: &[String; 2]| {
+                            let mut parts = vec![format!("sort={sort}")];
+                            parts.extend(
+                                [category, difficulty, filter]
+                                    .into_iter()
+                                    .filter(|p| !p.is_empty())
+                                    .map(str::to_owned),
+                            );
+                            if let Some(i) = instructor {
+                                parts.push(format!("instructorId={}", ids[i]));
+                            }
+                            parts.join("&")
+                        };
+                        let (qa, qb) = (query(&on_sqlite), query(&on_dynamo));
+                        let (a, b) = tokio::join!(listing(&sqlite, &qa), listing(&dynamo, &qb));
+                        // THEN both backends list the same courses in the same order, with the
+                        // same count
+                        assert_eq!(a, b, "{}", query(&on_sqlite));
+                        assert_eq!(a.1, a.0.len(), "{}", query(&on_sqlite));
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 144);
+    // AND the orders are the ones documented (spot checks on the whole catalog)
+    assert_eq!(
+        listing(&dynamo, "sort=title").await.0,
+        [
+            "Alpha Rust",
+            "bravo piano",
+            "Charlie Go",
+            "Delta Jazz",
+            "Echo Rust"
+        ]
+    );
+    assert_eq!(
+        listing(&dynamo, "sort=rating").await.0,
+        [
+            "Alpha Rust",
+            "Charlie Go",
+            "bravo piano",
+            "Echo Rust",
+            "Delta Jazz"
+        ]
+    );
+    assert_eq!(
+        listing(&dynamo, "sort=enrollments").await.0,
+        [
+            "Alpha Rust",
+            "Echo Rust",
+            "Charlie Go",
+            "bravo piano",
+            "Delta Jazz"
+        ]
+    );
+    assert_eq!(
+        listing(&dynamo, "sort=newest").await.0,
+        [
+            "Echo Rust",
+            "Delta Jazz",
+            "Charlie Go",
+            "bravo piano",
+            "Alpha Rust"
+        ]
+    );
 }
