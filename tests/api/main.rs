@@ -13,6 +13,7 @@ mod files;
 mod helpers;
 mod http_glue;
 mod lessons;
+mod limits;
 mod parameters;
 mod payments;
 mod prerequisites;
