@@ -319,6 +319,10 @@ async fn registrations_meeting_taken_emails_are_bounded_per_address_while_new_pe
     // written for them
     assert_eq!(third.code(), "rate_limited");
     assert!(retry_after(&third) >= 1);
+    assert!(
+        third.headers.get("ratelimit").is_none(),
+        "the anonymous policy's quota is not what refused it"
+    );
     let fresh = app
         .register("new@example.org", "fresh", "student")
         .await

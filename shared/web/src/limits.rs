@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lectern_auth::password::HashPoolSize;
@@ -449,7 +449,11 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return response;
     }
     let mut response = next.run(request).await;
-    if let (Some(check), Some(Outcome::Admitted { remaining })) = (&own, own_outcome) {
+    // A 429 of the handler's own (the sign-in throttle, registration probes) is about another
+    // limit: this policy's remaining quota beside it would tell the client to go on.
+    if let (Some(check), Some(Outcome::Admitted { remaining })) = (&own, own_outcome)
+        && response.status() != StatusCode::TOO_MANY_REQUESTS
+    {
         set_fields(response.headers_mut(), check, remaining, now);
     }
     response
