@@ -232,6 +232,30 @@ fn every_route_is_throttled_and_the_auth_routes_tighter() {
 }
 
 #[test]
+fn the_application_rate_limits_are_parameters_every_function_reads_as_the_code_does() {
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("LECTERN_RATE_LIMIT_ANONYMOUS", "RateLimitAnonymous"),
+        ("LECTERN_RATE_LIMIT_WRITES", "RateLimitWrites"),
+        ("LECTERN_RATE_LIMIT_TENANT", "RateLimitTenant"),
+        (
+            "LECTERN_RATE_LIMIT_REGISTRATION_PROBES",
+            "RateLimitRegistrationProbes",
+        ),
+    ] {
+        assert_eq!(reference(&globals[variable]), Some(parameter), "{variable}");
+        let default = template["Parameters"][parameter]["Default"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{parameter} has a default"));
+        assert!(
+            lectern_web::limits::Rate::parse(default).is_ok(),
+            "{parameter}: {default}"
+        );
+    }
+}
+
+#[test]
 fn the_buckets_cors_origins_are_a_parameter_without_a_wildcard_default() {
     let template = template();
     let origins = &template["Parameters"]["FilesAllowedOrigins"];

@@ -85,6 +85,7 @@ pub fn config(dir: &std::path::Path) -> Config {
         keys: KeySource::LocalFile(dir.join("jwt.pem")),
         data_dir: dir.to_path_buf(),
         object_store: None,
+        limits: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ mod fuzz;
 mod helpers;
 mod http_glue;
 mod lessons;
+mod limits;
 mod parameters;
 mod payments;
 mod prerequisites;

@@ -5,6 +5,11 @@
 //! row), then starts the session (giving the attempt back in the same transaction). The data model's
 //! access patterns (docs/data-model.md) say where an endpoint needs more and why.
 //!
+//! The rate limiter's conditional updates (one per policy that applies to a request, sent together
+//! before the handler runs: `limits::each_request_takes_one_conditional_update_per_policy_that_applies`)
+//! are counted apart by the counting store and are not in these budgets, which stay those of each
+//! endpoint's own work.
+//!
 //! Budgets are asserted with [`assert_calls`], here and in the modules of the other capabilities;
 //! [`every_operation_has_a_store_call_budget`] holds the list complete against the OpenAPI description.
 

@@ -4,13 +4,14 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use lectern_auth::refresh::RefreshToken;
-use lectern_auth::{Jwks, TokenIssuer, password};
+use lectern_auth::{Jwks, TokenIssuer};
 use lectern_domain::FieldErrors;
 use lectern_domain::user::{
     Email, NewUser, Password, PersonName, SelfServiceRole, StudyTime, User, UserRole, Username, now,
 };
+use lectern_store::limits::{RateLimitRepo, RateWindow};
 use lectern_store::sessions::{RefreshError, SessionRepo};
-use lectern_store::users::{SigninAttempt, SigninLimits, UserRepo};
+use lectern_store::users::{SigninAttempt, SigninLimits, UserRepo, UserWriteError};
 use lectern_web::request::ClientAddress;
 use lectern_web::views::{Envelope, UserView};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Tenant};
@@ -66,6 +67,13 @@ impl RegisterRequest {
 
 /// Creates a student account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
 /// Instructors are made by an admin of the tenant, never by registering.
+///
+/// An email already registered is answered 409 `email_taken`, so that clients can send the person to
+/// sign in; to keep strangers from probing which emails exist, each client network gets few such
+/// answers (`registration_probes`, 10 an hour by default): a unit is taken before the work and given
+/// back in the same transaction as the new account, so only registrations that met a taken email
+/// count, and past the limit the network's registrations get 429 `rate_limited` until the window
+/// ends, whatever the email.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = TAG,
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant; the deployment's default when absent")),
     request_body = RegisterRequest,
@@ -74,11 +82,14 @@ impl RegisterRequest {
         (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
         (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it; or the tenant admits other email domains only (`email_domain_not_allowed`)", body = ErrorBody),
         (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
+        (status = 429, description = "Too many requests from this network (`rate_limited`), or too many registrations that met a taken email (`rate_limited`, policy `registration_probes`)", body = ErrorBody),
+        (status = 503, description = "Every password hasher is busy (`server_busy`); retry after `Retry-After`", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn register(
     State(state): State<AppState>,
     Tenant(tenant): Tenant,
+    client: ClientAddress,
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<UserView>>)> {
     let (new_user, password) = body.parse()?;
@@ -94,9 +105,31 @@ pub async fn register(
             "this organisation admits registrations from its own email domains only",
         ));
     }
-    let hash = password::hash(&password).await?;
-    let user = User::create(tenant, new_user, hash, now());
-    UserRepo::new(state.table.clone()).create(&user).await?;
+    let at = now();
+    let probe = state
+        .limiter
+        .take_probe(&tenant, client, at.unix_timestamp())
+        .await?;
+    let hash = match state.passwords.hash(&password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            give_back_probe(&state, &probe).await;
+            return Err(e.into());
+        }
+    };
+    let user = User::create(tenant, new_user, hash, at);
+    match UserRepo::new(state.table.clone())
+        .create_with(&user, vec![RateLimitRepo::give_back(&probe)])
+        .await
+    {
+        Ok(()) => {}
+        // Only a taken email keeps its unit: it is what the limit bounds.
+        Err(e @ UserWriteError::EmailTaken) => return Err(e.into()),
+        Err(e) => {
+            give_back_probe(&state, &probe).await;
+            return Err(e.into());
+        }
+    }
     tracing::info!(user_id = %user.id, role = %user.role, "user registered");
     Ok((
         StatusCode::CREATED,
@@ -105,6 +138,14 @@ pub async fn register(
             UserView::from(&user),
         )),
     ))
+}
+
+/// Gives back the probe unit of a registration that did not meet a taken email (its transaction,
+/// which would have, did not commit).
+async fn give_back_probe(state: &AppState, probe: &RateWindow) {
+    if let Err(error) = state.limiter.windows().give_back_now(probe).await {
+        tracing::warn!(?error, "a registration's probe unit was not given back");
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -193,7 +234,8 @@ fn throttled(scope: &str, window: i64, now: i64) -> ApiError {
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 403, description = "The account is suspended", body = ErrorBody),
-        (status = 429, description = "Too many failed sign-ins for this email, from this network or from everywhere (`too_many_attempts`)", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this email, from this network or from everywhere (`too_many_attempts`); or too many requests from this network (`rate_limited`)", body = ErrorBody),
+        (status = 503, description = "Every password hasher is busy (`server_busy`); retry after `Retry-After`", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn signin(
@@ -204,7 +246,7 @@ pub async fn signin(
 ) -> ApiResult<Json<TokenResponse>> {
     // A malformed email can hold no account: it gets the same answer as a wrong password.
     let Ok(email) = Email::parse(&body.email) else {
-        password::verify_decoy(&body.password).await?;
+        state.passwords.verify_decoy(&body.password).await?;
         return Err(bad_credentials());
     };
     let repo = UserRepo::new(state.table.clone());
@@ -251,8 +293,23 @@ pub async fn signin(
     };
     let user = user?;
     let verified = match &user {
-        Some(user) => password::verify(&body.password, &user.password_hash).await?,
-        None => password::verify_decoy(&body.password).await?,
+        Some(user) => {
+            state
+                .passwords
+                .verify(&body.password, &user.password_hash)
+                .await
+        }
+        None => state.passwords.verify_decoy(&body.password).await,
+    };
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(e) => {
+            // The password was not checked: the attempt gives its unit back.
+            if let Err(store) = repo.give_back_signin(&reservation).await {
+                tracing::warn!(error = ?store, "a sign-in attempt's unit was not given back");
+            }
+            return Err(e.into());
+        }
     };
     // A failure stays counted: its unit was taken above.
     let Some(user) = user.filter(|_| verified) else {

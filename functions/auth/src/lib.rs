@@ -29,5 +29,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         "the auth function signs tokens: set LECTERN_JWT_PRIVATE_KEY (or run locally with a data folder)"
     );
     let routes = plain_routes();
-    Ok(lectern_web::finish(routes.with_state(state)))
+    Ok(lectern_web::finish(
+        lectern_web::limits::layer(routes, &state).with_state(state),
+    ))
 }

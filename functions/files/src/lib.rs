@@ -35,5 +35,5 @@ lectern_web::route_group! {
 /// The servable app.
 pub fn router(state: AppState) -> Router {
     let routes = plain_routes();
-    lectern_web::finish(routes.with_state(state))
+    lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
 }

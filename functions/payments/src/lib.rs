@@ -84,7 +84,7 @@ pub fn dev_routes(payments: &Payments) -> Router<AppState> {
 pub fn router(state: AppState, payments: Arc<Payments>) -> Router {
     let routes = plain_routes().merge(dev_routes(&payments));
     let ingest = payments.ingest.clone();
-    lectern_web::finish(routes.with_state(state))
+    lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
         .layer(Extension(payments))
         .layer(Extension(ingest))
 }

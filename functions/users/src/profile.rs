@@ -2,7 +2,7 @@
 //! preferences, and checking whether a username is free.
 
 use axum::extract::{Path, State};
-use lectern_auth::password;
+use lectern_auth::password::HashPool;
 use lectern_domain::assignment::GradeTally;
 use lectern_domain::user::{
     Email, Password, PersonName, StudyTime, User, Username, WeeklyGoal, now,
@@ -167,7 +167,11 @@ enum Credentials {
 /// Applies an update request to a user, validating every field. The credentials (a new password, a
 /// new email) need the current password, checked the same way for both. Returns the new user and what
 /// changed of its credentials.
-async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(User, Credentials)> {
+async fn apply_update(
+    passwords: &HashPool,
+    user: &User,
+    body: &UpdateProfileRequest,
+) -> ApiResult<(User, Credentials)> {
     let mut errors = FieldErrors::new();
     let mut next = user.clone();
     if let Some(v) = &body.first_name {
@@ -208,13 +212,13 @@ async fn apply_update(user: &User, body: &UpdateProfileRequest) -> ApiResult<(Us
     errors.into_result()?;
     if (new_password.is_some() || email_changed)
         && let Some(current) = &body.current_password
-        && !password::verify(current, &user.password_hash).await?
+        && !passwords.verify(current, &user.password_hash).await?
     {
         return Err(ApiError::invalid_field("currentPassword", "is incorrect"));
     }
     let credentials = match new_password {
         Some(new_password) => {
-            next.password_hash = password::hash(&new_password).await?;
+            next.password_hash = passwords.hash(&new_password).await?;
             Credentials::PasswordChanged
         }
         None if email_changed => Credentials::EmailChanged,
@@ -243,7 +247,7 @@ pub async fn update_profile(
 ) -> ApiResult<Json<ProfileUpdated>> {
     let user = own_user(&state, &caller).await?;
     check_target(&user, body.user_id.as_deref(), body.version)?;
-    let (mut next, credentials) = apply_update(&user, &body).await?;
+    let (mut next, credentials) = apply_update(&state.passwords, &user, &body).await?;
     if next != user {
         next.version = user.version + 1;
         next.updated_at = now();

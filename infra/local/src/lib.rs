@@ -77,7 +77,7 @@ pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
         .merge(payments_function::dev_routes(&payments))
         .merge(interactive_docs());
     let ingest = payments.ingest.clone();
-    lectern_web::finish(routes.with_state(state))
+    lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
         .layer(Extension(payments))
         .layer(Extension(ingest))
 }

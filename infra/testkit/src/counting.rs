@@ -1,5 +1,7 @@
 //! A `Table` that counts the calls made through it, for tests that hold each endpoint to its store
-//! round-trip budget (ARCHITECTURE: a read is one call, a write one transaction).
+//! round-trip budget (ARCHITECTURE: a read is one call, a write one transaction). The rate limiter's
+//! updates (one per policy that applies to a request, sent together before the handler runs) are
+//! counted apart, in [`Calls::rate_limit`], so that the budgets stay those of the endpoints' work.
 
 use std::sync::Mutex;
 
@@ -16,6 +18,8 @@ pub struct Calls {
     pub update: usize,
     pub delete: usize,
     pub transact_write: usize,
+    /// Updates of rate-limit windows (`lectern_store::keys::is_rate_window`), not in `update`.
+    pub rate_limit: usize,
     /// Items that reads brought back (gets, batch gets and queries), for tests that hold a list to
     /// reading O(page) items whatever the table holds.
     pub items_read: usize,
@@ -80,7 +84,11 @@ impl<T: Table> Table for CountingTable<T> {
     }
 
     async fn update(&self, update: Update) -> StoreResult<Item> {
-        self.count(|c| c.update += 1);
+        if lectern_store::keys::is_rate_window(&update.key) {
+            self.count(|c| c.rate_limit += 1);
+        } else {
+            self.count(|c| c.update += 1);
+        }
         self.inner.update(update).await
     }
 

@@ -31,6 +31,7 @@
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
 //! | Failed sign-ins in a window (in total, and per client network) | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
+//! | Rate-limit window: requests of one policy for one subject (a client network's hash, a user, a tenant shard) in one fixed window; `ttl` one window after its end | `T#{t}#RATE#{policy}#{subject}` | `WINDOW#{window start}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
 //! | Entitling payments of a course (counter) | `T#{t}#PAYMENTS` | `ENTITLED#{courseId}` | | |
@@ -50,6 +51,7 @@
 //! | User by id | PK = user, SK = `PROFILE` | table | 1 get |
 //! | User by email (sign in) | email claim + current and previous failure windows → its `userId` → user | table | 1 batch get + 1 get |
 //! | Count a sign-in attempt within its limits | current failure window, conditioned on each count's room | table | 1 update |
+//! | Count a request in its rate-limit window within the policy's limit | PK = rate window, SK = `WINDOW#{start}`, conditioned on the count's room | table | 1 update (per policy that applies; concurrent) |
 //! | Is a username taken | PK = username claim | table | 1 get |
 //! | Users of a tenant, optionally by role | GSI1PK = `T#{t}#USERS`, GSI1SK begins_with `ROLE#{role}#` | GSI1 | 1 query |
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
@@ -144,6 +146,30 @@ pub fn signin_failures(t: &TenantId, email: &Email, window: i64) -> Key {
         email_claim(t, email).pk,
         format!("SIGNIN_FAILURES#{window}"),
     )
+}
+
+/// Prefix of every rate-limit window's partition key after the tenant.
+const RATE_PREFIX: &str = "RATE#";
+
+/// A rate-limit window: the requests of `policy` counted for `subject` in the window starting at
+/// `start` (epoch seconds). Each subject has a partition of its own, so a policy's windows never
+/// share a partition's write rate with another subject's; a tenant-wide policy counts in shards
+/// (subjects) for the same reason.
+pub fn rate_window(t: &TenantId, policy: &str, subject: &str, start: i64) -> Key {
+    Key::new(
+        format!("{}{RATE_PREFIX}{policy}#{subject}", tenant(t)),
+        format!("WINDOW#{start}"),
+    )
+}
+
+/// Whether a key is a rate-limit window's (what the store-call budgets count apart).
+pub fn is_rate_window(key: &Key) -> bool {
+    key.sk.starts_with("WINDOW#")
+        && key
+            .pk
+            .split_once('#')
+            .and_then(|(_, rest)| rest.split_once('#'))
+            .is_some_and(|(_, rest)| rest.starts_with(RATE_PREFIX))
 }
 
 pub fn username_claim(t: &TenantId, username: &Username) -> Key {
@@ -671,11 +697,29 @@ mod tests {
             enrollment(&t, CourseId::new(), u),
             quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
             file(&t, FileId::new()),
+            rate_window(&t, "anonymous", "0a1b", 60),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }
         assert!(users_index_pk(&t).starts_with("T#acme#"));
         assert!(lesson_index_pk(&t, LessonId::new()).starts_with("T#acme#"));
+    }
+
+    #[test]
+    fn only_rate_windows_are_taken_for_rate_windows() {
+        let t = TenantId::parse("acme").unwrap();
+        assert!(is_rate_window(&rate_window(&t, "tenant", "shard3", 120)));
+        let email = Email::parse("a@b.org").unwrap();
+        for other in [
+            user(&t, UserId::new()),
+            signin_failures(&t, &email, 7),
+            course(&t, CourseId::new()),
+            // A user whose id spelled RATE would still not be a window: the SK says what it is.
+            Key::new("T#acme#RATE#x", "PROFILE"),
+            Key::new("RATE#x", "WINDOW#1"),
+        ] {
+            assert!(!is_rate_window(&other), "{other:?}");
+        }
     }
 
     #[test]

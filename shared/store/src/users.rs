@@ -140,9 +140,19 @@ impl UserRepo {
     }
 
     /// Writes a new user with its email and username claims, in one transaction.
-    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
     pub async fn create(&self, user: &User) -> Result<(), UserWriteError> {
-        let actions = vec![
+        self.create_with(user, Vec::new()).await
+    }
+
+    /// Writes a new user with its email and username claims and `more` (a rate-limit unit given
+    /// back), in one transaction: none is written when the email or username is taken.
+    #[tracing::instrument(skip_all, fields(user_id = %user.id))]
+    pub async fn create_with(
+        &self,
+        user: &User,
+        more: Vec<TxAction>,
+    ) -> Result<(), UserWriteError> {
+        let mut actions = vec![
             TxAction::Put {
                 item: claim_item(
                     keys::email_claim(&user.tenant, &user.email),
@@ -164,6 +174,7 @@ impl UserRepo {
                 condition: Some(Condition::NotExists),
             },
         ];
+        actions.extend(more);
         match self.table.transact_write(actions).await {
             Ok(()) => Ok(()),
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
@@ -267,14 +278,30 @@ impl UserRepo {
     /// The write that gives a reserved attempt back once the password proved right, to commit with
     /// the session it starts.
     pub fn refund_signin(reservation: &SigninReservation) -> TxAction {
-        TxAction::Update(Update {
+        TxAction::Update(Self::refund_update(reservation))
+    }
+
+    fn refund_update(reservation: &SigninReservation) -> Update {
+        Update {
             key: reservation.key.clone(),
             actions: vec![
                 UpdateAction::Add(FAILURES.into(), -1),
                 UpdateAction::Add(reservation.network.clone(), -1),
             ],
             condition: Some(Condition::Exists),
-        })
+        }
+    }
+
+    /// Gives a reserved attempt back on its own, when its password could not be checked (every
+    /// hasher busy): the attempt never happened.
+    pub async fn give_back_signin(
+        &self,
+        reservation: &SigninReservation,
+    ) -> Result<(), StoreError> {
+        self.table
+            .update(Self::refund_update(reservation))
+            .await
+            .map(|_| ())
     }
 
     /// Users by id, in the order asked (`None` where absent): batch gets of up to 100.

@@ -80,6 +80,17 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
+    /// 429 `rate_limited`: over a rate limit (the `RateLimit` fields name it); retry after the
+    /// given number of seconds.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// 503 `server_busy`: every password hasher is busy and its queue full; retry after the given
+    /// number of seconds.
+    #[error("the server is busy; retry in a moment")]
+    Busy { retry_after_secs: u64 },
     /// 413: the body is larger than allowed.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -178,6 +189,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -218,17 +231,21 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::TooManyRequests {
-            retry_after_secs, ..
-        } = &self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | ApiError::RateLimited {
+                retry_after_secs, ..
+            }
+            | ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            _ => None,
+        };
+        if let Some(value) =
+            retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -417,9 +434,16 @@ impl From<FileDeleteError> for ApiError {
     }
 }
 
+/// A full hash pool is 503 `server_busy`: a flood of sign-ins waits its turn or is turned away,
+/// and by then the queue of some hundred milliseconds' work has moved on.
 impl From<lectern_auth::password::HashError> for ApiError {
     fn from(error: lectern_auth::password::HashError) -> Self {
-        ApiError::Internal(error.into())
+        match error {
+            lectern_auth::password::HashError::Busy => ApiError::Busy {
+                retry_after_secs: 1,
+            },
+            other => ApiError::Internal(other.into()),
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
 //!   `ClientAddress`, where the request came from.
+//! - [`limits`]: the rate limits every function's requests meet (one layer, windows in the store),
+//!   with the IETF `RateLimit-Policy` / `RateLimit` fields, and the password hashers' pool size.
 //! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
@@ -20,6 +22,7 @@ mod allocator;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod pagination;
 pub mod request;
 pub mod state;

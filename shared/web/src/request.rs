@@ -95,18 +95,19 @@ impl ClientAddress {
         }
     }
 
-    fn of(parts: &Parts) -> Option<IpAddr> {
-        let from_gateway = match parts.extensions.request_context_ref() {
+    /// The address the request's extensions record (what the extractor reads), if any.
+    pub fn from_extensions(extensions: &http::Extensions) -> Option<ClientAddress> {
+        let from_gateway = match extensions.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.as_deref(),
             _ => None,
         };
-        match from_gateway {
+        let ip = match from_gateway {
             Some(ip) => ip.parse().ok(),
-            None => parts
-                .extensions
+            None => extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(peer)| peer.ip()),
-        }
+        };
+        ip.map(ClientAddress)
     }
 }
 
@@ -116,7 +117,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         // Both sources are set by what runs us (API Gateway, the local server), not by the client:
         // their absence is a deployment fault.
-        ClientAddress::of(parts).map(ClientAddress).ok_or_else(|| {
+        ClientAddress::from_extensions(&parts.extensions).ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!(
                 "the client address is unknown: no API Gateway source IP and no connection info"
             ))

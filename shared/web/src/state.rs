@@ -9,12 +9,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use lectern_auth::keys::PublicKey;
+use lectern_auth::password::HashPool;
 use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
 use lectern_domain::user::RegistrationPolicy;
 use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
 use lectern_store::sqlite::{SharedConnection, SqliteTable};
+
+use crate::limits::{Limiter, RateLimits};
 
 /// The tenants this deployment serves. Anonymous calls (register, sign in) name theirs in the
 /// `x-tenant-id` header or get the default; authenticated calls carry it in the token.
@@ -108,6 +111,8 @@ pub struct Config {
     /// The files' bucket (`LECTERN_S3_BUCKET`, optional `LECTERN_S3_ENDPOINT`); `None`: no object
     /// storage, and the files endpoints answer 503.
     pub object_store: Option<ObjectStoreConfig>,
+    /// Rate limits and the password hashers' pool (`LECTERN_RATE_LIMIT_*`, `LECTERN_HASH_*`).
+    pub limits: RateLimits,
 }
 
 /// A configuration variable: from the environment, or (for a secret the environment names with
@@ -188,6 +193,7 @@ impl Config {
                 endpoint: var("LECTERN_S3_ENDPOINT"),
                 credentials: None,
             }),
+            limits: RateLimits::from_env()?,
         })
     }
 }
@@ -247,6 +253,10 @@ pub struct AppState {
     /// The files' bucket, where configured (the files function, local runs); see
     /// [`AppState::with_object_store`].
     pub files: Option<Arc<ObjectStore>>,
+    /// The rate limits every request meets ([`crate::limits::layer`]).
+    pub limiter: Arc<Limiter>,
+    /// The password hashers requests share: a bounded number at once, a bounded queue.
+    pub passwords: Arc<HashPool>,
 }
 
 impl AppState {
@@ -285,6 +295,8 @@ impl AppState {
             }
         };
         Ok(AppState {
+            limiter: Arc::new(Limiter::new(config.limits, table.clone())),
+            passwords: Arc::new(HashPool::new(config.limits.hashes)),
             table,
             verifier: Arc::new(verifier),
             issuer,

@@ -29,6 +29,7 @@ mod cursors;
 mod idempotency;
 mod index;
 mod items;
+mod limits;
 mod queries;
 mod transactions;
 mod updates;
@@ -125,6 +126,10 @@ macro_rules! conformance {
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
                 a_lapsed_claim_is_taken_over_with_its_resource_and_the_first_cannot_complete,
+            }
+            limits {
+                concurrent_takes_admit_exactly_the_limit_each_with_its_own_count,
+                a_full_window_refuses_and_a_unit_given_back_is_taken_again,
             }
         );
     };
