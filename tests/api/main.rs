@@ -12,6 +12,7 @@ mod failures;
 mod files;
 mod helpers;
 mod http_glue;
+mod idempotency;
 mod lessons;
 mod parameters;
 mod payments;

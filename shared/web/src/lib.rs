@@ -7,6 +7,7 @@
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
 //!   `ClientAddress`, where the request came from.
+//! - [`idempotency`]: `Idempotency-Key` on every POST: the first answer kept and repeated, one layer.
 //! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
@@ -20,6 +21,7 @@ mod allocator;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod pagination;
 pub mod request;
 pub mod state;
