@@ -13,6 +13,7 @@ mod files;
 mod fuzz;
 mod helpers;
 mod http_glue;
+mod idempotency;
 mod lessons;
 mod limits;
 mod parameters;

@@ -45,6 +45,6 @@ lectern_web::route_group! {
 
 /// The servable app.
 pub fn router(state: AppState) -> Router {
-    let routes = plain_routes();
+    let routes = lectern_web::idempotency::layer(plain_routes(), &state);
     lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
 }

@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         state.issuer.is_some(),
         "the auth function signs tokens: set LECTERN_JWT_PRIVATE_KEY (or run locally with a data folder)"
     );
-    let routes = plain_routes();
+    let routes = lectern_web::idempotency::layer(plain_routes(), &state);
     Ok(lectern_web::finish(
         lectern_web::limits::layer(routes, &state).with_state(state),
     ))

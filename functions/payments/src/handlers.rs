@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use lectern_domain::course::Course;
 use lectern_domain::payment::{IdempotencyRecord, Payment, PaymentStatus};
 use lectern_domain::user::{UserRole, now};
@@ -15,13 +16,11 @@ use lectern_payments::{CreateIntent, CreateRefund, IntentStatus, ProviderError};
 use lectern_queue::OutgoingMessage;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
-use lectern_store::idempotency::{Claim, IdempotencyRepo};
-use lectern_store::keys;
 use lectern_store::payments::{CreatePaymentError, PaymentRepo};
+use lectern_web::idempotency::{Idempotency, IdempotencyKey, KeySettled};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::Payments;
@@ -30,12 +29,6 @@ use crate::settle::SettleMessage;
 use crate::views::{PaymentCreated, PaymentView};
 
 pub const TAG: &str = "payments";
-
-/// The header a client repeats a request with to get the same result, not a second payment.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// The longest `Idempotency-Key` taken (Stripe's own limit; the key is never sent to the provider).
-pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// `POST /payments/course`.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -73,27 +66,6 @@ pub(crate) fn provider_error(error: ProviderError) -> ApiError {
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value.to_str().map(str::trim).unwrap_or_default();
-    let valid = !key.is_empty()
-        && key.len() <= MAX_IDEMPOTENCY_KEY
-        && key.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
-    if !valid {
-        return Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            format!(
-                "the Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII \
-                 characters (no '#'); this one has {}",
-                key.len()
-            ),
-        ));
-    }
-    Ok(Some(key.to_owned()))
-}
-
 /// A payment the caller may see: their own, or any for an admin. Others get 404.
 pub(crate) async fn visible_payment(
     state: &AppState,
@@ -120,21 +92,23 @@ async fn client_secret(ctx: &Payments, payment: &Payment) -> ApiResult<Option<St
 
 /// Buys a course: a pending payment and the provider's client secret (seed 003
 /// `create_course_payment`). The student pays with the client secret (Stripe.js); the provider's
-/// webhook completes the payment and the confirmation worker enrolls them. With an `Idempotency-Key`,
-/// repeating the request returns the same payment; the same key with another body is refused (422).
-/// A payment for the course that can still be paid is returned (200) instead of a second one.
+/// webhook completes the payment and the confirmation worker enrolls them. A payment for the course
+/// that can still be paid is returned (200) instead of a second one.
+///
+/// With an `Idempotency-Key` (the layer in `lectern_web::idempotency` claims it before this runs),
+/// the payment's id is the one reserved with the key, and the key is marked done in the payment's
+/// own transaction; a repeat is answered from the payment, its client secret asked of the provider
+/// again (the platform never keeps it).
 #[utoipa::path(post, path = "/api/v1/payments/course", tag = TAG,
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: same key and body, same response (1 to 255 printable ASCII characters, no '#')")),
     request_body = NewCoursePayment,
     responses(
         (status = 201, description = "A pending payment", body = PaymentCreated),
         (status = 200, description = "The student's payment for this course that can still be paid", body = PaymentCreated),
-        (status = 400, description = "Invalid course id, the course is free (`course_is_free`), or an invalid Idempotency-Key (`invalid_idempotency_key`, naming the limit)", body = ErrorBody),
+        (status = 400, description = "Invalid course id, or the course is free (`course_is_free`)", body = ErrorBody),
         (status = 403, description = "Only students buy courses", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
-        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), prerequisites missing, or a request with the same Idempotency-Key still running (`request_in_progress`)", body = ErrorBody),
-        (status = 422, description = "The Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), or prerequisites missing", body = ErrorBody),
         (status = 502, description = "The payment provider refused (`payment_provider_rejected`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(user_id = %caller.id))]
@@ -142,47 +116,92 @@ pub async fn create_course_payment(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Payments>>,
     caller: AuthUser,
-    headers: HeaderMap,
+    Idempotency(key): Idempotency,
     Json(body): Json<NewCoursePayment>,
-) -> ApiResult<(StatusCode, Json<PaymentCreated>)> {
-    if caller.role != UserRole::Student {
-        return Err(ApiError::Forbidden("only students buy courses".into()));
+) -> Response {
+    let (answer, settled) = create_payment(&state, &ctx, &caller, key, body).await;
+    let mut response = answer.into_response();
+    if let Some(settled) = settled {
+        response.extensions_mut().insert(settled);
     }
-    let key = idempotency_key(&headers)?;
-    let course_id = CourseId::parse(&body.course_id)
-        .map_err(|e| ApiError::invalid_field("courseId", e.to_string()))?;
-    let digest = hex(&Sha256::digest(course_id.to_string().as_bytes()));
-    let repo = PaymentRepo::new(state.table.clone());
-    let keys_repo = IdempotencyRepo::new(state.table.clone());
-    let t = &caller.tenant;
+    response
+}
 
+type Created = ApiResult<(StatusCode, Json<PaymentCreated>)>;
+
+/// The answer, and (with a claimed key) what became of the key when the usual rule (keep the
+/// answer, release after a 5xx) does not fit.
+async fn create_payment(
+    state: &AppState,
+    ctx: &Payments,
+    caller: &AuthUser,
+    key: Option<IdempotencyKey>,
+    body: NewCoursePayment,
+) -> (Created, Option<KeySettled>) {
+    if caller.role != UserRole::Student {
+        return (
+            Err(ApiError::Forbidden("only students buy courses".into())),
+            None,
+        );
+    }
+    let repo = PaymentRepo::new(state.table.clone());
+    let t = &caller.tenant;
+    let claimed = match key {
+        Some(IdempotencyKey::Repeat { resource_id }) => {
+            return (answer_repeat(ctx, &repo, t, &resource_id).await, None);
+        }
+        Some(IdempotencyKey::Claimed { key, digest, lease }) => Some((key, digest, lease)),
+        None => None,
+    };
+    let course_id = match CourseId::parse(&body.course_id) {
+        Ok(id) => id,
+        Err(e) => {
+            return (
+                Err(ApiError::invalid_field("courseId", e.to_string())),
+                None,
+            );
+        }
+    };
     for _ in 0..3 {
-        let (purchase, seen) = repo
-            .before_create(t, caller.id, course_id, key.as_deref())
-            .await?;
-        if let Some(standing) = IdempotencyRepo::standing(seen.as_ref(), &digest, now()) {
-            return answer_for_key(&ctx, &repo, t, standing).await;
-        }
+        let purchase = match repo.before_create(t, caller.id, course_id).await {
+            Ok(purchase) => purchase,
+            Err(e) => return (Err(e.into()), None),
+        };
         let mut replaces = None;
-        if let Some(purchase) = purchase
-            && let Some(current) = repo.get(t, purchase.payment_id).await?
-        {
-            if current.entitles() {
-                return Err(ApiError::conflict(
-                    "already_paid",
-                    format!(
-                        "you have paid for this course (payment {}); if you left it, enroll again",
-                        current.id
-                    ),
-                ));
+        if let Some(purchase) = purchase {
+            let current = match repo.get(t, purchase.payment_id).await {
+                Ok(current) => current,
+                Err(e) => return (Err(e.into()), None),
+            };
+            if let Some(current) = current {
+                if current.entitles() {
+                    return (
+                        Err(ApiError::conflict(
+                            "already_paid",
+                            format!(
+                                "you have paid for this course (payment {}); if you left it, \
+                                 enroll again",
+                                current.id
+                            ),
+                        )),
+                        None,
+                    );
+                }
+                if !current.is_settled() {
+                    // The answer carries a client secret, which is not kept: the key is given
+                    // back, and a repeat finds this payment again.
+                    let answer = client_secret(ctx, &current)
+                        .await
+                        .map(|secret| (StatusCode::OK, created(&current, secret)));
+                    return (answer, Some(KeySettled::Released));
+                }
+                replaces = Some(current.id);
             }
-            if !current.is_settled() {
-                let secret = client_secret(&ctx, &current).await?;
-                return Ok((StatusCode::OK, created(&current, secret)));
-            }
-            replaces = Some(current.id);
         }
-        let course = purchasable_course(&state, &caller, course_id).await?;
+        let course = match purchasable_course(state, caller, course_id).await {
+            Ok(course) => course,
+            Err(e) => return (Err(e), None),
+        };
         let mut payment = Payment::pending(
             t.clone(),
             caller.id,
@@ -195,40 +214,24 @@ pub async fn create_course_payment(
             now(),
         );
         payment.course_category = Some(course.category);
-        // With a key, the key is claimed before the provider is asked: of requests sent together,
-        // one does the work. A claim taken over from a request that died keeps the payment id it
-        // reserved, so the provider is asked the same request again.
-        let lease = match &key {
-            None => None,
-            Some(k) => {
-                let claim = keys_repo
-                    .claim(
-                        &keys::payment_idempotency(t, caller.id, k),
-                        seen,
-                        &digest,
-                        &payment.id.to_string(),
-                        now(),
-                        CLAIM_LEASE,
-                    )
-                    .await?;
-                match claim {
-                    Claim::Acquired(lease) => {
-                        payment.id = PaymentId::parse(&lease.resource_id).map_err(|_| {
-                            ApiError::Internal(anyhow::anyhow!(
-                                "idempotency key record names no payment: {}",
-                                lease.resource_id
-                            ))
-                        })?;
-                        payment.idempotency = Some(IdempotencyRecord {
-                            key: k.clone(),
-                            request_digest: digest.clone(),
-                        });
-                        Some(lease)
-                    }
-                    other => return answer_for_key(&ctx, &repo, t, other).await,
+        // With a key, the payment is the one reserved with it: a claim taken over from a request
+        // that died keeps that id, so the provider is asked the same request again.
+        if let Some((key, digest, lease)) = &claimed {
+            payment.id = match PaymentId::parse(&lease.resource_id) {
+                Ok(id) => id,
+                Err(_) => {
+                    let e = anyhow::anyhow!(
+                        "idempotency key record names no payment: {}",
+                        lease.resource_id
+                    );
+                    return (Err(ApiError::Internal(e)), None);
                 }
-            }
-        };
+            };
+            payment.idempotency = Some(IdempotencyRecord {
+                key: key.clone(),
+                request_digest: digest.clone(),
+            });
+        }
         let metadata = BTreeMap::from([
             ("tenantId".to_owned(), t.to_string()),
             ("paymentId".to_owned(), payment.id.to_string()),
@@ -249,67 +252,49 @@ pub async fn create_course_payment(
             .await;
         let intent = match asked {
             Ok(intent) => intent,
-            Err(e) => {
-                // A refusal changed nothing: the key is free for a corrected retry. When the provider
-                // could not be reached the claim stays, so that a retry after its lease asks for
-                // the same intent again.
-                if let (ProviderError::Rejected { .. }, Some(lease)) = (&e, &lease) {
-                    keys_repo.release(lease).await?;
-                }
-                return Err(provider_error(e));
+            // A refusal changed nothing: the key is released (a 5xx) for a corrected retry. When
+            // the provider could not be reached the claim stays, so that a retry after its lease
+            // asks for the same intent again.
+            Err(e @ ProviderError::Rejected { .. }) => return (Err(provider_error(e)), None),
+            Err(e @ ProviderError::Unavailable(_)) => {
+                return (Err(provider_error(e)), Some(KeySettled::Kept));
             }
         };
         payment.provider_payment_id = intent.id.clone();
-        match repo.create(&payment, replaces, lease.as_ref()).await {
+        let lease = claimed.as_ref().map(|(_, _, lease)| lease);
+        match repo.create(&payment, replaces, lease).await {
             Ok(_) => {
-                return Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
+                let answer = Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
+                return (answer, Some(KeySettled::Completed));
             }
-            // Another request for this course (or this key) won: answer with what it created.
-            Err(CreatePaymentError::Raced) => {
-                if let Some(lease) = &lease {
-                    keys_repo.release(lease).await?;
-                }
-                continue;
-            }
-            Err(CreatePaymentError::Store(e)) => return Err(e.into()),
+            // Another request for this course won: answer with what it created.
+            Err(CreatePaymentError::Raced) => continue,
+            // The intent exists: a retry after the claim's lease asks for it again.
+            Err(CreatePaymentError::Store(e)) => return (Err(e.into()), Some(KeySettled::Kept)),
         }
     }
-    Err(ApiError::conflict(
+    let busy = ApiError::conflict(
         "payment_in_progress",
         "another payment for this course is being created; retry",
-    ))
+    );
+    (Err(busy), Some(KeySettled::Released))
 }
 
-/// How long a request's claim on its idempotency key holds against a retry: longer than a request
-/// with the provider's timeouts can take.
-const CLAIM_LEASE: time::Duration = time::Duration::seconds(60);
-
-/// The answer to a request whose idempotency key is taken.
-async fn answer_for_key(
+/// The answer to a repeat of a request that created a payment: the payment, with its client secret
+/// asked of the provider again.
+async fn answer_repeat(
     ctx: &Payments,
     repo: &PaymentRepo,
     tenant: &lectern_domain::TenantId,
-    claim: Claim,
-) -> ApiResult<(StatusCode, Json<PaymentCreated>)> {
-    match claim {
-        Claim::Done { resource_id } => {
-            let payment = match PaymentId::parse(&resource_id) {
-                Ok(id) => repo.get(tenant, id).await?,
-                Err(_) => None,
-            }
-            .ok_or_else(|| ApiError::not_found("payment"))?;
-            let secret = client_secret(ctx, &payment).await?;
-            Ok((StatusCode::CREATED, created(&payment, secret)))
-        }
-        Claim::Mismatch => Err(ApiError::Unprocessable {
-            code: "idempotency_key_reused",
-            message: "this Idempotency-Key was used with another request".into(),
-        }),
-        Claim::InProgress | Claim::Acquired(_) => Err(ApiError::conflict(
-            "request_in_progress",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )),
+    resource_id: &str,
+) -> Created {
+    let payment = match PaymentId::parse(resource_id) {
+        Ok(id) => repo.get(tenant, id).await?,
+        Err(_) => None,
     }
+    .ok_or_else(|| ApiError::not_found("payment"))?;
+    let secret = client_secret(ctx, &payment).await?;
+    Ok((StatusCode::CREATED, created(&payment, secret)))
 }
 
 fn created(payment: &Payment, client_secret: Option<String>) -> Json<PaymentCreated> {
@@ -317,10 +302,6 @@ fn created(payment: &Payment, client_secret: Option<String>) -> Json<PaymentCrea
         payment: PaymentView::from(payment),
         client_secret,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The course, if the caller may buy it: published, not free, not enrolled, prerequisites met.

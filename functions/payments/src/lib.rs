@@ -83,6 +83,7 @@ pub fn dev_routes(payments: &Payments) -> Router<AppState> {
 /// The payments Lambda's app.
 pub fn router(state: AppState, payments: Arc<Payments>) -> Router {
     let routes = plain_routes().merge(dev_routes(&payments));
+    let routes = lectern_web::idempotency::layer(routes, &state);
     let ingest = payments.ingest.clone();
     lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
         .layer(Extension(payments))

@@ -76,6 +76,7 @@ pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
     let routes = routes
         .merge(payments_function::dev_routes(&payments))
         .merge(interactive_docs());
+    let routes = lectern_web::idempotency::layer(routes, &state);
     let ingest = payments.ingest.clone();
     lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
         .layer(Extension(payments))
@@ -120,7 +121,8 @@ pub fn start_workers(state: &AppState, payments: &Arc<Payments>) -> Vec<WorkerHa
 
 /// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.
 pub fn openapi_json() -> String {
-    let (_, api) = routes().split_for_parts();
+    let (_, mut api) = routes().split_for_parts();
+    lectern_web::idempotency::document(&mut api);
     let mut json = api.to_pretty_json().unwrap_or_default();
     json.push('\n');
     json

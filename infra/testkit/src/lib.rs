@@ -32,14 +32,45 @@ pub fn temp_sqlite() -> (tempfile::TempDir, SqliteTable) {
 }
 
 /// Wraps a table: reads pass through, every write (put, update, delete, transaction) fails as if the
-/// backend were down, before reaching the inner table.
+/// backend were down, before reaching the inner table. [`SabotagedTable::healthy`] fails nothing
+/// until told to fail the next few transactions (the work of a request, not its bookkeeping).
 pub struct SabotagedTable<T> {
     inner: T,
+    /// Whether single-item writes fail too.
+    single_writes: bool,
+    /// How many more transactions fail.
+    transactions: std::sync::atomic::AtomicUsize,
 }
 
 impl<T: Table> SabotagedTable<T> {
     pub fn new(inner: T) -> Self {
-        SabotagedTable { inner }
+        SabotagedTable {
+            inner,
+            single_writes: true,
+            transactions: usize::MAX.into(),
+        }
+    }
+
+    /// Passes every call through until [`SabotagedTable::fail_next_transactions`].
+    pub fn healthy(inner: T) -> Self {
+        SabotagedTable {
+            inner,
+            single_writes: false,
+            transactions: 0.into(),
+        }
+    }
+
+    /// Fails the next `times` transactions (single-item writes keep working).
+    pub fn fail_next_transactions(&self, times: usize) {
+        self.transactions
+            .store(times, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn single_write(&self) -> StoreResult<()> {
+        if self.single_writes {
+            return Err(refused());
+        }
+        Ok(())
     }
 }
 
@@ -57,23 +88,34 @@ impl<T: Table> Table for SabotagedTable<T> {
         self.inner.batch_get(keys).await
     }
 
-    async fn put(&self, _item: Item, _condition: Option<Condition>) -> StoreResult<()> {
-        Err(refused())
+    async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
+        self.single_write()?;
+        self.inner.put(item, condition).await
     }
 
-    async fn update(&self, _update: Update) -> StoreResult<Item> {
-        Err(refused())
+    async fn update(&self, update: Update) -> StoreResult<Item> {
+        self.single_write()?;
+        self.inner.update(update).await
     }
 
-    async fn delete(&self, _key: &Key, _condition: Option<Condition>) -> StoreResult<Option<Item>> {
-        Err(refused())
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<Option<Item>> {
+        self.single_write()?;
+        self.inner.delete(key, condition).await
     }
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         self.inner.query(query).await
     }
 
-    async fn transact_write(&self, _actions: Vec<TxAction>) -> StoreResult<()> {
-        Err(refused())
+    async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        let failing = self
+            .transactions
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(refused());
+        }
+        self.inner.transact_write(actions).await
     }
 }

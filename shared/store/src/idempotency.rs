@@ -1,16 +1,20 @@
 //! Idempotency keys: a client's `Idempotency-Key` claimed before the work it names is done, so that
-//! the same key sent twice, even at the same moment, does the work once.
+//! the same key sent twice, even at the same moment, does the work once, and a repeat gets the first
+//! answer back.
 //!
-//! A key's record is written (claimed, `in_progress`) before the work starts, with the id of what the
-//! work creates reserved in it; the work's own transaction then marks it `done`, conditioned on the
-//! claim still being the one this request holds. Meanwhile another request with the key finds it in
-//! progress (the caller answers 409 `request_in_progress`), and afterwards finds it done and answers
-//! with what it created. A claim whose request died holds for its lease only: then a retry takes it
-//! over, with the same reserved id, so what it asks of a provider (keyed by that id) is the same
-//! request again. A key used with another request (its digest differs) is refused.
+//! A key's record is written (claimed, `in_progress`) before the work starts, with an id reserved in
+//! it for what the work creates. When the work is done the record is completed: with the response it
+//! gave ([`IdempotencyRepo::complete`]), or, by a route that answers repeats from what it created, in
+//! the work's own transaction ([`IdempotencyRepo::completion`]), conditioned on the claim still being
+//! the one this request holds. Meanwhile another request with the key finds it in progress (the
+//! caller answers 409 `request_in_progress`), and afterwards finds it done. A claim whose request
+//! died holds for its lease only: then a retry takes it over, with the same reserved id, so what it
+//! asks of a provider (keyed by that id) is the same request again. A key used with another request
+//! (its digest differs) is refused. Records carry a `ttl` ([`RETENTION`] after the claim); one past
+//! its `ttl` counts as absent (DynamoDB's TTL deletion lags by up to days).
 //!
-//! The record's key is the caller's to choose (one per operation and user, see `keys`), so the same
-//! piece serves any operation that takes an idempotency key.
+//! The record's key is the caller's to choose (the caller's scope and the client's key, see
+//! [`crate::keys::idempotency`]).
 
 use std::sync::Arc;
 
@@ -18,7 +22,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::item::{AttrValue, from_item, keyed_item};
-use crate::table::{Condition, Key, StoreError, Table, TxAction, Update, UpdateAction};
+use crate::table::{Condition, Key, StoreError, TTL, Table, TxAction, Update, UpdateAction};
+
+/// How long a key's record is kept after its claim: a repeat within it gets the first answer.
+pub const RETENTION: time::Duration = time::Duration::hours(24);
 
 /// Where a claimed key stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,12 +33,19 @@ use crate::table::{Condition, Key, StoreError, Table, TxAction, Update, UpdateAc
 pub enum KeyState {
     /// A request holds the key and is doing its work.
     InProgress,
-    /// The work is done; `resource_id` names what it created.
+    /// The work is done.
     Done,
 }
 
-fn done() -> KeyState {
-    KeyState::Done
+/// The answer the first request got, kept to answer repeats with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredResponse {
+    pub status: u16,
+    /// The headers that belong to the answer (`content-type`, `location`, …), lower-case names.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 /// The record of one idempotency key.
@@ -40,20 +54,20 @@ fn done() -> KeyState {
 pub struct IdempotentRequest {
     /// A digest of the request the key was first used with.
     pub request_digest: String,
-    /// The id of what the request creates: reserved by the first claim, kept by a takeover.
-    /// (`paymentId`: records written before keys were claimed.)
-    #[serde(alias = "paymentId")]
+    /// The id reserved for what the request creates: kept by a takeover.
     pub resource_id: String,
-    /// (Records written before keys were claimed were written when the work was done.)
-    #[serde(default = "done")]
     pub state: KeyState,
     /// While in progress: until when (Unix seconds) the claim holds against a retry.
     #[serde(default)]
     pub locked_until: i64,
     /// Which claim holds the key: a takeover counts one more, so a request that lost its claim cannot
     /// complete it.
-    #[serde(default)]
     pub claim: i64,
+    /// Once done: the first answer, unless the route answers repeats itself from `resource_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<StoredResponse>,
+    /// When (Unix seconds) the record expires.
+    pub ttl: i64,
 }
 
 /// The claim a request holds on a key, to complete (or release) with the work.
@@ -68,11 +82,14 @@ pub struct Lease {
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The caller holds the key: do the work, creating `lease.resource_id`, and complete the lease in
-    /// the work's transaction ([`IdempotencyRepo::completion`]).
+    /// The caller holds the key: do the work, creating `lease.resource_id`, then complete the lease.
     Acquired(Lease),
-    /// The work was done before: answer with what it created.
-    Done { resource_id: String },
+    /// The work was done before: answer with `response`, or (when the route completed the key in its
+    /// own transaction) from what `resource_id` names.
+    Done {
+        resource_id: String,
+        response: Option<StoredResponse>,
+    },
     /// Another request holds the key now.
     InProgress,
     /// The key was used with another request.
@@ -92,20 +109,21 @@ impl IdempotencyRepo {
         IdempotencyRepo { table }
     }
 
-    /// What a key's record says without taking it: `None` when the key is free (never used, or its
-    /// claim lapsed), else the answer a request with `digest` gets.
+    /// What a key's record says without taking it: `None` when the key is free (never used, expired,
+    /// or its claim lapsed), else the answer a request with `digest` gets.
     pub fn standing(
         record: Option<&IdempotentRequest>,
         digest: &str,
         now: OffsetDateTime,
     ) -> Option<Claim> {
-        let record = record?;
+        let record = record.filter(|r| r.ttl > now.unix_timestamp())?;
         if record.request_digest != digest {
             return Some(Claim::Mismatch);
         }
         match record.state {
             KeyState::Done => Some(Claim::Done {
                 resource_id: record.resource_id.clone(),
+                response: record.response.clone(),
             }),
             KeyState::InProgress if record.locked_until > now.unix_timestamp() => {
                 Some(Claim::InProgress)
@@ -114,25 +132,27 @@ impl IdempotencyRepo {
         }
     }
 
-    /// Claims `key` for a request with `digest` that will create `resource_id`, for `lease`.
-    /// `seen`: the record as the caller read it (saves a read). A lapsed claim is taken over with the
-    /// resource id it reserved.
+    /// Claims `key` for a request with `digest` that will create `resource_id`, for `lease`. The
+    /// first attempt writes without reading (one call when the key is new); when the key is taken it
+    /// reads the record and answers from it, or takes over a lapsed claim with the resource id it
+    /// reserved.
     #[tracing::instrument(skip_all)]
     pub async fn claim(
         &self,
         key: &Key,
-        mut seen: Option<IdempotentRequest>,
         digest: &str,
         resource_id: &str,
         now: OffsetDateTime,
         lease: time::Duration,
     ) -> Result<Claim, StoreError> {
+        let mut seen: Option<IdempotentRequest> = None;
         let mut attempt = 0;
         loop {
             if let Some(answer) = Self::standing(seen.as_ref(), digest, now) {
                 return Ok(answer);
             }
-            let (next, condition) = match &seen {
+            let live = seen.filter(|r| r.ttl > now.unix_timestamp());
+            let (next, condition) = match &live {
                 None => (
                     IdempotentRequest {
                         request_digest: digest.to_owned(),
@@ -140,8 +160,11 @@ impl IdempotencyRepo {
                         state: KeyState::InProgress,
                         locked_until: (now + lease).unix_timestamp(),
                         claim: 1,
+                        response: None,
+                        ttl: (now + RETENTION).unix_timestamp(),
                     },
-                    Condition::NotExists,
+                    // Absent, or expired but not yet deleted by TTL.
+                    Condition::AbsentOrBelow(TTL.into(), now.unix_timestamp() + 1),
                 ),
                 Some(lapsed) => (
                     IdempotentRequest {
@@ -176,8 +199,32 @@ impl IdempotencyRepo {
         self.table.get(key).await?.map(from_item).transpose()
     }
 
-    /// The action that marks the lease's key done, for the work's own transaction: it fails (and the
-    /// transaction with it) when the claim is no longer the lease's.
+    /// Marks the lease's key done with the answer to repeat. Fails with `ConditionFailed` when the
+    /// claim is no longer the lease's (it lapsed and was taken over).
+    #[tracing::instrument(skip_all)]
+    pub async fn complete(
+        &self,
+        lease: &Lease,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        let response = crate::item::to_item(response)?;
+        self.table
+            .update(Update {
+                key: lease.key.clone(),
+                actions: vec![
+                    UpdateAction::Set("state".into(), AttrValue::s("done")),
+                    UpdateAction::Set("response".into(), AttrValue::M(response)),
+                    UpdateAction::Remove("lockedUntil".into()),
+                ],
+                condition: Some(held_by(lease.claim)),
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// The action that marks the lease's key done, for the work's own transaction (a route that
+    /// answers repeats from what it created): it fails, and the transaction with it, when the claim is
+    /// no longer the lease's.
     pub fn completion(lease: &Lease) -> TxAction {
         TxAction::Update(Update {
             key: lease.key.clone(),
@@ -189,8 +236,9 @@ impl IdempotencyRepo {
         })
     }
 
-    /// Gives the key back when the work failed before it changed anything (a provider's refusal),
-    /// so that the client may retry with the same key at once.
+    /// Gives the key back when the work failed (a 5xx: nothing to repeat), so that a retry with the
+    /// same key runs again at once.
+    #[tracing::instrument(skip_all)]
     pub async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
         match self
             .table

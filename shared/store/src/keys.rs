@@ -35,7 +35,8 @@
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
 //! | Entitling payments of a course (counter) | `T#{t}#PAYMENTS` | `ENTITLED#{courseId}` | | |
-//! | Idempotency key of a payment creation (`in_progress` while claimed, then `done` with the payment id) | `T#{t}#USER#{userId}` | `IDEMPOTENCY#PAYMENT#{key}` | | |
+//! | Idempotency key of a signed-in caller's POST (`in_progress` while claimed, then `done` with the first answer; `ttl` 24 h) | `T#{t}#USER#{userId}` | `IDEMPOTENCY#{key}` | | |
+//! | Idempotency key of an anonymous POST (register, sign out), by client address | `T#{t}#CLIENT#{address}` | `IDEMPOTENCY#{key}` | | |
 //! | Provider payment id → tenant, payment (no tenant prefix: the webhook knows only the id) | `PROVIDER#{provider}#{pi_…}` | `PAYMENT` | | |
 //! | Provider event seen (deduplication; no tenant prefix) | `EVENT#{provider}#{evt_…}` | `EVENT` | | |
 //! | Invoice | `T#{t}#INVOICES` | `INVOICE#{invoiceId}` | `T#{t}#USER#{userId}#WALLET` | `INVOICE#{invoiceId}` |
@@ -95,7 +96,9 @@
 //! | A student's payments / invoices, newest first | GSI1PK = wallet, GSI1SK begins_with `PAYMENT#` / `INVOICE#`, backward | GSI1 | 1 query |
 //! | The wallet: payments and invoices together | GSI1PK = wallet | GSI1 | 1 query |
 //! | A tenant's payments, newest first (admin) | PK = payments, SK begins_with `PAYMENT#`, backward | table | 1 query per page |
-//! | Create a payment: purchase + idempotency key, then (with a key) claim the key, then payment, invoice, open entry, provider id, purchase, key done | their keys | table | 1 batch get + (1 conditional put) + 1 transaction |
+//! | Claim an idempotency key (POST with `Idempotency-Key`): write it if absent or expired; when taken, read it (repeat, 409, 422 or takeover) | PK = scope, SK = `IDEMPOTENCY#{key}` | table | 1 conditional put (+ 1 get, + 1 conditional put on takeover) |
+//! | Complete an idempotency key with its answer / release it after a 5xx | PK = scope, SK = `IDEMPOTENCY#{key}` | table | 1 conditional update / 1 conditional delete |
+//! | Create a payment: purchase, then payment, invoice, open entry, provider id, purchase (and the idempotency key done, when one was claimed) | their keys | table | 1 batch get + 1 transaction |
 //! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
 //! | The tenants of dead-lettered provider events: provider id → mapping | their keys | table | 1 batch get per 100 |
 //! | Record a fact: payment (version read) + event + counters (revenue; the course's entitling payments when entitlement changes) | their keys | table | 1 transaction |
@@ -576,9 +579,22 @@ pub fn purchase(t: &TenantId, user: UserId, course: CourseId) -> Key {
     Key::new(user_pk(t, user), format!("PURCHASE#{course}"))
 }
 
-/// A client's `Idempotency-Key` for creating a payment, scoped to the client's user.
-pub fn payment_idempotency(t: &TenantId, user: UserId, key: &str) -> Key {
-    Key::new(user_pk(t, user), format!("IDEMPOTENCY#PAYMENT#{key}"))
+/// Whose an `Idempotency-Key` is: keys of two scopes never meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdempotencyScope<'a> {
+    /// A signed-in caller's.
+    User(UserId),
+    /// An anonymous caller's, by the address the request came from.
+    Client(&'a str),
+}
+
+/// A client's `Idempotency-Key` (1 to 255 printable ASCII characters without `#`), in its scope.
+pub fn idempotency(t: &TenantId, scope: IdempotencyScope<'_>, key: &str) -> Key {
+    let pk = match scope {
+        IdempotencyScope::User(user) => user_pk(t, user),
+        IdempotencyScope::Client(address) => format!("{}CLIENT#{address}", tenant(t)),
+    };
+    Key::new(pk, format!("IDEMPOTENCY#{key}"))
 }
 
 /// The provider's payment id → tenant and payment. Not under a tenant: a webhook names only the

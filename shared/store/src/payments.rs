@@ -6,7 +6,8 @@
 //! - Creating a payment is one transaction: the payment, its open invoice (with its entry in the
 //!   tenant's open-invoice list), the provider id → payment mapping, the student's purchase slot for
 //!   the course (one live payment per student and course), and the completion of the client's
-//!   idempotency key (claimed before the provider was asked: see [`crate::idempotency`]).
+//!   idempotency key (claimed by the HTTP layer before the provider was asked: see
+//!   [`crate::idempotency`]).
 //! - Every provider fact is written with the provider event that reported it, in one transaction
 //!   conditional on the payment's version and on the event not having been seen: an event is applied
 //!   once, and of two concurrent events one retries on fresh data.
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cursor::{self, Cursor};
-use crate::idempotency::{IdempotencyRepo, IdempotentRequest, Lease};
+use crate::idempotency::{IdempotencyRepo, Lease};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
@@ -251,24 +252,19 @@ impl PaymentRepo {
         Ok(out)
     }
 
-    /// What a new payment must know first, in one batch get: the student's current payment for the
-    /// course and, with an idempotency key, what that key created.
-    #[tracing::instrument(skip(self, idempotency_key))]
+    /// What a new payment must know first: the student's current payment for the course.
+    #[tracing::instrument(skip(self))]
     pub async fn before_create(
         &self,
         tenant: &TenantId,
         user: UserId,
         course: CourseId,
-        idempotency_key: Option<&str>,
-    ) -> Result<(Option<Purchase>, Option<IdempotentRequest>), StoreError> {
-        let mut keys = vec![keys::purchase(tenant, user, course)];
-        if let Some(key) = idempotency_key {
-            keys.push(keys::payment_idempotency(tenant, user, key));
-        }
+    ) -> Result<Option<Purchase>, StoreError> {
+        // A batch get of one key: the request's single read of its slot, as before idempotency keys
+        // moved to the HTTP layer (the store-call budgets count it as one batch get).
+        let keys = vec![keys::purchase(tenant, user, course)];
         let mut items = self.table.batch_get(&keys).await?.into_iter();
-        let purchase = items.next().flatten().map(from_item).transpose()?;
-        let creation = items.next().flatten().map(from_item).transpose()?;
-        Ok((purchase, creation))
+        items.next().flatten().map(from_item).transpose()
     }
 
     /// The student's current payment for a course (what their purchase slot points at), if any.

@@ -9,6 +9,8 @@
 //!   `ClientAddress`, where the request came from.
 //! - [`limits`]: the rate limits every function's requests meet (one layer, windows in the store),
 //!   with the IETF `RateLimit-Policy` / `RateLimit` fields, and the password hashers' pool size.
+//! - [`idempotency`]: `Idempotency-Key` on every POST: the first answer kept and repeated, one layer
+//!   inside the limits' (a refused request is never kept).
 //! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
@@ -22,6 +24,7 @@ mod allocator;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod limits;
 pub mod pagination;
 pub mod request;

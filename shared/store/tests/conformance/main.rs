@@ -126,6 +126,7 @@ macro_rules! conformance {
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
                 a_lapsed_claim_is_taken_over_with_its_resource_and_the_first_cannot_complete,
+                a_released_key_is_claimed_again_at_once_and_an_expired_one_counts_as_absent,
             }
             limits {
                 concurrent_takes_admit_exactly_the_limit_each_with_its_own_count,
