@@ -19,5 +19,6 @@ mod prerequisites;
 mod profiles;
 mod quizzes;
 mod ratings;
+mod revoked_powers;
 mod store_calls;
 mod tenants;

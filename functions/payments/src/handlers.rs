@@ -13,6 +13,7 @@ use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, PaymentId};
 use lectern_payments::{CreateIntent, CreateRefund, IntentStatus, ProviderError};
 use lectern_queue::OutgoingMessage;
+use lectern_store::Power;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::idempotency::{Claim, IdempotencyRepo};
@@ -260,7 +261,10 @@ pub async fn create_course_payment(
             }
         };
         payment.provider_payment_id = intent.id.clone();
-        match repo.create(&payment, replaces, lease.as_ref()).await {
+        match repo
+            .create(&caller.member(), &payment, replaces, lease.as_ref())
+            .await
+        {
             Ok(_) => {
                 return Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
             }
@@ -580,10 +584,22 @@ pub async fn refund_payment(
 ) -> ApiResult<(StatusCode, Json<RefundAccepted>)> {
     let id = PaymentId::parse(&payment_id).map_err(|_| ApiError::not_found("payment"))?;
     let repo = PaymentRepo::new(state.table.clone());
-    let payment = repo
-        .get(&caller.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
+    // Students refund nothing (not even courses they once taught): as for any payment not theirs
+    // to refund, it is not found.
+    let power = match caller.role {
+        UserRole::Admin => Power::Admin,
+        UserRole::Instructor => Power::Teaching,
+        UserRole::Student => return Err(ApiError::not_found("payment")),
+    };
+    // The refund happens at the provider, where no transaction of ours can check who asks: the
+    // caller's account is read instead (beside the payment, so no round trip is added) and must be
+    // active and still hold the role the token claims.
+    let actor = caller.actor(power);
+    let (payment, ()) = tokio::try_join!(
+        repo.get(&caller.tenant, id),
+        actor.verify(state.table.as_ref())
+    )?;
+    let payment = payment.ok_or_else(|| ApiError::not_found("payment"))?;
     if !caller.is_admin() {
         let course = CourseRepo::new(state.table.clone())
             .get(&caller.tenant, payment.course_id)
