@@ -933,14 +933,15 @@ async fn assignment_endpoints_stay_within_their_store_round_trips() {
     )
     .await
     .assert(200);
-    // The assignment, its context (course, enrollment, submission), then the submission put.
+    // The assignment, its context (course, enrollment, submission), then the submission's put with
+    // the check of its author (a transaction of two).
     assert_calls(
         &table,
         "POST /api/v1/assignments/{assignmentId}/start",
-        [1, 1, 0, 1, 0],
+        [1, 1, 0, 0, 1],
     );
     submit(&app, &student, &id, json!([])).await.assert(201);
-    assert_calls(&table, "POST /api/v1/assignments/submit", [1, 1, 0, 1, 0]);
+    assert_calls(&table, "POST /api/v1/assignments/submit", [1, 1, 0, 0, 1]);
     app.get(&format!("/api/v1/assignments/{id}"), Some(&teacher.access))
         .await
         .assert(200);

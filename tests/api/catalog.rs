@@ -4,6 +4,7 @@
 use lectern_domain::{CourseId, TenantId};
 use lectern_store::catalog::SEARCH_PROBE;
 use lectern_store::courses::CourseRepo;
+use lectern_store::{Actor, Power};
 use serde_json::{Value, json};
 
 use crate::helpers::{Session, TestApp, assert_calls};
@@ -84,7 +85,8 @@ async fn set_counters(app: &TestApp, id: &str, enrollments: u32, ratings: u32, r
     after.total_ratings = ratings;
     after.rating_sum = rating_sum;
     after.version += 1;
-    repo.update(&before, &after).await.unwrap();
+    let instructor = Actor::new(tenant, before.instructor_id, Power::Teaching);
+    repo.update(&instructor, &before, &after).await.unwrap();
 }
 
 async fn list(app: &TestApp, query: &str, token: Option<&str>) -> Value {
@@ -704,7 +706,8 @@ async fn stored(app: &TestApp, instructors: [&Session; 2], n: usize, tagged: usi
         course.total_enrollments = (i % 7) as u32;
         course.total_ratings = (i % 4) as u32;
         course.rating_sum = u64::from(course.total_ratings) * ((i % 5) as u64 + 1).min(5);
-        repo.create(&course).await.unwrap();
+        let instructor = Actor::new(tenant.clone(), course.instructor_id, Power::Teaching);
+        repo.create(&instructor, &course).await.unwrap();
     }
 }
 

@@ -361,7 +361,12 @@ async fn a_deletion_cut_short_leaves_no_visible_course_and_deleting_again_finish
     let mut marked = stored.clone();
     marked.deleting_since = Some(time::OffsetDateTime::now_utc());
     marked.version += 1;
-    repo.update(&stored, &marked).await.unwrap();
+    let instructor = lectern_store::Actor::new(
+        tenant.clone(),
+        stored.instructor_id,
+        lectern_store::Power::Teaching,
+    );
+    repo.update(&instructor, &stored, &marked).await.unwrap();
     // THEN nobody sees it, not even its instructor
     app.get(&format!("/api/v1/courses/{course}"), Some(&teacher.access))
         .await

@@ -1070,8 +1070,8 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .await
         .assert(201)
         .body;
-    // Ask (the course; the pending file put).
-    assert_calls(&table, "POST /api/v1/files", [0, 1, 0, 1, 0]);
+    // Ask (the course; the pending file's put with the check of its uploader).
+    assert_calls(&table, "POST /api/v1/files", [0, 1, 0, 0, 1]);
     let id = ticket["fileId"].as_str().unwrap().to_owned();
     // (the bytes go to the object store, not the table)
     assert_eq!(upload(&app, &ticket, b"12345").await, 200);
@@ -1085,11 +1085,12 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .assert(200)
         .body;
     assert_eq!(confirmed["status"], "active");
-    // Confirm (the file; the conditional update that activates it).
+    // Confirm (the file; the conditional update that activates it, with the check of its uploader:
+    // a transaction of two).
     assert_calls(
         &table,
         "POST /api/v1/files/{fileId}/confirm",
-        [1, 0, 0, 1, 0],
+        [1, 0, 0, 0, 1],
     );
 
     let categories = app
@@ -1182,11 +1183,12 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .assert(201)
         .body;
     assert!(content["uploadUrl"].is_string());
-    // Lesson content (the lesson on GSI1; its course and the lesson; the pending file put).
+    // Lesson content (the lesson on GSI1; its course and the lesson; the pending file's put with the
+    // check of its uploader).
     assert_calls(
         &table,
         "POST /api/v1/lessons/{lessonId}/content",
-        [0, 1, 1, 1, 0],
+        [0, 1, 1, 0, 1],
     );
     let png = json!({"fileName": "n.png", "contentType": "image/png", "size": 10});
     let media = ask_lesson(&app, &c.teacher, &lesson, "media", png)
@@ -1197,7 +1199,7 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
     assert_calls(
         &table,
         "POST /api/v1/lessons/{lessonId}/media",
-        [0, 1, 1, 1, 0],
+        [0, 1, 1, 0, 1],
     );
 
     let download = app
@@ -1219,9 +1221,9 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
     app.delete(&format!("/api/v1/files/{id}"), Some(&c.teacher.access))
         .await
         .assert(204);
-    // Delete by the uploader (the file; the conditional update that starts deleting it, then the
-    // item's delete after the object's).
-    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 2, 0]);
+    // Delete by the uploader (the file; the conditional update that starts deleting it, with the
+    // check of the uploader, then the item's delete after the object's).
+    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 1, 1]);
 
     app.post(
         "/api/v1/assignments/submit",

@@ -22,6 +22,7 @@ mod prerequisites;
 mod profiles;
 mod quizzes;
 mod ratings;
+mod revoked_powers;
 mod store_calls;
 mod tenants;
 mod typescript;

@@ -1465,14 +1465,15 @@ async fn store_calls_per_request_on_paid_payments() {
         .await
         .assert(202)
         .body;
-    // THEN the payment and its course (is the caller its instructor?) are read and nothing is
-    // written: the provider refunds, and the payment changes when its `charge.refunded` event comes
-    // through the events queue
+    // THEN the payment with the caller's account (still an active instructor? read concurrently,
+    // so no round trip is added), then its course (is the caller its instructor?) are read and
+    // nothing is written: the provider refunds, and the payment changes when its `charge.refunded`
+    // event comes through the events queue
     assert_eq!(refunded["amount"], 4900);
     assert_calls(
         &table,
         "POST /api/v1/payments/{paymentId}/refund",
-        [2, 0, 0, 0, 0],
+        [3, 0, 0, 0, 0],
     );
     hold.release();
     wait_for_status(&app, &student, id, "refunded").await;
@@ -1621,7 +1622,16 @@ async fn overdue_payment(
         time::OffsetDateTime::now_utc() - time::Duration::days(4),
     );
     lectern_store::payments::PaymentRepo::new(app.state.table.clone())
-        .create(&old, None, None)
+        .create(
+            &lectern_store::Actor::new(
+                old.tenant.clone(),
+                old.user_id,
+                lectern_store::Power::Member,
+            ),
+            &old,
+            None,
+            None,
+        )
         .await
         .unwrap();
     old

@@ -399,11 +399,11 @@ async fn course_authoring_stays_within_its_store_round_trips() {
         .assert(200)
         .body;
     assert_eq!(reordered["data"][0]["lessonId"], one.as_str());
-    // The page, then the outline alone.
+    // The page, then the outline alone, with the check of its author (a transaction of two).
     assert_calls(
         &table,
         "PUT /api/v1/courses/{courseId}/lessons/order",
-        [0, 0, 1, 1, 0],
+        [0, 0, 1, 0, 1],
     );
     app.delete(&format!("{path}/lessons/{two}"), Some(&teacher.access))
         .await

@@ -6,6 +6,7 @@
 use lectern_domain::assignment::Assignment;
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
+use lectern_domain::user::UserRole;
 use lectern_domain::{AssignmentId, CourseId};
 use lectern_store::assignments::{AssignmentContext, AssignmentRepo};
 use lectern_store::courses::CourseRepo;
@@ -20,8 +21,9 @@ pub enum Role {
     Student,
 }
 
+/// Admins, and the course's instructor while they are one (writes check the stored role too).
 pub fn may_manage(caller: &AuthUser, course: &Course) -> bool {
-    caller.is_admin() || caller.id == course.instructor_id
+    caller.is_admin() || (caller.id == course.instructor_id && caller.role == UserRole::Instructor)
 }
 
 /// The caller's role in `course` (absent or being deleted: 404 as `what`).

@@ -78,7 +78,11 @@ pub async fn create_assignment(
         now(),
     )?;
     AssignmentRepo::new(state.table.clone())
-        .create(&page.course, &assignment)
+        .create(
+            &caller.manager_of(page.course.instructor_id),
+            &page.course,
+            &assignment,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -471,7 +475,11 @@ pub async fn replace_assignment(
     let page = page.ok_or_else(|| ApiError::not_found("assignment"))?;
     let next = assignment.replaced_by(&body, |l| page.lesson(l).is_some(), now())?;
     AssignmentRepo::new(state.table.clone())
-        .update(&assignment, &next)
+        .update(
+            &caller.manager_of(page.course.instructor_id),
+            &assignment,
+            &next,
+        )
         .await?;
     Ok(Json(Envelope::new(
         "Assignment updated successfully",
@@ -502,7 +510,11 @@ pub async fn delete_assignment(
         .course
         .ok_or_else(|| ApiError::not_found("assignment"))?;
     AssignmentRepo::new(state.table.clone())
-        .delete(&course, &assignment)
+        .delete(
+            &caller.manager_of(course.instructor_id),
+            &course,
+            &assignment,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -66,8 +66,13 @@ pub async fn grade(
             ));
         }
     };
-    let (assignment, _, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
     managers_only(role)?;
+    let actor = ctx
+        .course
+        .as_ref()
+        .map(|c| caller.manager_of(c.instructor_id))
+        .ok_or_else(|| ApiError::not_found("assignment"))?;
     let repo = AssignmentRepo::new(state.table.clone());
     let current = repo
         .submission(&caller.tenant, assignment.id, student)
@@ -80,7 +85,7 @@ pub async fn grade(
             GradeRefusal::Illegal(e) => ApiError::conflict("illegal_transition", e.to_string()),
         })?;
     let change = GradeChange::between(&current, &graded, caller.id);
-    repo.grade(&caller.tenant, current.version, &graded, &change)
+    repo.grade(&actor, current.version, &graded, &change)
         .await?;
     let message = if current.status == SubmissionStatus::Graded {
         "Submission regraded"

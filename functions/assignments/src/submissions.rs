@@ -52,7 +52,7 @@ pub async fn start(
         .unwrap_or_else(|| Submission::not_started(&assignment, caller.id, now()));
     let started = current.start(now()).map_err(illegal)?;
     AssignmentRepo::new(state.table.clone())
-        .save_submission(&caller.tenant, current.version, &started, &[])
+        .save_submission(&caller.member(), current.version, &started, &[])
         .await
         .map_err(|e| match e {
             // Another request of the same student started or submitted first.
@@ -247,7 +247,7 @@ pub async fn submit(
             )
             .map_err(illegal)?;
         match repo
-            .save_submission(&caller.tenant, previous.version, &next, &handed_in)
+            .save_submission(&caller.member(), previous.version, &next, &handed_in)
             .await
         {
             Ok(()) => break next,

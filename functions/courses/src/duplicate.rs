@@ -10,7 +10,7 @@ use lectern_web::views::Envelope;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
 
 use crate::enrollment::visible_page;
-use crate::handlers::{CourseView, instructor_view, may_manage};
+use crate::handlers::{CourseView, instructor_view, manager, may_manage};
 
 const TAG: &str = "courses";
 
@@ -59,7 +59,7 @@ pub async fn duplicate_course(
         now(),
     );
     let copy = CourseRepo::new(state.table.clone())
-        .duplicate(&page, draft, now())
+        .duplicate(&manager(&caller, original), &page, draft, now())
         .await?;
     let instructor = instructor_view(&state, &copy).await?;
     Ok((

@@ -146,8 +146,14 @@ pub async fn enroll(
         return Err(ApiError::prerequisites_missing(&unmet));
     }
     let enrollment = match &payment {
-        Some(payment) => repo.enroll_paid(course, payment, previous, now()).await?,
-        None => repo.enroll(course, caller.id, previous, now()).await?,
+        Some(payment) => {
+            repo.enroll_paid(Some(&caller.member()), course, payment, previous, now())
+                .await?
+        }
+        None => {
+            repo.enroll(&caller.member(), course, previous, now())
+                .await?
+        }
     };
     Ok((
         StatusCode::CREATED,
@@ -197,7 +203,7 @@ pub async fn unenroll(
         .filter(Enrollment::is_active)
         .ok_or_else(|| ApiError::not_found("enrollment"))?;
     EnrollmentRepo::new(state.table.clone())
-        .unenroll(&course, &enrollment, now())
+        .unenroll(Some(&caller.member()), &course, &enrollment, now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -434,7 +440,7 @@ pub async fn complete_lesson(
         return Err(ApiError::not_found("lesson"));
     }
     let enrollment = EnrollmentRepo::new(state.table.clone())
-        .complete_lesson(&page, caller.id, lesson, now())
+        .complete_lesson(&caller.member(), &page, lesson, now())
         .await?;
     let records = records(&state, &page, caller.id).await?;
     Ok(Json(Envelope::new(

@@ -8,6 +8,7 @@ use lectern_domain::course::{
 };
 use lectern_domain::user::{User, UserRole, now};
 use lectern_domain::{CourseId, FieldErrors, UserId};
+use lectern_store::Actor;
 use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::{Envelope, timestamp};
@@ -188,7 +189,9 @@ pub async fn create_course(
         price,
         now(),
     );
-    CourseRepo::new(state.table.clone()).create(&course).await?;
+    CourseRepo::new(state.table.clone())
+        .create(&caller.actor(), &course)
+        .await?;
     let view = CourseView::new(&course, Some(InstructorView::from(&instructor)));
     Ok((
         StatusCode::CREATED,
@@ -196,8 +199,15 @@ pub async fn create_course(
     ))
 }
 
+/// Admins, and the course's instructor while they are one: owning a course gives no power to an
+/// owner made a student. (The token's role is checked here; writes check the stored role too.)
 pub(crate) fn may_manage(caller: &AuthUser, course: &Course) -> bool {
-    caller.is_admin() || caller.id == course.instructor_id
+    caller.is_admin() || (caller.id == course.instructor_id && caller.role == UserRole::Instructor)
+}
+
+/// The caller as the actor of a change to a course they manage ([`AuthUser::manager_of`]).
+pub(crate) fn manager(caller: &AuthUser, course: &Course) -> Actor {
+    caller.manager_of(course.instructor_id)
 }
 
 /// Whether the caller may see a course: published ones everyone in the tenant (and anonymous callers
@@ -317,7 +327,7 @@ pub async fn update_course(
         next.version = course.version + 1;
         next.updated_at = now();
         CourseRepo::new(state.table.clone())
-            .update(&course, &next)
+            .update(&manager(&caller, &course), &course, &next)
             .await?;
     }
     let instructor = instructor_view(&state, &next).await?;
@@ -351,7 +361,7 @@ pub async fn publish_course(
         next.updated_at = now;
         next.version = course.version + 1;
         CourseRepo::new(state.table.clone())
-            .update(&course, &next)
+            .update(&manager(&caller, &course), &course, &next)
             .await?;
     }
     let instructor = instructor_view(&state, &next).await?;
@@ -393,6 +403,7 @@ pub async fn delete_course(
             "only the course's instructor or an admin may delete it".into(),
         ));
     }
-    repo.delete_all(&course, now()).await?;
+    repo.delete_all(&manager(&caller, &course), &course, now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::enrollment::{require_member, visible_page};
-use crate::handlers::may_manage;
+use crate::handlers::{manager, may_manage};
 
 const TAG: &str = "lessons";
 
@@ -183,7 +183,14 @@ pub async fn create_lesson(
     };
     let order = body.order.map(|o| o.min(i64::from(u32::MAX)) as u32);
     let outline = LessonRepo::new(state.table.clone())
-        .create(&page.course, &page.outline, &lesson, &content, order)
+        .create(
+            &manager(&caller, &page.course),
+            &page.course,
+            &page.outline,
+            &lesson,
+            &content,
+            order,
+        )
         .await
         .map_err(outline_conflict)?;
     let order = outline.order_of(lesson.id).unwrap_or_default();
@@ -338,6 +345,7 @@ pub async fn update_lesson(
     next.updated_at = now();
     LessonRepo::new(state.table.clone())
         .update(
+            &manager(&caller, &page.course),
             &page.course,
             lesson,
             &next,
@@ -382,7 +390,12 @@ pub async fn delete_lesson(
     page.lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
     LessonRepo::new(state.table.clone())
-        .delete(&page.course, &page.outline, id)
+        .delete(
+            &manager(&caller, &page.course),
+            &page.course,
+            &page.outline,
+            id,
+        )
         .await
         .map_err(outline_conflict)?;
     Ok(StatusCode::NO_CONTENT)
@@ -425,7 +438,12 @@ pub async fn reorder_lessons(
         .map_err(|e| ApiError::invalid_field("lessonIds", e.to_string()))?;
     next.version = page.outline.version + 1;
     LessonRepo::new(state.table.clone())
-        .reorder(&page.course, &page.outline, &next)
+        .reorder(
+            &manager(&caller, &page.course),
+            &page.course,
+            &page.outline,
+            &next,
+        )
         .await
         .map_err(outline_conflict)?;
     let data: Vec<LessonView> = next

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::details::{LinkedCourse, PrerequisiteView};
-use crate::handlers::{managed_course, may_see};
+use crate::handlers::{managed_course, manager, may_see};
 
 const TAG: &str = "courses";
 
@@ -167,7 +167,13 @@ pub async fn add_prerequisite(
             Walk::Clear(walked) => walked,
         };
         match repo
-            .link(&course, &prerequisite, &required_by, &walked)
+            .link(
+                &manager(&caller, &course),
+                &course,
+                &prerequisite,
+                &required_by,
+                &walked,
+            )
             .await
         {
             Ok(()) => {
@@ -217,7 +223,12 @@ pub async fn remove_prerequisite(
             .await?
             .map(|(_, record)| record);
         match repo
-            .unlink(&course, prerequisite_id, required_by.as_ref())
+            .unlink(
+                &manager(&caller, &course),
+                &course,
+                prerequisite_id,
+                required_by.as_ref(),
+            )
             .await
         {
             Ok(()) => return Ok(StatusCode::NO_CONTENT),

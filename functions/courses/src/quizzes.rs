@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::handlers::{managed_course, may_manage};
+use crate::handlers::{managed_course, manager, may_manage};
+use lectern_store::Power;
 
 const TAG: &str = "quizzes";
 
@@ -210,7 +211,9 @@ pub async fn create_quiz(
         ));
     }
     let quiz = Quiz::create(course.tenant.clone(), course.id, &body, now())?;
-    QuizRepo::new(state.table.clone()).create(&quiz).await?;
+    QuizRepo::new(state.table.clone())
+        .create(&manager(&caller, &course), &quiz)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(Envelope::new(
@@ -299,7 +302,13 @@ pub async fn delete_quiz(
             ));
         }
     }
-    QuizRepo::new(state.table.clone()).delete(&quiz).await?;
+    let actor = match &course {
+        Some(course) => manager(&caller, course),
+        None => caller.actor(Power::Admin),
+    };
+    QuizRepo::new(state.table.clone())
+        .delete(&actor, &quiz)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -348,7 +357,7 @@ pub async fn start_attempt(
     let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
     students_only(role)?;
     let attempt = QuizRepo::new(state.table.clone())
-        .start_attempt(&quiz, caller.id, ctx.standing, now())
+        .start_attempt(&caller.member(), &quiz, ctx.standing, now())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -429,14 +438,19 @@ pub async fn submit_attempt(
             ));
         }
     };
-    repo.submit_attempt(&quiz, &graded, ctx.standing.unwrap_or_default())
-        .await?;
+    repo.submit_attempt(
+        &caller.member(),
+        &quiz,
+        &graded,
+        ctx.standing.unwrap_or_default(),
+    )
+    .await?;
     let submitted_at = graded.submitted_at.unwrap_or(graded.started_at);
     if graded.passed == Some(true)
         && let Some(course) = &ctx.course
     {
         EnrollmentRepo::new(state.table.clone())
-            .record_quiz_passed(course, caller.id, quiz.id, submitted_at)
+            .record_quiz_passed(&caller.member(), course, quiz.id, submitted_at)
             .await?;
     }
     Ok(Json(GradedAttemptView {

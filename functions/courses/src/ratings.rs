@@ -95,7 +95,13 @@ pub async fn rate(
             updated_at: now,
         };
         match repo
-            .rate(course, &page.recent_ratings, previous.as_ref(), &rating)
+            .rate(
+                &caller.member(),
+                course,
+                &page.recent_ratings,
+                previous.as_ref(),
+                &rating,
+            )
             .await
         {
             Ok(()) => {

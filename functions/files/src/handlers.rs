@@ -21,7 +21,7 @@ use lectern_files::object_key::{object_key, pending_key};
 use lectern_files::store::{DOWNLOAD_URL_TTL, UPLOAD_URL_TTL};
 use lectern_files::{ObjectStore, category, disposition};
 use lectern_store::files::{ConfirmError, FileRepo};
-use lectern_store::{from_item, keys};
+use lectern_store::{Power, from_item, keys};
 use lectern_web::views::timestamp;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
 use serde::{Deserialize, Serialize};
@@ -320,7 +320,9 @@ pub(crate) async fn issue_upload(
         submitted_for: None,
         deleting_since: None,
     };
-    FileRepo::new(state.table.clone()).create(&file).await?;
+    FileRepo::new(state.table.clone())
+        .create(&caller.member(), &file)
+        .await?;
     Ok(UploadTicket {
         file_id: id.to_string(),
         upload_url: ticket.url,
@@ -413,7 +415,7 @@ pub async fn confirm_upload(
         ));
     }
     store.copy(&pending, &file.object_key).await?;
-    let active = match repo.activate(&file, now()).await {
+    let active = match repo.activate(&caller.member(), &file, now()).await {
         Ok(active) => active,
         Err(ConfirmError::NotPending) => {
             return Err(ApiError::conflict(
@@ -611,7 +613,16 @@ pub async fn delete_file(
     let repo = FileRepo::new(state.table.clone());
     // Handed-in work keeps its files: the mark is checked and deletion recorded in one conditional
     // update, before the object goes, so a file cannot be handed in while it is being deleted either.
-    if !repo.start_deleting(&file, now(), caller.is_admin()).await? {
+    // An admin deleting another's file acts as an admin; anyone deleting their own, as themselves.
+    let actor = if file.uploader_id == caller.id {
+        caller.member()
+    } else {
+        caller.actor(Power::Admin)
+    };
+    if !repo
+        .start_deleting(&actor, &file, now(), caller.is_admin())
+        .await?
+    {
         return Err(ApiError::not_found("file"));
     }
     // The object first: if the store then fails, the item still points at nothing and a retry

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::State;
 use lectern_domain::TenantId;
+use lectern_domain::user::User;
 use lectern_payments::{EventObject, StripeEvent};
 use lectern_queue::{DeadLetter, Queue};
+use lectern_store::StoreError;
 use lectern_store::payments::PaymentRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
@@ -116,11 +118,18 @@ async fn scope(state: &AppState, ctx: &Payments, admin: &RequireRole<Admin>) -> 
         let user = UserRepo::new(state.table.clone())
             .get(&admin.tenant, admin.id)
             .await?;
-        if user.is_some_and(|u| ctx.operators.lists(&admin.tenant, &u.email)) {
-            return Ok(Scope::Everything);
-        }
+        return Ok(scope_of(ctx, admin, user.as_ref()));
     }
     Ok(Scope::Tenant(admin.tenant.clone()))
+}
+
+/// The scope of an admin whose account was read as `user`.
+fn scope_of(ctx: &Payments, admin: &RequireRole<Admin>, user: Option<&User>) -> Scope {
+    if user.is_some_and(|u| ctx.operators.lists(&admin.tenant, &u.email)) {
+        Scope::Everything
+    } else {
+        Scope::Tenant(admin.tenant.clone())
+    }
 }
 
 /// The tenant of each letter, in order.
@@ -255,7 +264,17 @@ pub async fn redrive(
     admin: RequireRole<Admin>,
     Query(selection): Query<QueueSelection>,
 ) -> ApiResult<Json<Redriven>> {
-    let scope = scope(&state, &ctx, &admin).await?;
+    // Redriving changes queues, not the table, so no transaction can check who asks: the admin's
+    // account is read (the read that also says whether they are an operator), and must still be an
+    // active admin.
+    let user = UserRepo::new(state.table.clone())
+        .get(&admin.tenant, admin.id)
+        .await?;
+    admin
+        .actor()
+        .judge(user.as_ref())
+        .map_err(StoreError::ActorRefused)?;
+    let scope = scope_of(&ctx, &admin, user.as_ref());
     let mut redriven = 0;
     for (carries, queue) in selected(&ctx, selection.queue.as_deref())? {
         redriven += match scope {

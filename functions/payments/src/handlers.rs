@@ -14,6 +14,7 @@ use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, PaymentId};
 use lectern_payments::{CreateIntent, CreateRefund, IntentStatus, ProviderError};
 use lectern_queue::OutgoingMessage;
+use lectern_store::Power;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::payments::{CreatePaymentError, PaymentRepo};
@@ -262,13 +263,20 @@ async fn create_payment(
         };
         payment.provider_payment_id = intent.id.clone();
         let lease = claimed.as_ref().map(|(_, _, lease)| lease);
-        match repo.create(&payment, replaces, lease).await {
+        match repo
+            .create(&caller.member(), &payment, replaces, lease)
+            .await
+        {
             Ok(_) => {
                 let answer = Ok((StatusCode::CREATED, created(&payment, intent.client_secret)));
                 return (answer, Some(KeySettled::Completed));
             }
             // Another request for this course won: answer with what it created.
             Err(CreatePaymentError::Raced) => continue,
+            // The caller was suspended meanwhile: nothing was recorded, and the key is free again.
+            Err(CreatePaymentError::Store(e @ lectern_store::StoreError::ActorRefused(_))) => {
+                return (Err(e.into()), Some(KeySettled::Released));
+            }
             // The intent exists: a retry after the claim's lease asks for it again.
             Err(CreatePaymentError::Store(e)) => return (Err(e.into()), Some(KeySettled::Kept)),
         }
@@ -561,10 +569,22 @@ pub async fn refund_payment(
 ) -> ApiResult<(StatusCode, Json<RefundAccepted>)> {
     let id = PaymentId::parse(&payment_id).map_err(|_| ApiError::not_found("payment"))?;
     let repo = PaymentRepo::new(state.table.clone());
-    let payment = repo
-        .get(&caller.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
+    // Students refund nothing (not even courses they once taught): as for any payment not theirs
+    // to refund, it is not found.
+    let power = match caller.role {
+        UserRole::Admin => Power::Admin,
+        UserRole::Instructor => Power::Teaching,
+        UserRole::Student => return Err(ApiError::not_found("payment")),
+    };
+    // The refund happens at the provider, where no transaction of ours can check who asks: the
+    // caller's account is read instead (beside the payment, so no round trip is added) and must be
+    // active and still hold the role the token claims.
+    let actor = caller.actor(power);
+    let (payment, ()) = tokio::try_join!(
+        repo.get(&caller.tenant, id),
+        actor.verify(state.table.as_ref())
+    )?;
+    let payment = payment.ok_or_else(|| ApiError::not_found("payment"))?;
     if !caller.is_admin() {
         let course = CourseRepo::new(state.table.clone())
             .get(&caller.tenant, payment.course_id)

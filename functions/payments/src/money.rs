@@ -521,7 +521,7 @@ pub async fn mark_notifications_read(
         return Err(ApiError::invalid_field("ids", "at most 100 ids"));
     }
     let marked = PaymentRepo::new(state.table.clone())
-        .mark_read(&caller.tenant, caller.id, body.ids.as_deref())
+        .mark_read(&caller.member(), body.ids.as_deref())
         .await?;
     Ok(Json(MarkedRead { marked }))
 }

@@ -124,7 +124,8 @@ pub async fn settle(
             };
             if enroll {
                 match enrollments
-                    .enroll_paid(&course, &payment, enrollment, now)
+                    // The settlement enrolls for the provider's fact, not for a signed-in user.
+                    .enroll_paid(None, &course, &payment, enrollment, now)
                     .await
                 {
                     Ok(_) => settled.enrolled = true,
@@ -164,7 +165,8 @@ pub async fn settle(
                         .map(|p| p.id),
                 };
                 if current.granted_by_payment(payment.id, purchase) {
-                    match enrollments.unenroll(&course, &current, now).await {
+                    // A revocation for the provider's fact, not for a signed-in user.
+                    match enrollments.unenroll(None, &course, &current, now).await {
                         Ok(_) => settled.revoked = true,
                         Err(ProgressError::NotEnrolled) if attempt < RETRIES => {
                             attempt += 1;

@@ -106,7 +106,7 @@ pub async fn set_role(
         next.version = user.version + 1;
         next.updated_at = now();
         UserRepo::new(state.table.clone())
-            .update(&user, &next, Vec::new())
+            .update(&admin.actor(), &user, &next, Vec::new())
             .await?;
         tracing::info!(user_id = %user.id, from = %user.role, to = %next.role, "role changed");
     }
@@ -117,7 +117,12 @@ pub async fn set_role(
 }
 
 /// Sets a user's status; suspending also revokes every session in the same write.
-async fn set_status(state: &AppState, user: User, status: UserStatus) -> ApiResult<User> {
+async fn set_status(
+    state: &AppState,
+    admin: &RequireRole<Admin>,
+    user: User,
+    status: UserStatus,
+) -> ApiResult<User> {
     if user.status == status {
         return Ok(user);
     }
@@ -134,7 +139,7 @@ async fn set_status(state: &AppState, user: User, status: UserStatus) -> ApiResu
         UserStatus::Active => Vec::new(),
     };
     UserRepo::new(state.table.clone())
-        .update(&user, &next, revocations)
+        .update(&admin.actor(), &user, &next, revocations)
         .await?;
     tracing::info!(user_id = %user.id, status = ?status, "status changed");
     Ok(next)
@@ -158,7 +163,7 @@ pub async fn suspend(
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
     let user = target(&state, &admin, &user_id, "suspend").await?;
-    let user = set_status(&state, user, UserStatus::Suspended).await?;
+    let user = set_status(&state, &admin, user, UserStatus::Suspended).await?;
     Ok(Json(Envelope::new("User suspended", UserView::from(&user))))
 }
 
@@ -178,7 +183,7 @@ pub async fn unsuspend(
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
     let user = target(&state, &admin, &user_id, "unsuspend").await?;
-    let user = set_status(&state, user, UserStatus::Active).await?;
+    let user = set_status(&state, &admin, user, UserStatus::Active).await?;
     Ok(Json(Envelope::new(
         "User unsuspended",
         UserView::from(&user),

@@ -266,7 +266,7 @@ pub async fn update_profile(
             Credentials::Unchanged => Vec::new(),
         };
         UserRepo::new(state.table.clone())
-            .update(&user, &next, revocations)
+            .update(&caller.member(), &user, &next, revocations)
             .await?;
     }
     Ok(Json(ProfileUpdated {
@@ -336,7 +336,7 @@ pub async fn update_preferences(
         next.version = user.version + 1;
         next.updated_at = now();
         UserRepo::new(state.table.clone())
-            .update(&user, &next, Vec::new())
+            .update(&caller.member(), &user, &next, Vec::new())
             .await?;
     }
     Ok(Json(PreferencesUpdated {

@@ -15,10 +15,10 @@ use lectern_domain::course::{
 };
 use lectern_domain::user::{Email, NewUser, PersonName, User, UserRole, Username};
 use lectern_domain::{TenantId, UserId};
-use lectern_store::Table;
 use lectern_store::catalog::{CatalogRepo, CatalogStart};
 use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
+use lectern_store::{Actor, Power, Table};
 use lectern_testkit::counting::CountingTable;
 use serde::Serialize;
 
@@ -203,8 +203,10 @@ async fn seed(
         course.total_enrollments = (i * 7919 % 1000) as u32;
         course.total_ratings = (i % 13) as u32;
         course.rating_sum = u64::from(course.total_ratings) * (1 + (i % 5) as u64);
+        // Each course is created as its instructor would create it, checked as they are.
+        let actor = Actor::new(tenant.clone(), course.instructor_id, Power::Teaching);
         courses
-            .create(&course)
+            .create(&actor, &course)
             .await
             .with_context(|| format!("seeding course {i}"))?;
     }

@@ -20,6 +20,7 @@ use lectern_domain::enrollment::Enrollment;
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::{AssignmentId, CourseId, FileId, TenantId, UserId};
 
+use crate::actor::{Actor, commit};
 use crate::cursor::Cursor;
 use crate::enrollments::EnrollmentRepo;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
@@ -147,6 +148,7 @@ impl AssignmentRepo {
     #[tracing::instrument(skip_all, fields(assignment_id = %a.id, course_id = %a.course_id))]
     pub async fn create(
         &self,
+        actor: &Actor,
         course: &Course,
         a: &Assignment,
     ) -> Result<(), AssignmentWriteError> {
@@ -165,7 +167,7 @@ impl AssignmentRepo {
             },
             course_count(course, 1, alive),
         ];
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => {
                 Err(AssignmentWriteError::CourseGone)
             }
@@ -186,6 +188,7 @@ impl AssignmentRepo {
     #[tracing::instrument(skip_all, fields(assignment_id = %after.id))]
     pub async fn update(
         &self,
+        actor: &Actor,
         before: &Assignment,
         after: &Assignment,
     ) -> Result<(), AssignmentWriteError> {
@@ -199,7 +202,7 @@ impl AssignmentRepo {
                 condition: None,
             },
         ];
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { .. }) => Err(AssignmentWriteError::Stale),
             other => Ok(other?),
         }
@@ -211,6 +214,7 @@ impl AssignmentRepo {
     #[tracing::instrument(skip_all, fields(assignment_id = %a.id))]
     pub async fn delete(
         &self,
+        actor: &Actor,
         course: &Course,
         a: &Assignment,
     ) -> Result<(), AssignmentWriteError> {
@@ -225,7 +229,7 @@ impl AssignmentRepo {
             },
             course_count(course, -1, Condition::Exists),
         ];
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                 return Err(AssignmentWriteError::Stale);
             }
@@ -386,19 +390,14 @@ impl AssignmentRepo {
     #[tracing::instrument(skip_all, fields(submission_id = %next.id))]
     pub async fn save_submission(
         &self,
-        tenant: &TenantId,
+        actor: &Actor,
         previous_version: u64,
         next: &Submission,
         handed_in: &[FileId],
     ) -> Result<(), AssignmentWriteError> {
+        let tenant = &actor.tenant;
         let item = submission_item(tenant, next)?;
         let condition = submission_condition(previous_version);
-        if handed_in.is_empty() {
-            return match self.table.put(item, Some(condition)).await {
-                Err(StoreError::ConditionFailed) => Err(AssignmentWriteError::Stale),
-                other => Ok(other?),
-            };
-        }
         let mut actions = vec![TxAction::Put {
             item,
             condition: Some(condition),
@@ -408,7 +407,7 @@ impl AssignmentRepo {
                 .iter()
                 .map(|f| crate::files::attach_to_submission(tenant, *f, next.assignment_id)),
         );
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                 Err(AssignmentWriteError::Stale)
             }
@@ -424,11 +423,12 @@ impl AssignmentRepo {
     #[tracing::instrument(skip_all, fields(submission_id = %graded.id))]
     pub async fn grade(
         &self,
-        tenant: &TenantId,
+        actor: &Actor,
         previous_version: u64,
         graded: &Submission,
         change: &GradeChange,
     ) -> Result<(), AssignmentWriteError> {
+        let tenant = &actor.tenant;
         let actions = vec![
             TxAction::Put {
                 item: submission_item(tenant, graded)?,
@@ -439,7 +439,7 @@ impl AssignmentRepo {
                 condition: Some(Condition::NotExists),
             },
         ];
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { .. }) => Err(AssignmentWriteError::Stale),
             other => Ok(other?),
         }

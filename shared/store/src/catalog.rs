@@ -715,14 +715,36 @@ mod tests {
         let mut search = CatalogFilter::published();
         search.search = lectern_domain::catalog::Search::parse("qubit").unwrap();
         assert!(page(CatalogFilter::published()).await.courses.is_empty());
-        // WHEN it is updated (here with nothing changed but its version), twice
+        // WHEN its instructor updates it (here with nothing changed but its version), twice
+        let instructor = User {
+            id: course.instructor_id,
+            ..User::create(
+                tenant.clone(),
+                lectern_domain::user::NewUser {
+                    email: lectern_domain::user::Email::parse("t@example.org").unwrap(),
+                    username: lectern_domain::user::Username::parse("teacher").unwrap(),
+                    first_name: lectern_domain::user::PersonName::parse("Ada").unwrap(),
+                    last_name: lectern_domain::user::PersonName::parse("Lovelace").unwrap(),
+                    role: lectern_domain::user::UserRole::Instructor,
+                    preferred_study_time: None,
+                },
+                "hash".into(),
+                time::OffsetDateTime::now_utc(),
+            )
+        };
+        crate::users::UserRepo::new(table.clone())
+            .create(&instructor)
+            .await
+            .unwrap();
+        let actor =
+            crate::actor::Actor::new(tenant.clone(), instructor.id, crate::actor::Power::Teaching);
         let courses = CourseRepo::new(table.clone());
         for indexed in [false, true] {
             let before = courses.get(&tenant, course.id).await.unwrap().unwrap();
             assert_eq!(before.indexed, indexed);
             let mut after = before.clone();
             after.version += 1;
-            courses.update(&before, &after).await.unwrap();
+            courses.update(&actor, &before, &after).await.unwrap();
         }
         // THEN it is listed, found by search, and counted once in each of its lists
         let listed = page(CatalogFilter::published()).await;

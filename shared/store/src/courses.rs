@@ -9,6 +9,7 @@ use lectern_domain::quiz::QuizSummary;
 use lectern_domain::rating::RecentRatings;
 use lectern_domain::{CourseId, LessonId, QuizId, TenantId};
 
+use crate::actor::{Actor, commit, commit_in_batches};
 use crate::catalog::catalog_writes;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
@@ -85,14 +86,14 @@ impl CourseRepo {
     /// Writes a new course with its catalog entries and counts in one transaction; its search
     /// terms follow in further transactions of up to 100.
     #[tracing::instrument(skip_all, fields(course_id = %course.id))]
-    pub async fn create(&self, course: &Course) -> Result<(), StoreError> {
+    pub async fn create(&self, actor: &Actor, course: &Course) -> Result<(), StoreError> {
         let writes = catalog_writes(None, course);
         let mut first = vec![TxAction::Put {
             item: course_item(course)?,
             condition: Some(Condition::NotExists),
         }];
         first.extend(writes.first);
-        crate::table::transact_in_batches(self.table.as_ref(), first, writes.terms)
+        commit_in_batches(self.table.as_ref(), actor, first, writes.terms)
             .await
             .map_err(|e| match e {
                 StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
@@ -117,12 +118,17 @@ impl CourseRepo {
     /// transaction (a course stored before the catalog index gets them now); its search terms follow
     /// in further transactions of up to 100 when its words or status changed.
     #[tracing::instrument(skip_all, fields(course_id = %after.id))]
-    pub async fn update(&self, before: &Course, after: &Course) -> Result<(), CourseWriteError> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        before: &Course,
+        after: &Course,
+    ) -> Result<(), CourseWriteError> {
         debug_assert_eq!(after.version, before.version + 1);
         let writes = catalog_writes(Some(before), after);
         let mut first = vec![TxAction::Update(Self::update_of(before, after)?)];
         first.extend(writes.first);
-        crate::table::transact_in_batches(self.table.as_ref(), first, writes.terms)
+        commit_in_batches(self.table.as_ref(), actor, first, writes.terms)
             .await
             .map_err(stale)
     }
@@ -337,6 +343,7 @@ impl CourseRepo {
     /// course item is only checked, never written. Cancelled: read again and retry.
     pub async fn link(
         &self,
+        actor: &Actor,
         course: &Course,
         prerequisite: &Course,
         required_by: &RequiredBy,
@@ -362,13 +369,14 @@ impl CourseRepo {
                     condition: links_unchanged(x),
                 }),
         );
-        self.table.transact_write(actions).await
+        commit(self.table.as_ref(), actor, actions).await
     }
 
     /// Removes a prerequisite link; the prerequisite's record is updated when it is still there
     /// (`None`: the prerequisite is gone).
     pub async fn unlink(
         &self,
+        actor: &Actor,
         course: &Course,
         prerequisite_id: CourseId,
         required_by: Option<&RequiredBy>,
@@ -384,7 +392,7 @@ impl CourseRepo {
                 &record.without(course.id),
             )?);
         }
-        self.table.transact_write(actions).await
+        commit(self.table.as_ref(), actor, actions).await
     }
 
     /// Marks a course as being deleted (out of the catalog's lists and counts), unless payments entitle
@@ -393,6 +401,7 @@ impl CourseRepo {
     /// than being left without its course.
     async fn mark_deleting(
         &self,
+        actor: &Actor,
         course: &Course,
         marked: &Course,
     ) -> Result<(), CourseWriteError> {
@@ -420,7 +429,7 @@ impl CourseRepo {
             },
         ];
         actions.extend(writes.first);
-        match crate::table::transact_in_batches(self.table.as_ref(), actions, writes.terms).await {
+        match commit_in_batches(self.table.as_ref(), actor, actions, writes.terms).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_lost_race() => Err(CourseWriteError::Stale),
             Err(e) => Err(e.into()),
@@ -433,10 +442,12 @@ impl CourseRepo {
     /// prerequisite link. First the course is marked as being deleted — from then on it is invisible
     /// and out of the catalog — then the rest goes in transactions of up to 100, and the course item
     /// last. If anything fails midway, deleting again resumes. A stale `course` → `Stale`; a course
-    /// whose payments still entitle students to it is not deleted (`HasPaidEnrollments`).
+    /// whose payments still entitle students to it is not deleted (`HasPaidEnrollments`). `actor`
+    /// is checked in the mark's transaction, or read before resuming.
     #[tracing::instrument(skip_all, fields(course_id = %course.id))]
     pub async fn delete_all(
         &self,
+        actor: &Actor,
         course: &Course,
         now: time::OffsetDateTime,
     ) -> Result<(), CourseWriteError> {
@@ -446,8 +457,11 @@ impl CourseRepo {
             let mut marked = course.clone();
             marked.deleting_since = Some(now);
             marked.version += 1;
-            self.mark_deleting(&course, &marked).await?;
+            self.mark_deleting(actor, &course, &marked).await?;
             course = marked;
+        } else {
+            // Resuming writes nothing that one transaction could check the actor with.
+            actor.verify(self.table.as_ref()).await?;
         }
         // Unlink both directions, re-reading a linked record when it changed meanwhile: the course
         // leaves its prerequisites' records, and the courses requiring it forget it.
@@ -565,6 +579,7 @@ impl CourseRepo {
     #[tracing::instrument(skip_all, fields(from = %page.course.id, to = %copy.id))]
     pub async fn duplicate(
         &self,
+        actor: &Actor,
         page: &CoursePage,
         mut copy: Course,
         now: time::OffsetDateTime,
@@ -632,10 +647,10 @@ impl CourseRepo {
                 quizzes += 1;
             }
         }
-        crate::table::transact_in_batches(self.table.as_ref(), Vec::new(), actions).await?;
+        commit_in_batches(self.table.as_ref(), actor, Vec::new(), actions).await?;
         copy.total_lessons = page.lessons.len() as u32;
         copy.total_quizzes = quizzes;
-        self.create(&copy).await?;
+        self.create(actor, &copy).await?;
         Ok(copy)
     }
 }

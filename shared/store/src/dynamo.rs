@@ -144,6 +144,11 @@ impl Expr {
                 // No parentheses of its own: DynamoDB refuses redundant ones, and `And` adds them.
                 format!("attribute_not_exists({name}) OR {name} < {limit}")
             }
+            Condition::OneOf(attr, values) => {
+                let name = self.name(attr);
+                let values: Vec<String> = values.iter().map(|v| self.value(to_av(v))).collect();
+                format!("{name} IN ({})", values.join(", "))
+            }
             Condition::VersionEquals(v) => format!(
                 "{} = {}",
                 self.name(VERSION),

@@ -21,6 +21,7 @@ use lectern_domain::{CourseId, LessonId, PaymentId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::actor::{Actor, commit, commit_for};
 use crate::catalog::sort_entries;
 use crate::courses::{CoursePage, CourseRepo};
 use crate::cursor::Cursor;
@@ -202,25 +203,34 @@ impl EnrollmentRepo {
     /// transaction that writes the enrollment (granted as free) only if it is still as read and counts
     /// it on the course only if the course is published. Of two concurrent enrollments of one student,
     /// one fails with `AlreadyEnrolled`.
-    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %student))]
+    #[tracing::instrument(skip_all, fields(course_id = %course.id, student_id = %actor.user))]
     pub async fn enroll(
         &self,
+        actor: &Actor,
         course: &Course,
-        student: UserId,
         previous: Option<Enrollment>,
         now: OffsetDateTime,
     ) -> Result<Enrollment, EnrollError> {
-        self.enroll_with(course, student, previous, now, Admission::Published)
-            .await
+        self.enroll_with(
+            Some(actor),
+            course,
+            actor.user,
+            previous,
+            now,
+            Admission::Published,
+        )
+        .await
     }
 
     /// Enrolls a student who paid: as [`EnrollmentRepo::enroll`], but the course need only exist (it
     /// was published when they paid), the enrollment records `payment` as what grants it, and a check
     /// that the payment still entitles them is part of the transaction, so a refund recorded meanwhile
-    /// cannot be overtaken by the enrollment.
+    /// cannot be overtaken by the enrollment. `actor` is the student enrolling themselves (none when
+    /// the payment's settlement enrolls them).
     #[tracing::instrument(skip_all, fields(course_id = %course.id, payment_id = %payment.id))]
     pub async fn enroll_paid(
         &self,
+        actor: Option<&Actor>,
         course: &Course,
         payment: &Payment,
         previous: Option<Enrollment>,
@@ -230,12 +240,13 @@ impl EnrollmentRepo {
             payment: payment.id,
             guard: PaymentRepo::entitlement_check(payment),
         };
-        self.enroll_with(course, payment.user_id, previous, now, admission)
+        self.enroll_with(actor, course, payment.user_id, previous, now, admission)
             .await
     }
 
     async fn enroll_with(
         &self,
+        actor: Option<&Actor>,
         course: &Course,
         student: UserId,
         previous: Option<Enrollment>,
@@ -282,7 +293,7 @@ impl EnrollmentRepo {
             ];
             actions.extend(guard.clone());
             actions.extend(enrollments_order(&course, 1));
-            match self.transact_retrying(actions).await {
+            match self.transact_retrying(actor, actions).await {
                 Ok(()) => return Ok(enrollment),
                 Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                     return Err(EnrollError::AlreadyEnrolled);
@@ -321,10 +332,12 @@ impl EnrollmentRepo {
     }
 
     /// Unenrolls: the record stays (status `unenrolled`, progress kept) and the course counts one
-    /// student fewer, in one transaction.
+    /// student fewer, in one transaction. `actor`: the student leaving (none when a settlement revokes
+    /// the enrollment).
     #[tracing::instrument(skip_all, fields(course_id = %course.id))]
     pub async fn unenroll(
         &self,
+        actor: Option<&Actor>,
         course: &Course,
         enrollment: &Enrollment,
         now: OffsetDateTime,
@@ -340,7 +353,7 @@ impl EnrollmentRepo {
                 add_to_course(&course, "totalEnrollments", -1, Condition::Exists),
             ];
             actions.extend(enrollments_order(&course, -1));
-            match self.transact_retrying(actions).await {
+            match self.transact_retrying(actor, actions).await {
                 Ok(()) => break,
                 Err(StoreError::TransactionCanceled { failed }) if failed == [1] => {
                     match self.count_moved(&course).await? {
@@ -364,13 +377,13 @@ impl EnrollmentRepo {
     /// finishes the course, its completion. Returns the enrollment as it is afterwards.
     pub async fn complete_lesson(
         &self,
+        actor: &Actor,
         page: &CoursePage,
-        student: UserId,
         lesson: LessonId,
         now: OffsetDateTime,
     ) -> Result<Enrollment, ProgressError> {
         let at = timestamp(now);
-        self.record(page, student, now, |e| {
+        self.record(actor, page, now, |e| {
             if e.completed_lessons.contains_key(&lesson) {
                 return false;
             }
@@ -384,8 +397,8 @@ impl EnrollmentRepo {
     /// when the student is not enrolled (any more).
     pub async fn record_quiz_passed(
         &self,
+        actor: &Actor,
         course: &Course,
-        student: UserId,
         quiz: QuizId,
         at: OffsetDateTime,
     ) -> Result<Option<Enrollment>, StoreError> {
@@ -397,7 +410,7 @@ impl EnrollmentRepo {
         };
         let stamp = timestamp(at);
         match self
-            .record(&page, student, at, |e| {
+            .record(actor, &page, at, |e| {
                 if e.passed_quizzes.contains_key(&quiz) {
                     return false;
                 }
@@ -418,12 +431,13 @@ impl EnrollmentRepo {
     /// in the same transaction.
     async fn record(
         &self,
+        actor: &Actor,
         page: &CoursePage,
-        student: UserId,
         now: OffsetDateTime,
         mut change: impl FnMut(&mut Enrollment) -> bool,
     ) -> Result<Enrollment, ProgressError> {
         let course = &page.course;
+        let student = actor.user;
         let quizzes = page.quiz_ids();
         let mut attempt = 0;
         loop {
@@ -446,7 +460,7 @@ impl EnrollmentRepo {
                     add_to_course(course, "totalCompletions", 1, Condition::Exists),
                 ];
             }
-            match self.table.transact_write(actions).await {
+            match commit(self.table.as_ref(), actor, actions).await {
                 Ok(()) => return Ok(next),
                 Err(e) if e.is_lost_race() && attempt < RETRIES => {
                     attempt += 1;
@@ -462,10 +476,14 @@ impl EnrollmentRepo {
 
     /// A transaction retried while it only collided with a concurrent one in flight (DynamoDB cancels
     /// both of two transactions on one item; a cancelled condition is an answer, not retried).
-    async fn transact_retrying(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
+    async fn transact_retrying(
+        &self,
+        actor: Option<&Actor>,
+        actions: Vec<TxAction>,
+    ) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
-            match self.table.transact_write(actions.clone()).await {
+            match commit_for(self.table.as_ref(), actor, actions.clone()).await {
                 Err(StoreError::TransactionConflict) if attempt < RETRIES => {
                     attempt += 1;
                     backoff(attempt).await;

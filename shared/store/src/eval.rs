@@ -113,6 +113,9 @@ pub fn value_of_item(value: AttrValue) -> StoreResult<AttrValue> {
     })
 }
 
+/// DynamoDB's limit on the values of one `IN`.
+const MAX_IN_VALUES: usize = 100;
+
 /// A condition DynamoDB accepts, its values in canonical form.
 pub fn condition(condition: Condition) -> StoreResult<Condition> {
     Ok(match condition {
@@ -127,6 +130,22 @@ pub fn condition(condition: Condition) -> StoreResult<Condition> {
         Condition::AbsentOrBelow(attr, limit) => {
             attr_name(&attr)?;
             Condition::AbsentOrBelow(attr, limit)
+        }
+        Condition::OneOf(attr, values) => {
+            attr_name(&attr)?;
+            if values.is_empty() || values.len() > MAX_IN_VALUES {
+                return Err(StoreError::InvalidRequest(format!(
+                    "IN takes 1 to {MAX_IN_VALUES} values, got {}",
+                    values.len()
+                )));
+            }
+            Condition::OneOf(
+                attr,
+                values
+                    .into_iter()
+                    .map(value_of_item)
+                    .collect::<StoreResult<_>>()?,
+            )
         }
         Condition::And(all) => Condition::And(
             all.into_iter()
@@ -284,6 +303,9 @@ pub fn holds(condition: &Condition, item: Option<&Item>) -> bool {
         Condition::VersionEquals(v) => item
             .and_then(|i| i.get(VERSION))
             .is_some_and(|current| same_value(current, &AttrValue::N(v.to_string()))),
+        Condition::OneOf(attr, values) => item
+            .and_then(|i| i.get(attr))
+            .is_some_and(|current| values.iter().any(|v| same_value(current, v))),
         Condition::And(all) => all.iter().all(|c| holds(c, item)),
     }
 }

@@ -23,6 +23,7 @@ use lectern_domain::lesson::Lesson;
 use lectern_domain::{AssignmentId, FileId, LessonId, TenantId};
 use time::{Duration, OffsetDateTime};
 
+use crate::actor::{Actor, commit};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
@@ -140,12 +141,14 @@ impl FileRepo {
         FileRepo { table }
     }
 
-    /// Records a new (pending) file.
+    /// Records a new (pending) file, uploaded by `actor`.
     #[tracing::instrument(skip_all, fields(file_id = %file.id))]
-    pub async fn create(&self, file: &StoredFile) -> Result<(), StoreError> {
-        self.table
-            .put(file_item(file)?, Some(Condition::NotExists))
-            .await
+    pub async fn create(&self, actor: &Actor, file: &StoredFile) -> Result<(), StoreError> {
+        let put = TxAction::Put {
+            item: file_item(file)?,
+            condition: Some(Condition::NotExists),
+        };
+        commit(self.table.as_ref(), actor, vec![put]).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -185,6 +188,7 @@ impl FileRepo {
     #[tracing::instrument(skip_all, fields(file_id = %pending.id))]
     pub async fn activate(
         &self,
+        actor: &Actor,
         pending: &StoredFile,
         at: OffsetDateTime,
     ) -> Result<StoredFile, ConfirmError> {
@@ -197,9 +201,9 @@ impl FileRepo {
             &file_item(&active)?,
             Some(status_is(FileStatus::Pending)),
         );
-        match self.table.update(update).await {
-            Ok(_) => Ok(active),
-            Err(StoreError::ConditionFailed) => Err(ConfirmError::NotPending),
+        match commit(self.table.as_ref(), actor, vec![TxAction::Update(update)]).await {
+            Ok(()) => Ok(active),
+            Err(StoreError::TransactionCanceled { .. }) => Err(ConfirmError::NotPending),
             Err(e) => Err(e.into()),
         }
     }
@@ -210,6 +214,7 @@ impl FileRepo {
     #[tracing::instrument(skip_all, fields(file_id = %file.id))]
     pub async fn start_deleting(
         &self,
+        actor: &Actor,
         file: &StoredFile,
         now: OffsetDateTime,
         even_submitted: bool,
@@ -227,9 +232,9 @@ impl FileRepo {
             )],
             condition: Some(Condition::And(conditions)),
         };
-        match self.table.update(update).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => match self.table.get(&key).await? {
+        match commit(self.table.as_ref(), actor, vec![TxAction::Update(update)]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::TransactionCanceled { .. }) => match self.table.get(&key).await? {
                 None => Ok(false),
                 Some(_) => Err(FileDeleteError::InSubmission),
             },

@@ -50,6 +50,7 @@
 //! | Access pattern | Key condition | Where | Calls |
 //! |---|---|---|---|
 //! | User by id | PK = user, SK = `PROFILE` | table | 1 get |
+//! | The actor of a write (every write a signed-in user causes): active, with a role that holds the write's power | PK = user, SK = `PROFILE`, checked (`status = active`, `role IN (…)`) | table | 0: one more action in the write's own transaction (a single put or update becomes a transaction of two); on refusal, 1 get says why |
 //! | User by email (sign in) | email claim + current and previous failure windows → its `userId` → user | table | 1 batch get + 1 get |
 //! | Count a sign-in attempt within its limits | current failure window, conditioned on each count's room | table | 1 update |
 //! | Count a request in its rate-limit window within the policy's limit | PK = rate window, SK = `WINDOW#{start}`, conditioned on the count's room | table | 1 update (per policy that applies; concurrent) |

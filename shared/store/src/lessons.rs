@@ -15,6 +15,7 @@ use lectern_domain::lesson::{Lesson, LessonContent, Outline};
 use lectern_domain::{CourseId, LessonId, TenantId};
 use serde::{Deserialize, Serialize};
 
+use crate::actor::{Actor, commit};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
@@ -109,6 +110,7 @@ impl LessonRepo {
     /// outline changed since it was read.
     pub async fn create(
         &self,
+        actor: &Actor,
         course: &Course,
         outline: &Outline,
         lesson: &Lesson,
@@ -116,8 +118,10 @@ impl LessonRepo {
         order: Option<u32>,
     ) -> Result<Outline, StoreError> {
         let next = next_outline(outline, |o| o.insert(lesson.id, order));
-        self.table
-            .transact_write(vec![
+        commit(
+            self.table.as_ref(),
+            actor,
+            vec![
                 TxAction::Put {
                     item: lesson_item(course, lesson)?,
                     condition: Some(Condition::NotExists),
@@ -128,8 +132,9 @@ impl LessonRepo {
                 },
                 put_outline(course, outline, &next)?,
                 count_lessons(course, 1),
-            ])
-            .await?;
+            ],
+        )
+        .await?;
         Ok(next)
     }
 
@@ -137,6 +142,7 @@ impl LessonRepo {
     /// versions read.
     pub async fn update(
         &self,
+        actor: &Actor,
         course: &Course,
         before: &Lesson,
         after: &Lesson,
@@ -159,19 +165,22 @@ impl LessonRepo {
             let next = next_outline(outline, |o| o.move_to(after.id, order));
             actions.push(put_outline(course, outline, &next)?);
         }
-        self.table.transact_write(actions).await
+        commit(self.table.as_ref(), actor, actions).await
     }
 
     /// Deletes a lesson with its content, closing the gap in the order.
     pub async fn delete(
         &self,
+        actor: &Actor,
         course: &Course,
         outline: &Outline,
         lesson: LessonId,
     ) -> Result<(), StoreError> {
         let next = next_outline(outline, |o| o.remove(lesson));
-        self.table
-            .transact_write(vec![
+        commit(
+            self.table.as_ref(),
+            actor,
+            vec![
                 TxAction::Delete {
                     key: keys::lesson(&course.tenant, course.id, lesson),
                     condition: Some(Condition::Exists),
@@ -182,31 +191,32 @@ impl LessonRepo {
                 },
                 put_outline(course, outline, &next)?,
                 count_lessons(course, -1),
-            ])
-            .await
+            ],
+        )
+        .await
     }
 
     /// Replaces the order (the ids must be a permutation of the outline's; checked by the caller).
     pub async fn reorder(
         &self,
+        actor: &Actor,
         course: &Course,
         before: &Outline,
         after: &Outline,
     ) -> Result<(), StoreError> {
-        self.table
-            .put(
-                keyed_item(
-                    after,
-                    keys::course_outline(&course.tenant, course.id),
-                    "Outline",
-                )?,
-                Some(if before.version == 0 {
-                    Condition::NotExists
-                } else {
-                    Condition::VersionEquals(before.version)
-                }),
-            )
-            .await
+        let put = TxAction::Put {
+            item: keyed_item(
+                after,
+                keys::course_outline(&course.tenant, course.id),
+                "Outline",
+            )?,
+            condition: Some(if before.version == 0 {
+                Condition::NotExists
+            } else {
+                Condition::VersionEquals(before.version)
+            }),
+        };
+        commit(self.table.as_ref(), actor, vec![put]).await
     }
 
     /// A lesson's content (one get).

@@ -4,6 +4,7 @@
 //! same). Repositories speak to it only through the [`Table`] port.
 //!
 //! # Layout
+//! - [`actor`]: who makes a write: the check of the actor's own user item every write carries.
 //! - [`item`]: attribute values and items, and serde conversion of entities to and from items.
 //! - [`table`]: the `Table` port: keys, indexes, conditions, updates, queries, transactions, errors.
 //! - [`cursor`]: opaque page cursors, checked against the query they are used with.
@@ -30,6 +31,7 @@
 //!   revenue counters, notifications.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
+pub mod actor;
 pub mod assignments;
 pub mod catalog;
 pub mod checks;
@@ -52,6 +54,7 @@ pub mod sqlite;
 pub mod table;
 pub mod users;
 
+pub use actor::{Actor, Power, Refusal};
 pub use cursor::Cursor;
 pub use item::{AttrValue, Item, from_item, to_item};
 pub use table::{

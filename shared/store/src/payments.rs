@@ -24,6 +24,7 @@ use lectern_domain::{CourseId, InvoiceId, PaymentId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::actor::{Actor, commit, commit_in_batches};
 use crate::cursor::{self, Cursor};
 use crate::idempotency::{IdempotencyRepo, Lease};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
@@ -288,10 +289,12 @@ impl PaymentRepo {
 
     /// Creates a payment with its open invoice. `replaces`: the payment the student's purchase slot
     /// for the course points at now (refunded, so a new one may take its place). `lease`: the
-    /// request's claim on its idempotency key, completed in the same transaction.
+    /// request's claim on its idempotency key, completed in the same transaction. `actor`: the
+    /// student buying, checked in the same transaction.
     #[tracing::instrument(skip_all, fields(payment_id = %payment.id))]
     pub async fn create(
         &self,
+        actor: &Actor,
         payment: &Payment,
         replaces: Option<PaymentId>,
         lease: Option<&Lease>,
@@ -347,7 +350,7 @@ impl PaymentRepo {
         if let Some(lease) = lease {
             actions.push(IdempotencyRepo::completion(lease));
         }
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Ok(()) => Ok(invoice),
             Err(e) if e.is_lost_race() => Err(CreatePaymentError::Raced),
             Err(e) => Err(e.into()),
@@ -909,11 +912,10 @@ impl PaymentRepo {
     /// Answers how many changed; marking a read one again changes nothing.
     pub async fn mark_read(
         &self,
-        tenant: &TenantId,
-        user: UserId,
+        actor: &Actor,
         ids: Option<&[String]>,
     ) -> Result<usize, StoreError> {
-        let query = Query::partition(keys::user_pk(tenant, user))
+        let query = Query::partition(keys::user_pk(&actor.tenant, actor.user))
             .sort_key(SortKeyCondition::BeginsWith(
                 keys::NOTIFICATION_PREFIX.into(),
             ))
@@ -944,7 +946,8 @@ impl PaymentRepo {
             .collect();
         let count = updates.len();
         if count > 0 {
-            self.table.transact_write(updates).await?;
+            // Up to 100 updates and the actor's check: the first 99 land with the check.
+            commit_in_batches(self.table.as_ref(), actor, Vec::new(), updates).await?;
         }
         Ok(count)
     }

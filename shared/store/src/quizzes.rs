@@ -14,6 +14,7 @@ use lectern_domain::quiz::{Attempt, AttemptStatus, Quiz, QuizStanding};
 use lectern_domain::{AttemptId, CourseId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 
+use crate::actor::{Actor, commit};
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
@@ -126,7 +127,7 @@ impl QuizRepo {
     /// The quiz, its summary on the course page and the course's quiz count, in one transaction. The
     /// course must still exist.
     #[tracing::instrument(skip_all, fields(quiz_id = %quiz.id, course_id = %quiz.course_id))]
-    pub async fn create(&self, quiz: &Quiz) -> Result<(), QuizWriteError> {
+    pub async fn create(&self, actor: &Actor, quiz: &Quiz) -> Result<(), QuizWriteError> {
         let actions = vec![
             TxAction::Put {
                 item: quiz_item(quiz)?,
@@ -142,7 +143,7 @@ impl QuizRepo {
                 condition: Some(Condition::Exists),
             }),
         ];
-        match self.table.transact_write(actions).await {
+        match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&2) => {
                 Err(QuizWriteError::CourseGone)
             }
@@ -210,11 +211,12 @@ impl QuizRepo {
     #[tracing::instrument(skip(self, quiz, standing), fields(quiz_id = %quiz.id))]
     pub async fn start_attempt(
         &self,
+        actor: &Actor,
         quiz: &Quiz,
-        student: UserId,
         mut standing: Option<QuizStanding>,
         now: OffsetDateTime,
     ) -> Result<Attempt, QuizWriteError> {
+        let student = actor.user;
         let counter = keys::quiz_attempt_counter(&quiz.tenant, quiz.id, student);
         for retry in 0..RETRIES {
             let started = standing.as_ref().map_or(0, |s| s.count);
@@ -243,7 +245,7 @@ impl QuizRepo {
                     condition: Some(Condition::NotExists),
                 },
             ];
-            match self.table.transact_write(actions).await {
+            match commit(self.table.as_ref(), actor, actions).await {
                 Ok(()) => return Ok(attempt),
                 Err(
                     e @ (StoreError::TransactionCanceled { .. } | StoreError::TransactionConflict),
@@ -263,6 +265,7 @@ impl QuizRepo {
     #[tracing::instrument(skip_all, fields(quiz_id = %quiz.id, attempt_id = %graded.id))]
     pub async fn submit_attempt(
         &self,
+        actor: &Actor,
         quiz: &Quiz,
         graded: &Attempt,
         mut standing: QuizStanding,
@@ -287,7 +290,7 @@ impl QuizRepo {
                     Some(unchanged),
                 )),
             ];
-            match self.table.transact_write(actions).await {
+            match commit(self.table.as_ref(), actor, actions).await {
                 Ok(()) => return Ok(after),
                 Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                     return Err(QuizWriteError::AlreadySubmitted);
@@ -359,7 +362,7 @@ impl QuizRepo {
     /// is unreachable (every endpoint reads the quiz first); the summary being gone, the course's
     /// cascade delete no longer finds this partition either, so such leftovers stay until swept.
     #[tracing::instrument(skip_all, fields(quiz_id = %quiz.id))]
-    pub async fn delete(&self, quiz: &Quiz) -> Result<(), QuizWriteError> {
+    pub async fn delete(&self, actor: &Actor, quiz: &Quiz) -> Result<(), QuizWriteError> {
         let mut actions = vec![
             TxAction::Delete {
                 key: keys::quiz(&quiz.tenant, quiz.id),
@@ -375,7 +378,7 @@ impl QuizRepo {
                 condition: Some(Condition::Exists),
             }),
         ];
-        match self.table.transact_write(actions.clone()).await {
+        match commit(self.table.as_ref(), actor, actions.clone()).await {
             Ok(()) => {}
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                 return Err(QuizWriteError::QuizGone);
@@ -383,7 +386,7 @@ impl QuizRepo {
             Err(StoreError::TransactionCanceled { failed }) if failed == [2] => {
                 // The course is already gone (its cascade delete is under way): no count to keep.
                 actions.truncate(2);
-                self.table.transact_write(actions).await?;
+                commit(self.table.as_ref(), actor, actions).await?;
             }
             Err(e) => return Err(e.into()),
         }

@@ -11,6 +11,7 @@ use lectern_domain::rating::{Rating, RecentRatings};
 use lectern_domain::{CourseId, TenantId, UserId};
 use time::format_description::well_known::Rfc3339;
 
+use crate::actor::{Actor, commit};
 use crate::catalog::sort_entries;
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
@@ -72,6 +73,7 @@ impl RatingRepo {
     /// rating landed first; read again and retry.
     pub async fn rate(
         &self,
+        actor: &Actor,
         course: &Course,
         recent: &RecentRatings,
         previous: Option<&Rating>,
@@ -128,7 +130,7 @@ impl RatingRepo {
             },
         ];
         actions.extend(sort_entries(&after, CatalogSort::Rating));
-        self.table.transact_write(actions).await
+        commit(self.table.as_ref(), actor, actions).await
     }
 
     /// A page of a course's ratings, newest first (GSI1).

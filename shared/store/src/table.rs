@@ -89,6 +89,9 @@ pub enum Condition {
     /// more `Add` to a counter that must stay within a limit (DynamoDB:
     /// `attribute_not_exists(a) OR a < :n`).
     AbsentOrBelow(String, i64),
+    /// The item exists and the attribute equals one of the values (DynamoDB: `a IN (:v1, …)`, 1 to
+    /// 100 values).
+    OneOf(String, Vec<AttrValue>),
     /// All of the conditions hold.
     And(Vec<Condition>),
 }
@@ -287,6 +290,10 @@ pub enum StoreError {
     /// A stored item that does not decode into what its key says it is.
     #[error("corrupt item: {0}")]
     Corrupt(String),
+    /// The write was refused because the user making it may no longer make it: the transaction's
+    /// check of the actor's own user item ([`crate::actor::Actor`]) failed.
+    #[error("the acting user may not write: {0}")]
+    ActorRefused(crate::actor::Refusal),
     /// The backend failed or could not be reached.
     #[error("store unavailable")]
     Unavailable(#[source] anyhow::Error),

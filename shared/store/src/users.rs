@@ -7,6 +7,7 @@ use lectern_domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::actor::{Actor, commit_in_batches};
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
@@ -347,20 +348,30 @@ impl UserRepo {
     }
 
     /// Replaces `before` with `after` if nobody changed it meanwhile (its version), moving the email and
-    /// username claims when they change — all in one transaction. `after.version` must be
-    /// `before.version + 1`.
-    #[tracing::instrument(skip_all, fields(user_id = %after.id))]
+    /// username claims when they change — all in one transaction, made by `actor`. `after.version`
+    /// must be `before.version + 1`.
     ///
     /// `extra` actions (revoking sessions on a password change or a suspension) commit in the same
     /// transaction while they fit in one; beyond that, the rest follow in further transactions once the
     /// user's change has landed (safe for revocations, which refresh re-checks against the user anyway).
+    ///
+    /// A user changing their own account is judged on `before`: the version condition makes that the
+    /// account as it is when the write lands. Anyone else is checked in the transaction.
+    #[tracing::instrument(skip_all, fields(user_id = %after.id))]
     pub async fn update(
         &self,
+        actor: &Actor,
         before: &User,
         after: &User,
         extra: Vec<TxAction>,
     ) -> Result<(), UserWriteError> {
         debug_assert_eq!(after.version, before.version + 1);
+        let own = actor.user == before.id && actor.tenant == before.tenant;
+        if own {
+            actor
+                .judge(Some(before))
+                .map_err(|r| UserWriteError::Store(StoreError::ActorRefused(r)))?;
+        }
         let mut actions = vec![TxAction::Put {
             item: user_item(after)?,
             condition: Some(Condition::VersionEquals(before.version)),
@@ -395,10 +406,17 @@ impl UserRepo {
                 condition: Some(owned_by(before.id)),
             });
         }
-        let own = actions.len();
-        match transact_in_batches(self.table.as_ref(), actions, extra).await {
+        let changes = actions.len();
+        let written = if own {
+            transact_in_batches(self.table.as_ref(), actions, extra).await
+        } else {
+            commit_in_batches(self.table.as_ref(), actor, actions, extra).await
+        };
+        match written {
             Ok(()) => Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) if failed.iter().all(|&i| i >= own) => {
+            Err(StoreError::TransactionCanceled { failed })
+                if failed.iter().all(|&i| i >= changes) =>
+            {
                 // Only the extra actions failed (a session revoked meanwhile): the change itself is sound
                 // but did not land; the caller may retry.
                 Err(UserWriteError::Stale)

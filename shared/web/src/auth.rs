@@ -11,6 +11,7 @@ use lectern_auth::TokenError;
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::UserRole;
 use lectern_domain::{TenantId, UserId};
+use lectern_store::{Actor, Power};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,6 +29,28 @@ pub struct AuthUser {
 impl AuthUser {
     pub fn is_admin(&self) -> bool {
         self.role == UserRole::Admin
+    }
+
+    /// The caller as the actor of a write that needs `power`: the write's transaction checks that the
+    /// account is still active and still holds a role with that power.
+    pub fn actor(&self, power: Power) -> Actor {
+        Actor::new(self.tenant.clone(), self.id, power)
+    }
+
+    /// The caller acting on their own things (any role, active account).
+    pub fn member(&self) -> Actor {
+        self.actor(Power::Member)
+    }
+
+    /// The caller managing something `owner` owns (a course, owned by its instructor): the owner
+    /// must still teach (instructor or admin), anyone else still be an admin, when the write lands,
+    /// whatever the token says.
+    pub fn manager_of(&self, owner: UserId) -> Actor {
+        self.actor(if self.id == owner {
+            Power::Teaching
+        } else {
+            Power::Admin
+        })
     }
 }
 
@@ -113,6 +136,8 @@ pub trait RoleRequirement: Send + Sync + 'static {
     fn admits(role: UserRole) -> bool;
     /// For the 403 message: "this action needs the … role".
     const DESCRIPTION: &'static str;
+    /// What the caller's writes need their account to still hold.
+    const POWER: Power;
 }
 
 /// Admins only.
@@ -122,6 +147,7 @@ impl RoleRequirement for Admin {
         role == UserRole::Admin
     }
     const DESCRIPTION: &'static str = "admin";
+    const POWER: Power = Power::Admin;
 }
 
 /// Instructors and admins.
@@ -131,6 +157,7 @@ impl RoleRequirement for Instructor {
         matches!(role, UserRole::Instructor | UserRole::Admin)
     }
     const DESCRIPTION: &'static str = "instructor or admin";
+    const POWER: Power = Power::Teaching;
 }
 
 /// Any signed-in user (the same as `AuthUser`, for symmetry in signatures).
@@ -140,12 +167,20 @@ impl RoleRequirement for AnyRole {
         true
     }
     const DESCRIPTION: &'static str = "any";
+    const POWER: Power = Power::Member;
 }
 
 /// The caller, who must hold one of `R`'s roles (else 403).
 pub struct RequireRole<R: RoleRequirement> {
     pub user: AuthUser,
     _role: PhantomData<R>,
+}
+
+impl<R: RoleRequirement> RequireRole<R> {
+    /// The caller as the actor of a write that needs the role this endpoint requires.
+    pub fn actor(&self) -> Actor {
+        self.user.actor(R::POWER)
+    }
 }
 
 impl<R: RoleRequirement> Deref for RequireRole<R> {

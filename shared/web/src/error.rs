@@ -9,13 +9,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lectern_domain::FieldErrors;
 use lectern_files::{LimitError, ObjectStoreError};
-use lectern_store::StoreError;
 use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
 use lectern_store::files::FileDeleteError;
 use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
+use lectern_store::{Refusal, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -270,6 +270,14 @@ impl From<StoreError> for ApiError {
                     "the resource was changed by another request; retry",
                 )
             }
+            StoreError::ActorRefused(Refusal::Suspended) => ApiError::refused(
+                "account_suspended",
+                "this account is suspended: it can no longer make changes",
+            ),
+            StoreError::ActorRefused(Refusal::RoleChanged) => ApiError::refused(
+                "role_changed",
+                "your role has changed and no longer allows this; sign in again",
+            ),
             StoreError::TransactionConflict => ApiError::conflict(
                 "conflict",
                 "another request changed the same data at the same time; retry",

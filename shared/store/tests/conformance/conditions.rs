@@ -70,6 +70,40 @@ pub async fn put_if_exists_needs_the_item(s: &Store) {
     );
 }
 
+pub async fn one_of_holds_when_the_attribute_equals_any_of_the_values(s: &Store) {
+    let one_of = |attr: &str, values: &[AttrValue]| Condition::OneOf(attr.into(), values.to_vec());
+    // On an absent item nothing is one of anything.
+    assert!(!admits(s, one_of("st", &[AttrValue::s("a")])).await);
+    arrange(s).await;
+    assert!(admits(s, one_of("st", &[AttrValue::s("b"), AttrValue::s("a")])).await);
+    assert!(!admits(s, one_of("st", &[AttrValue::s("b"), AttrValue::s("c")])).await);
+    // Same type and value, as `=`: numbers as numbers, never a string of the same digits.
+    assert!(admits(s, one_of("n", &[AttrValue::N("1.0".into())])).await);
+    assert!(!admits(s, one_of("n", &[AttrValue::s("1")])).await);
+    assert!(!admits(s, one_of("missing", &[AttrValue::s("a")])).await);
+    // Combined with others, as the actor's check is.
+    assert!(
+        admits(
+            s,
+            Condition::And(vec![
+                Condition::Equals("st".into(), AttrValue::s("a")),
+                one_of("n", &[AttrValue::int(2), AttrValue::int(1)]),
+            ])
+        )
+        .await
+    );
+    // DynamoDB's `IN` takes 1 to 100 values.
+    assert_matches!(
+        s.put(item("p", "s", &[]), Some(one_of("st", &[]))).await,
+        Err(StoreError::InvalidRequest(_))
+    );
+    let many: Vec<AttrValue> = (0..101i64).map(AttrValue::int).collect();
+    assert_matches!(
+        s.put(item("p", "s", &[]), Some(one_of("st", &many))).await,
+        Err(StoreError::InvalidRequest(_))
+    );
+}
+
 pub async fn equals_holds_only_for_the_same_type_and_value(s: &Store) {
     let equals = |attr: &str, value: AttrValue| Condition::Equals(attr.into(), value);
     // On an absent item nothing is equal.

@@ -22,6 +22,7 @@ macro_rules! assert_matches {
 
 mod support;
 
+mod actors;
 mod batch;
 mod concurrency;
 mod conditions;
@@ -56,6 +57,7 @@ macro_rules! conformance {
                 put_if_not_exists_on_an_absent_item_writes_it,
                 put_if_exists_needs_the_item,
                 equals_holds_only_for_the_same_type_and_value,
+                one_of_holds_when_the_attribute_equals_any_of_the_values,
                 attr_not_exists_holds_for_an_absent_attribute_or_item,
                 version_equals_admits_only_the_current_version,
                 and_needs_every_condition,
@@ -122,6 +124,11 @@ macro_rules! conformance {
                 concurrent_adds_are_all_counted,
                 concurrent_bounded_adds_stop_exactly_at_the_limit,
                 of_concurrent_transactions_claiming_one_item_exactly_one_wins,
+            }
+            actors {
+                a_write_lands_only_while_its_actor_is_active_and_holds_the_power,
+                a_refused_actor_is_told_apart_from_the_writes_own_conditions,
+                writes_beyond_one_transaction_follow_only_a_check_that_held,
             }
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
