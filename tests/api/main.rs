@@ -5,6 +5,7 @@ mod admin;
 mod assignments;
 mod auth;
 mod catalog;
+mod conditional;
 mod courses;
 mod dynamo;
 mod enrollment;

@@ -12,7 +12,7 @@ use lectern_domain::{AssignmentId, FieldErrors, FileId};
 use lectern_store::assignments::{AssignmentRepo, AssignmentWriteError};
 use lectern_store::{from_item, keys};
 use lectern_web::pagination::Paginated;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query, Tagged};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -186,7 +186,8 @@ async fn submitted_files(
     security(("bearer" = [])),
     request_body = SubmitRequest,
     responses(
-        (status = 201, description = "Submitted", body = AssignmentSubmission),
+        (status = 201, description = "Submitted", body = AssignmentSubmission,
+            headers(("ETag" = String, description = "The submission's entity tag, for `If-Match` when grading it"))),
         (status = 400, description = "Invalid fields; a file that is unknown, unconfirmed or not the student's (named in `details`)", body = ErrorBody),
         (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
         (status = 404, description = "No such assignment", body = ErrorBody),
@@ -197,7 +198,7 @@ pub async fn submit(
     State(state): State<AppState>,
     caller: AuthUser,
     Json(body): Json<SubmitRequest>,
-) -> ApiResult<(StatusCode, Json<AssignmentSubmission>)> {
+) -> ApiResult<(StatusCode, Tagged<AssignmentSubmission>)> {
     let id = AssignmentId::parse(&body.assignment_id)
         .map_err(|e| ApiError::invalid_field("assignmentId", e.0))?;
     if body
@@ -262,26 +263,29 @@ pub async fn submit(
     };
     Ok((
         StatusCode::CREATED,
-        Json(AssignmentSubmission {
-            submission: SubmissionView::new(&submitted, &assignment, None),
-            files: files
-                .into_iter()
-                .map(|f| SubmittedFile {
-                    file_id: f.id.to_string(),
-                    file_name: f.file_name,
-                    content_type: f.content_type,
-                    size: f.size,
-                })
-                .collect(),
-            assignment: AssignmentRef {
-                title: assignment.title.clone(),
-                description: assignment.description.clone(),
-                points: assignment.points,
-                rubric_url: assignment.rubric_url.clone(),
-                allowed_attempts: assignment.allowed_attempts,
+        Tagged::new(
+            submitted.version,
+            AssignmentSubmission {
+                submission: SubmissionView::new(&submitted, &assignment, None),
+                files: files
+                    .into_iter()
+                    .map(|f| SubmittedFile {
+                        file_id: f.id.to_string(),
+                        file_name: f.file_name,
+                        content_type: f.content_type,
+                        size: f.size,
+                    })
+                    .collect(),
+                assignment: AssignmentRef {
+                    title: assignment.title.clone(),
+                    description: assignment.description.clone(),
+                    points: assignment.points,
+                    rubric_url: assignment.rubric_url.clone(),
+                    allowed_attempts: assignment.allowed_attempts,
+                },
+                course: CourseRef::from(&course),
             },
-            course: CourseRef::from(&course),
-        }),
+        ),
     ))
 }
 

@@ -33,7 +33,12 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "Lectern API",
         description = "Lectern, a serverless e-learning backend. Errors share one shape: \
-            `{\"error\", \"code\", \"requestId\", \"details\"?}`. Every response carries `x-request-id`.",
+            `{\"error\", \"code\", \"requestId\", \"details\"?}`. Every response carries `x-request-id`. \
+            Versioned resources (profiles, courses, lessons, assignments, submissions) answer an `ETag` \
+            (`\"<version>-<fingerprint>\"`): a GET with `If-None-Match` naming it answers 304 while it is \
+            current; a write with `If-Match` answers 412 `precondition_failed` when the resource's \
+            version moved on (the tag's version is compared, so `\"<version>\"` built from a body's \
+            `version` works too), beside the bodies' `version` field (409 `stale_version`).",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth)

@@ -162,22 +162,23 @@ impl LessonRepo {
         self.table.transact_write(actions).await
     }
 
-    /// Deletes a lesson with its content, closing the gap in the order.
+    /// Deletes a lesson with its content, closing the gap in the order, conditional on the versions
+    /// read: a lesson changed since is not deleted.
     pub async fn delete(
         &self,
         course: &Course,
         outline: &Outline,
-        lesson: LessonId,
+        lesson: &Lesson,
     ) -> Result<(), StoreError> {
-        let next = next_outline(outline, |o| o.remove(lesson));
+        let next = next_outline(outline, |o| o.remove(lesson.id));
         self.table
             .transact_write(vec![
                 TxAction::Delete {
-                    key: keys::lesson(&course.tenant, course.id, lesson),
-                    condition: Some(Condition::Exists),
+                    key: keys::lesson(&course.tenant, course.id, lesson.id),
+                    condition: Some(Condition::VersionEquals(lesson.version)),
                 },
                 TxAction::Delete {
-                    key: keys::lesson_content(&course.tenant, course.id, lesson),
+                    key: keys::lesson_content(&course.tenant, course.id, lesson.id),
                     condition: None,
                 },
                 put_outline(course, outline, &next)?,
