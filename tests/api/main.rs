@@ -4,6 +4,7 @@
 mod admin;
 mod assignments;
 mod auth;
+mod browsers;
 mod catalog;
 mod conditional;
 mod courses;

@@ -1,6 +1,7 @@
 //! Assignments: authors create, replace and delete them; members list a course's; students list
 //! theirs across courses; everyone involved reads the details.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use futures::future::try_join_all;
@@ -15,7 +16,7 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::users::UserRepo;
 use lectern_store::{Cursor, keys};
-use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::pagination::{PageLinks, PageParams, Paginated};
 use lectern_web::views::Envelope;
 use lectern_web::{
     ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Query, Tagged,
@@ -223,7 +224,7 @@ pub async fn my_assignments(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(params): Query<MyAssignmentsParams>,
-) -> ApiResult<Json<Paginated<AssignmentListItem>>> {
+) -> ApiResult<Paginated<AssignmentListItem>> {
     let (limit, cursor) = PageParams {
         limit: params.limit,
         cursor: params.cursor.clone(),
@@ -285,7 +286,7 @@ pub async fn my_assignments(
         .checked_add(limit)
         .ok_or_else(ApiError::invalid_cursor)?;
     let next = (rows.len() > end).then(|| end.to_string());
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: rows
             .into_iter()
             .skip(offset)
@@ -293,7 +294,7 @@ pub async fn my_assignments(
             .map(|((c, a), s)| AssignmentListItem::new(a, Some(c), s.as_ref(), true))
             .collect(),
         next_cursor: next,
-    }))
+    })
 }
 
 /// The list position a cursor of [`my_assignments`] holds: a number this list gave out, so at most
@@ -370,7 +371,7 @@ pub async fn get_assignment(
     caller: AuthUser,
     Path(assignment_id): Path<String>,
     Query(page): Query<PageParams>,
-) -> ApiResult<Tagged<AssignmentDetails>> {
+) -> ApiResult<(Extension<PageLinks>, Tagged<AssignmentDetails>)> {
     let (limit, cursor) = page.parse()?;
     let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
     let course = ctx
@@ -406,8 +407,13 @@ pub async fn get_assignment(
             (None, Some(views), next.map(|c| c.to_string()))
         }
     };
+    // Managers page through the submissions: their page links.
+    let links = match &submissions {
+        Some(_) => PageLinks::cursor(next.as_deref()),
+        None => PageLinks::default(),
+    };
     let version = assignment.version;
-    Ok(Tagged::new(
+    let details = Tagged::new(
         version,
         AssignmentDetails {
             assignment: AssignmentView::from(&assignment),
@@ -421,7 +427,8 @@ pub async fn get_assignment(
             submissions,
             next_cursor: next,
         },
-    ))
+    );
+    Ok((Extension(links), details))
 }
 
 /// Submissions with their students' names (one batch get; none for an empty page).

@@ -116,16 +116,16 @@ pub async fn grade_log(
     caller: AuthUser,
     Path(course_id): Path<String>,
     Query(page): Query<PageParams>,
-) -> ApiResult<Json<Paginated<GradeChangeView>>> {
+) -> ApiResult<Paginated<GradeChangeView>> {
     let (limit, cursor) = page.parse()?;
     let course = managed_course(&state, &caller, &course_id).await?;
     let (changes, next) = AssignmentRepo::new(state.table.clone())
         .grade_log(&caller.tenant, course.id, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: changes.into_iter().map(GradeChangeView::from).collect(),
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// One assignment in a grade report.

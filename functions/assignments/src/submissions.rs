@@ -318,7 +318,7 @@ pub async fn list_submissions(
     caller: AuthUser,
     Path(assignment_id): Path<String>,
     Query(params): Query<SubmissionsParams>,
-) -> ApiResult<Json<Paginated<SubmissionView>>> {
+) -> ApiResult<Paginated<SubmissionView>> {
     let (limit, cursor) = lectern_web::pagination::PageParams {
         limit: params.limit,
         cursor: params.cursor.clone(),
@@ -329,8 +329,8 @@ pub async fn list_submissions(
     let (page, next) = AssignmentRepo::new(state.table.clone())
         .submissions(&caller.tenant, assignment.id, params.status, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: with_students(&state, &caller, &assignment, page).await?,
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }

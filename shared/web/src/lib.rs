@@ -8,7 +8,7 @@
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
 //!   `ClientAddress`, where the request came from.
-//! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
+//! - [`pagination`]: `limit` + `cursor` page parameters, the page envelope, and its `Link` header.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
 //! - [`telemetry`]: JSON logs through `tracing`.
@@ -44,7 +44,7 @@ use axum::extract::DefaultBodyLimit;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Turns a group's routes into a servable app: JSON 404 and 405 fallbacks, the body limit, conditional
-/// GETs (304), and the request layer (id, span, log line). Called once per app, after all route groups are merged, because
+/// GETs (304), pages' `Link` headers, and the request layer (id, span, log line). Called once per app, after all route groups are merged, because
 /// axum refuses to merge two routers that both have fallbacks.
 pub fn finish(routes: Router) -> Router {
     routes
@@ -52,6 +52,7 @@ pub fn finish(routes: Router) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(conditional::not_modified))
+        .layer(axum::middleware::from_fn(pagination::page_links))
         .layer(axum::middleware::from_fn(request::request_layer))
 }
 
