@@ -21,5 +21,6 @@ mod prerequisites;
 mod profiles;
 mod quizzes;
 mod ratings;
+mod seed_bodies;
 mod store_calls;
 mod tenants;

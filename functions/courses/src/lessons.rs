@@ -127,6 +127,9 @@ pub struct CreateLessonRequest {
     /// Markdown, at most 100 KB.
     #[serde(default)]
     pub content: String,
+    /// Seed 002 sends it: when present, the course's instructor's id.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub instructor_id: Option<String>,
 }
 
 /// Adds a lesson (the course's instructor or an admin).
@@ -136,7 +139,7 @@ pub struct CreateLessonRequest {
     request_body = CreateLessonRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<LessonView>),
-        (status = 400, description = "Invalid fields", body = ErrorBody),
+        (status = 400, description = "Invalid fields; an `instructorId` that is not the course's", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 409, description = "The lessons changed meanwhile, or the course is full", body = ErrorBody),
@@ -163,6 +166,16 @@ pub async fn create_lesson(
     };
     errors.into_result()?;
     let page = managed_page(&state, &caller, &course_id).await?;
+    if body
+        .instructor_id
+        .as_ref()
+        .is_some_and(|id| *id != page.course.instructor_id.to_string())
+    {
+        return Err(ApiError::invalid_field(
+            "instructorId",
+            "must be the course's instructor (the course's `instructorId`)",
+        ));
+    }
     if page.outline.lessons.len() >= lectern_domain::lesson::Outline::MAX_LESSONS {
         return Err(ApiError::conflict(
             "too_many_lessons",
