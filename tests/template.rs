@@ -276,3 +276,47 @@ fn the_buckets_cors_origins_are_a_parameter_without_a_wildcard_default() {
         "{text}"
     );
 }
+
+#[test]
+fn the_apis_cors_origins_are_a_parameter_without_a_wildcard_and_without_credentials() {
+    // GIVEN the template
+    let template = template();
+    // THEN the HTTP API's origins come from a parameter without a default
+    let origins = &template["Parameters"]["ApiAllowedOrigins"];
+    assert!(origins.get("Default").is_none(), "{origins:?}");
+    let (_, api) = resources(&template, "AWS::Serverless::HttpApi")[0];
+    let cors = &api["CorsConfiguration"];
+    assert_eq!(reference(&cors["AllowOrigins"]), Some("ApiAllowedOrigins"));
+    // AND browsers send no credentials (bearer tokens, not cookies)
+    assert_eq!(cors["AllowCredentials"].as_bool(), Some(false));
+    // AND a browser may send a bearer token and conditional requests, and read tags and page links
+    let listed = |name: &str| -> Vec<String> {
+        cors[name]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_ascii_lowercase())
+            .collect()
+    };
+    for header in ["authorization", "content-type", "if-match", "if-none-match"] {
+        assert!(
+            listed("AllowHeaders").contains(&header.to_owned()),
+            "{header}"
+        );
+    }
+    for header in ["etag", "link", "x-request-id", "retry-after"] {
+        assert!(
+            listed("ExposeHeaders").contains(&header.to_owned()),
+            "{header}"
+        );
+    }
+    // AND a rule refuses "*" at deploy time
+    let assertion = &template["Rules"]["ApiOriginsAreNamed"]["Assertions"][0]["Assert"];
+    let text = format!("{assertion:?}");
+    assert!(
+        matches!(assertion, Value::Tagged(t) if t.tag == "!Not")
+            && text.contains("ApiAllowedOrigins")
+            && text.contains("\"*\""),
+        "{text}"
+    );
+}

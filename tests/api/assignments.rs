@@ -443,7 +443,7 @@ async fn late_work_is_accepted_marked_and_loses_points_per_started_day_down_to_t
     assert_eq!(report["student"]["username"], "student");
 }
 
-fn stored_file(uploader: &str, status: FileStatus, purpose: FilePurpose) -> StoredFile {
+pub(crate) fn stored_file(uploader: &str, status: FileStatus, purpose: FilePurpose) -> StoredFile {
     let id = FileId::new();
     StoredFile {
         id,
@@ -465,7 +465,7 @@ fn stored_file(uploader: &str, status: FileStatus, purpose: FilePurpose) -> Stor
     }
 }
 
-async fn put_file(app: &TestApp, file: &StoredFile) -> String {
+pub(crate) async fn put_file(app: &TestApp, file: &StoredFile) -> String {
     let key = keys::file(&file.tenant, file.id);
     app.state
         .table

@@ -4,7 +4,9 @@
 mod admin;
 mod assignments;
 mod auth;
+mod browsers;
 mod catalog;
+mod conditional;
 mod courses;
 mod dynamo;
 mod enrollment;
@@ -23,6 +25,7 @@ mod profiles;
 mod quizzes;
 mod ratings;
 mod revoked_powers;
+mod seed_bodies;
 mod store_calls;
 mod tenants;
 mod typescript;

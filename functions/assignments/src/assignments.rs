@@ -1,6 +1,7 @@
 //! Assignments: authors create, replace and delete them; members list a course's; students list
 //! theirs across courses; everyone involved reads the details.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use futures::future::try_join_all;
@@ -15,9 +16,11 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::users::UserRepo;
 use lectern_store::{Cursor, keys};
-use lectern_web::pagination::{PageParams, Paginated};
+use lectern_web::pagination::{PageLinks, PageParams, Paginated};
 use lectern_web::views::Envelope;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Query, Tagged,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -225,7 +228,7 @@ pub async fn my_assignments(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(params): Query<MyAssignmentsParams>,
-) -> ApiResult<Json<Paginated<AssignmentListItem>>> {
+) -> ApiResult<Paginated<AssignmentListItem>> {
     let (limit, cursor) = PageParams {
         limit: params.limit,
         cursor: params.cursor.clone(),
@@ -287,7 +290,7 @@ pub async fn my_assignments(
         .checked_add(limit)
         .ok_or_else(ApiError::invalid_cursor)?;
     let next = (rows.len() > end).then(|| end.to_string());
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: rows
             .into_iter()
             .skip(offset)
@@ -295,7 +298,7 @@ pub async fn my_assignments(
             .map(|((c, a), s)| AssignmentListItem::new(a, Some(c), s.as_ref(), true))
             .collect(),
         next_cursor: next,
-    }))
+    })
 }
 
 /// The list position a cursor of [`my_assignments`] holds: a number this list gave out, so at most
@@ -357,9 +360,12 @@ pub struct CourseContext {
 /// admins a page of all submissions.
 #[utoipa::path(get, path = "/api/v1/assignments/{assignmentId}", tag = TAG,
     security(("bearer" = [])),
-    params(("assignmentId" = String, Path, description = "The assignment's id"), PageParams),
+    params(("assignmentId" = String, Path, description = "The assignment's id"), PageParams,
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while it is current")),
     responses(
-        (status = 200, description = "The assignment", body = AssignmentDetails),
+        (status = 200, description = "The assignment", body = AssignmentDetails,
+            headers(("ETag" = String, description = "The assignment's entity tag: its version, and a fingerprint of what the page shows (the caller's submission, or the page of submissions), for `If-None-Match`; `If-Match` on the assignment's writes compares the version"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current (no body)"),
         (status = 403, description = "Not a member of the course", body = ErrorBody),
         (status = 404, description = "No such assignment visible to the caller", body = ErrorBody),
     ))]
@@ -369,7 +375,7 @@ pub async fn get_assignment(
     caller: AuthUser,
     Path(assignment_id): Path<String>,
     Query(page): Query<PageParams>,
-) -> ApiResult<Json<AssignmentDetails>> {
+) -> ApiResult<(Extension<PageLinks>, Tagged<AssignmentDetails>)> {
     let (limit, cursor) = page.parse()?;
     let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
     let course = ctx
@@ -405,18 +411,28 @@ pub async fn get_assignment(
             (None, Some(views), next.map(|c| c.to_string()))
         }
     };
-    Ok(Json(AssignmentDetails {
-        assignment: AssignmentView::from(&assignment),
-        course: CourseContext {
-            course_id: course.id.to_string(),
-            title: course.title.as_str().to_owned(),
-            category: course.category,
+    // Managers page through the submissions: their page links.
+    let links = match &submissions {
+        Some(_) => PageLinks::cursor(next.as_deref()),
+        None => PageLinks::default(),
+    };
+    let version = assignment.version;
+    let details = Tagged::new(
+        version,
+        AssignmentDetails {
+            assignment: AssignmentView::from(&assignment),
+            course: CourseContext {
+                course_id: course.id.to_string(),
+                title: course.title.as_str().to_owned(),
+                category: course.category,
+            },
+            lesson,
+            submission,
+            submissions,
+            next_cursor: next,
         },
-        lesson,
-        submission,
-        submissions,
-        next_cursor: next,
-    }))
+    );
+    Ok((Extension(links), details))
 }
 
 /// Submissions with their students' names (one batch get; none for an empty page).
@@ -444,22 +460,26 @@ pub(crate) async fn with_students(
 /// already given stay as they are.
 #[utoipa::path(put, path = "/api/v1/assignments/{assignmentId}", tag = TAG,
     security(("bearer" = [])),
-    params(("assignmentId" = String, Path, description = "The assignment's id")),
+    params(("assignmentId" = String, Path, description = "The assignment's id"),
+           ("If-Match" = Option<String>, Header, description = "The assignment's `ETag` as read: an assignment changed since → 412")),
     request_body = AssignmentInput,
     responses(
-        (status = 200, description = "Replaced", body = Envelope<AssignmentView>),
+        (status = 200, description = "Replaced", body = Envelope<AssignmentView>,
+            headers(("ETag" = String, description = "The assignment's new entity tag"))),
         (status = 400, description = "Invalid fields", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such assignment", body = ErrorBody),
         (status = 409, description = "Changed meanwhile (`stale_version`)", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the assignment is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn replace_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(assignment_id): Path<String>,
+    if_match: IfMatch,
     Json(body): Json<AssignmentInput>,
-) -> ApiResult<Json<Envelope<AssignmentView>>> {
+) -> ApiResult<Tagged<Envelope<AssignmentView>>> {
     // The assignment, then its course's page (for the lessons it may name), which also says who the
     // caller is: managers only, so the caller's enrollment and submission need no read.
     let id = AssignmentId::parse(&assignment_id).map_err(|_| ApiError::not_found("assignment"))?;
@@ -473,6 +493,7 @@ pub async fn replace_assignment(
     let course = page.as_ref().map(|p| &p.course);
     managers_only(role_in(&caller, course, None, "assignment")?)?;
     let page = page.ok_or_else(|| ApiError::not_found("assignment"))?;
+    if_match.check(assignment.version)?;
     let next = assignment.replaced_by(&body, |l| page.lesson(l).is_some(), now())?;
     AssignmentRepo::new(state.table.clone())
         .update(
@@ -480,41 +501,50 @@ pub async fn replace_assignment(
             &assignment,
             &next,
         )
-        .await?;
-    Ok(Json(Envelope::new(
-        "Assignment updated successfully",
-        AssignmentView::from(&next),
-    )))
+        .await
+        .map_err(|e| if_match.lost_race(e))?;
+    Ok(Tagged::new(
+        next.version,
+        Envelope::new(
+            "Assignment updated successfully",
+            AssignmentView::from(&next),
+        ),
+    ))
 }
 
 /// Issue §Assignments: delete an assignment and its submissions (the course's instructor or an
 /// admin). The course's grade log keeps its entries.
 #[utoipa::path(delete, path = "/api/v1/assignments/{assignmentId}", tag = TAG,
     security(("bearer" = [])),
-    params(("assignmentId" = String, Path, description = "The assignment's id")),
+    params(("assignmentId" = String, Path, description = "The assignment's id"),
+           ("If-Match" = Option<String>, Header, description = "The assignment's `ETag` as read: an assignment changed since → 412")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such assignment", body = ErrorBody),
         (status = 409, description = "Changed meanwhile (`stale_version`)", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the assignment is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
 pub async fn delete_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(assignment_id): Path<String>,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
     let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
     managers_only(role)?;
     let course = ctx
         .course
         .ok_or_else(|| ApiError::not_found("assignment"))?;
+    if_match.check(assignment.version)?;
     AssignmentRepo::new(state.table.clone())
         .delete(
             &caller.manager_of(course.instructor_id),
             &course,
             &assignment,
         )
-        .await?;
+        .await
+        .map_err(|e| if_match.lost_race(e))?;
     Ok(StatusCode::NO_CONTENT)
 }

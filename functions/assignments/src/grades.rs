@@ -12,7 +12,9 @@ use lectern_store::assignments::{AssignmentRepo, CourseGradeBook};
 use lectern_store::{from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Query, Tagged,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,22 +40,26 @@ pub struct GradeRequest {
 /// The late policy's deduction is applied (`pointsDeducted`); every grade set or changed is logged.
 #[utoipa::path(post, path = "/api/v1/assignments/{assignmentId}/grade", tag = TAG,
     security(("bearer" = [])),
-    params(("assignmentId" = String, Path, description = "The assignment's id")),
+    params(("assignmentId" = String, Path, description = "The assignment's id"),
+           ("If-Match" = Option<String>, Header, description = "The submission's `ETag` (or `\"<version>\"` of a listed submission) as read: a submission changed since (resubmitted, graded by someone else) → 412")),
     request_body = GradeRequest,
     responses(
-        (status = 200, description = "Graded", body = Envelope<SubmissionView>),
+        (status = 200, description = "Graded", body = Envelope<SubmissionView>,
+            headers(("ETag" = String, description = "The submission's new entity tag"))),
         (status = 400, description = "A grade outside 0..points, a rubric assessment that does not fit the rubric, neither or both given", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such assignment, or the student has no submission", body = ErrorBody),
         (status = 409, description = "Nothing submitted yet (`illegal_transition`), or graded meanwhile (`stale_version`)", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the submission is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn grade(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(assignment_id): Path<String>,
+    if_match: IfMatch,
     Json(body): Json<GradeRequest>,
-) -> ApiResult<Json<Envelope<SubmissionView>>> {
+) -> ApiResult<Tagged<Envelope<SubmissionView>>> {
     let student =
         UserId::parse(&body.student_id).map_err(|e| ApiError::invalid_field("studentId", e.0))?;
     let input = match (body.grade, body.rubric_assessment) {
@@ -78,6 +84,7 @@ pub async fn grade(
         .submission(&caller.tenant, assignment.id, student)
         .await?
         .ok_or_else(|| ApiError::not_found("submission"))?;
+    if_match.check(current.version)?;
     let graded = current
         .grade(&assignment, input, body.feedback, caller.id, now())
         .map_err(|e| match e {
@@ -86,16 +93,17 @@ pub async fn grade(
         })?;
     let change = GradeChange::between(&current, &graded, caller.id);
     repo.grade(&actor, current.version, &graded, &change)
-        .await?;
+        .await
+        .map_err(|e| if_match.lost_race(e))?;
     let message = if current.status == SubmissionStatus::Graded {
         "Submission regraded"
     } else {
         "Submission graded"
     };
-    Ok(Json(Envelope::new(
-        message,
-        SubmissionView::new(&graded, &assignment, None),
-    )))
+    Ok(Tagged::new(
+        graded.version,
+        Envelope::new(message, SubmissionView::new(&graded, &assignment, None)),
+    ))
 }
 
 /// Issue §Grading: a course's grade change log, newest first (the course's instructor or an admin).
@@ -113,16 +121,16 @@ pub async fn grade_log(
     caller: AuthUser,
     Path(course_id): Path<String>,
     Query(page): Query<PageParams>,
-) -> ApiResult<Json<Paginated<GradeChangeView>>> {
+) -> ApiResult<Paginated<GradeChangeView>> {
     let (limit, cursor) = page.parse()?;
     let course = managed_course(&state, &caller, &course_id).await?;
     let (changes, next) = AssignmentRepo::new(state.table.clone())
         .grade_log(&caller.tenant, course.id, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: changes.into_iter().map(GradeChangeView::from).collect(),
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// One assignment in a grade report.

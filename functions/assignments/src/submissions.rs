@@ -12,7 +12,7 @@ use lectern_domain::{AssignmentId, FieldErrors, FileId};
 use lectern_store::assignments::{AssignmentRepo, AssignmentWriteError};
 use lectern_store::{from_item, keys};
 use lectern_web::pagination::Paginated;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query, Tagged};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,6 +76,72 @@ pub struct SubmitRequest {
     /// Confirmed (`active`) files the student uploaded with purpose `submission`; at most 10.
     #[serde(default)]
     pub file_ids: Vec<String>,
+    /// Seed 002 sends it: when present, the caller's own id.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub student_id: Option<String>,
+    /// Seed 002's one file: the address of a file the student uploaded (its API path
+    /// `/api/v1/files/{fileId}`, or its upload or download URL), taken as one more of `fileIds`.
+    pub file_url: Option<String>,
+    /// Seed 002 sends it: when present, the assignment's own `rubricUrl`.
+    pub rubric_url: Option<String>,
+}
+
+/// The file a seed-style `fileUrl` names: the last segment of its path (before `/secure-url`), which
+/// is the file's id in the API's paths and in the bucket's object keys alike.
+fn file_in_url(url: &str) -> Option<FileId> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
+    let last = segments.next()?;
+    let id = if last == "secure-url" {
+        segments.next()?
+    } else {
+        last
+    };
+    FileId::parse(id).ok()
+}
+
+/// The seed's extra fields, checked against the caller and the assignment: the files the submission
+/// hands in, each with the field that named it.
+fn seed_fields(
+    body: &SubmitRequest,
+    caller: &AuthUser,
+    assignment: &Assignment,
+) -> ApiResult<Vec<(String, String)>> {
+    let mut errors = FieldErrors::new();
+    if body
+        .student_id
+        .as_ref()
+        .is_some_and(|id| *id != caller.id.to_string())
+    {
+        errors.add(
+            "studentId",
+            "must be your own id: a student submits only their own work",
+        );
+    }
+    if body
+        .rubric_url
+        .as_ref()
+        .is_some_and(|url| Some(url) != assignment.rubric_url.as_ref())
+    {
+        errors.add("rubricUrl", "must be the assignment's own rubricUrl");
+    }
+    let mut files: Vec<(String, String)> = body
+        .file_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("fileIds[{i}]"), id.clone()))
+        .collect();
+    if let Some(url) = &body.file_url {
+        match file_in_url(url) {
+            Some(id) => files.push(("fileUrl".to_owned(), id.to_string())),
+            None => errors.add(
+                "fileUrl",
+                "must be the address of a file you uploaded (/api/v1/files/{fileId})",
+            ),
+        }
+    }
+    errors.into_result()?;
+    Ok(files)
 }
 
 /// A file attached to a submission.
@@ -119,7 +185,7 @@ async fn submitted_files(
     state: &AppState,
     caller: &AuthUser,
     assignment: &Assignment,
-    raw: &[String],
+    raw: &[(String, String)],
 ) -> ApiResult<Vec<StoredFile>> {
     if raw.len() > MAX_FILES {
         return Err(ApiError::invalid_field(
@@ -129,11 +195,15 @@ async fn submitted_files(
     }
     let mut errors = FieldErrors::new();
     let mut ids: Vec<FileId> = Vec::new();
-    for (i, id) in raw.iter().enumerate() {
+    let mut fields: Vec<&str> = Vec::new();
+    for (field, id) in raw {
         match FileId::parse(id) {
-            Ok(id) if ids.contains(&id) => errors.add(&format!("fileIds[{i}]"), "listed twice"),
-            Ok(id) => ids.push(id),
-            Err(e) => errors.add(&format!("fileIds[{i}]"), e.0),
+            Ok(id) if ids.contains(&id) => errors.add(field, "listed twice"),
+            Ok(id) => {
+                ids.push(id);
+                fields.push(field.as_str());
+            }
+            Err(e) => errors.add(field, e.0),
         }
     }
     if !errors.is_empty() {
@@ -145,9 +215,8 @@ async fn submitted_files(
     let wanted: Vec<_> = ids.iter().map(|f| keys::file(&caller.tenant, *f)).collect();
     let found = state.table.batch_get(&wanted).await?;
     let mut files = Vec::with_capacity(ids.len());
-    for (i, (id, item)) in ids.iter().zip(found).enumerate() {
+    for ((id, item), field) in ids.iter().zip(found).zip(fields) {
         let file: Option<StoredFile> = item.map(from_item).transpose()?;
-        let field = format!("fileIds[{i}]");
         match file {
             Some(f)
                 if f.uploader_id == caller.id
@@ -155,12 +224,12 @@ async fn submitted_files(
                     && f.assignment_id.is_none_or(|a| a == assignment.id) =>
             {
                 if !f.is_active() {
-                    errors.add(&field, format!("file {id} is not confirmed yet"));
+                    errors.add(field, format!("file {id} is not confirmed yet"));
                 } else if f.deleting_since.is_some() {
-                    errors.add(&field, format!("file {id} is being deleted"));
+                    errors.add(field, format!("file {id} is being deleted"));
                 } else if f.submitted_for.is_some_and(|a| a != assignment.id) {
                     errors.add(
-                        &field,
+                        field,
                         format!("file {id} was handed in for another assignment"),
                     );
                 } else {
@@ -170,7 +239,7 @@ async fn submitted_files(
             // Unknown, someone else's, or not a submission upload: the same answer for all, so a
             // student learns nothing about others' files.
             _ => errors.add(
-                &field,
+                field,
                 format!("file {id} is not a submission file you uploaded"),
             ),
         }
@@ -186,8 +255,9 @@ async fn submitted_files(
     security(("bearer" = [])),
     request_body = SubmitRequest,
     responses(
-        (status = 201, description = "Submitted", body = AssignmentSubmission),
-        (status = 400, description = "Invalid fields; a file that is unknown, unconfirmed or not the student's (named in `details`)", body = ErrorBody),
+        (status = 201, description = "Submitted", body = AssignmentSubmission,
+            headers(("ETag" = String, description = "The submission's entity tag, for `If-Match` when grading it"))),
+        (status = 400, description = "Invalid fields; a file that is unknown, unconfirmed or not the student's; a `studentId` other than the caller's, a `fileUrl` naming no file of theirs, a `rubricUrl` other than the assignment's (named in `details`)", body = ErrorBody),
         (status = 403, description = "Not a student enrolled in the course", body = ErrorBody),
         (status = 404, description = "No such assignment", body = ErrorBody),
         (status = 409, description = "Every allowed attempt is used (`attempts_exhausted`), or a file was deleted or handed in elsewhere meanwhile (`file_unavailable`)", body = ErrorBody),
@@ -197,7 +267,7 @@ pub async fn submit(
     State(state): State<AppState>,
     caller: AuthUser,
     Json(body): Json<SubmitRequest>,
-) -> ApiResult<(StatusCode, Json<AssignmentSubmission>)> {
+) -> ApiResult<(StatusCode, Tagged<AssignmentSubmission>)> {
     let id = AssignmentId::parse(&body.assignment_id)
         .map_err(|e| ApiError::invalid_field("assignmentId", e.0))?;
     if body
@@ -215,7 +285,8 @@ pub async fn submit(
     let course = ctx
         .course
         .ok_or_else(|| ApiError::not_found("assignment"))?;
-    let files = submitted_files(&state, &caller, &assignment, &body.file_ids).await?;
+    let wanted = seed_fields(&body, &caller, &assignment)?;
+    let files = submitted_files(&state, &caller, &assignment, &wanted).await?;
     // Marked as handed in with this submission; those already handed in for it keep their mark.
     let handed_in: Vec<FileId> = files
         .iter()
@@ -262,26 +333,29 @@ pub async fn submit(
     };
     Ok((
         StatusCode::CREATED,
-        Json(AssignmentSubmission {
-            submission: SubmissionView::new(&submitted, &assignment, None),
-            files: files
-                .into_iter()
-                .map(|f| SubmittedFile {
-                    file_id: f.id.to_string(),
-                    file_name: f.file_name,
-                    content_type: f.content_type,
-                    size: f.size,
-                })
-                .collect(),
-            assignment: AssignmentRef {
-                title: assignment.title.clone(),
-                description: assignment.description.clone(),
-                points: assignment.points,
-                rubric_url: assignment.rubric_url.clone(),
-                allowed_attempts: assignment.allowed_attempts,
+        Tagged::new(
+            submitted.version,
+            AssignmentSubmission {
+                submission: SubmissionView::new(&submitted, &assignment, None),
+                files: files
+                    .into_iter()
+                    .map(|f| SubmittedFile {
+                        file_id: f.id.to_string(),
+                        file_name: f.file_name,
+                        content_type: f.content_type,
+                        size: f.size,
+                    })
+                    .collect(),
+                assignment: AssignmentRef {
+                    title: assignment.title.clone(),
+                    description: assignment.description.clone(),
+                    points: assignment.points,
+                    rubric_url: assignment.rubric_url.clone(),
+                    allowed_attempts: assignment.allowed_attempts,
+                },
+                course: CourseRef::from(&course),
             },
-            course: CourseRef::from(&course),
-        }),
+        ),
     ))
 }
 
@@ -314,7 +388,7 @@ pub async fn list_submissions(
     caller: AuthUser,
     Path(assignment_id): Path<String>,
     Query(params): Query<SubmissionsParams>,
-) -> ApiResult<Json<Paginated<SubmissionView>>> {
+) -> ApiResult<Paginated<SubmissionView>> {
     let (limit, cursor) = lectern_web::pagination::PageParams {
         limit: params.limit,
         cursor: params.cursor.clone(),
@@ -325,8 +399,8 @@ pub async fn list_submissions(
     let (page, next) = AssignmentRepo::new(state.table.clone())
         .submissions(&caller.tenant, assignment.id, params.status, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: with_students(&state, &caller, &assignment, page).await?,
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }

@@ -115,6 +115,9 @@ pub struct SubmissionView {
     pub rubric_assessment: Option<Vec<CriterionAssessment>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub graded_at: Option<String>,
+    /// Increases with every change (0 before the student starts); `"<version>"` is an `If-Match` tag
+    /// for grading what was read.
+    pub version: u64,
 }
 
 impl SubmissionView {
@@ -140,6 +143,7 @@ impl SubmissionView {
             feedback: s.feedback.clone(),
             rubric_assessment: s.rubric_assessment.clone(),
             graded_at: s.graded_at.map(timestamp),
+            version: s.version,
         }
     }
 }

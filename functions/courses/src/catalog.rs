@@ -1,5 +1,6 @@
 //! The catalog list: filtered, searched, sorted and paged courses of the caller's tenant.
 
+use axum::Extension;
 use axum::extract::State;
 use lectern_domain::catalog::{CatalogFilter, CatalogSort, Search};
 use lectern_domain::course::{CourseCategory, CourseStatus, DifficultyLevel};
@@ -7,6 +8,7 @@ use lectern_domain::user::UserRole;
 use lectern_domain::{FieldErrors, UserId};
 use lectern_store::Cursor;
 use lectern_store::catalog::{CatalogRepo, CatalogStart, MAX_PAGE_OFFSET};
+use lectern_web::pagination::{PageLinks, PageTarget};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -197,7 +199,7 @@ pub async fn list_courses(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     Query(params): Query<ListCoursesParams>,
-) -> ApiResult<Json<CourseList>> {
+) -> ApiResult<(Extension<PageLinks>, Json<CourseList>)> {
     let ListRequest {
         mut filter,
         sort,
@@ -217,7 +219,14 @@ pub async fn list_courses(
         CatalogStart::Page(n) => (n, n > 1),
         CatalogStart::Cursor(_) => (page.offset / limit + 1, page.offset > 0),
     };
-    Ok(Json(CourseList {
+    let links = page_links(
+        &start,
+        page_number,
+        total_pages,
+        limit,
+        page.next.as_ref().map(ToString::to_string),
+    );
+    let list = CourseList {
         data: page
             .courses
             .iter()
@@ -239,5 +248,35 @@ pub async fn list_courses(
             has_prev,
         },
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    };
+    Ok((Extension(links), Json(list)))
+}
+
+/// The catalog's `Link` header: `first`, `prev` and `last` by page number where a number may reach
+/// them (a page starts within the first [`MAX_PAGE_OFFSET`] courses), `next` by number while the
+/// client pages by number and by cursor once it scrolls by cursor or leaves that window.
+fn page_links(
+    start: &CatalogStart,
+    page: usize,
+    total_pages: usize,
+    limit: usize,
+    next: Option<String>,
+) -> PageLinks {
+    let numbered = |n: usize| n >= 1 && (n - 1).saturating_mul(limit) <= MAX_PAGE_OFFSET;
+    let mut links = PageLinks::default().with("first", PageTarget::First);
+    if page > 1 && numbered(page - 1) {
+        links = links.with("prev", PageTarget::Number(page - 1));
+    }
+    if let Some(cursor) = next {
+        links = match start {
+            CatalogStart::Page(_) if numbered(page + 1) => {
+                links.with("next", PageTarget::Number(page + 1))
+            }
+            _ => links.with("next", PageTarget::Cursor(cursor)),
+        };
+    }
+    if numbered(total_pages) {
+        links = links.with("last", PageTarget::Number(total_pages));
+    }
+    links
 }

@@ -13,7 +13,7 @@ use lectern_domain::quiz::QuizSummary;
 use lectern_domain::user::User;
 use lectern_store::{Key, from_item, keys};
 use lectern_web::views::timestamp;
-use lectern_web::{ApiResult, AppState, ErrorBody, Json, MaybeAuthUser};
+use lectern_web::{ApiResult, AppState, ErrorBody, Json, MaybeAuthUser, Tagged};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -227,9 +227,12 @@ pub struct CourseDetailsView {
 /// title, points and due date to everyone; the rest to the course's members only. One query for the course's
 /// own items and one batch get for the instructor, the caller's enrollment and the linked courses.
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
-    params(("courseId" = String, Path, description = "The course's id")),
+    params(("courseId" = String, Path, description = "The course's id"),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while it is current")),
     responses(
-        (status = 200, description = "The course page (assignment descriptions, rubrics and statuses for the course's members only)", body = CourseDetailsView),
+        (status = 200, description = "The course page (assignment descriptions, rubrics and statuses for the course's members only)", body = CourseDetailsView,
+            headers(("ETag" = String, description = "The page's entity tag: the course's version, and a fingerprint of everything the page shows (its lessons, assignments, ratings, the caller's enrollment), for `If-None-Match`; `If-Match` on the course's writes compares the version"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current (no body)"),
         (status = 404, description = "No such course visible to the caller", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
@@ -237,7 +240,7 @@ pub async fn get_course(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     Path(course_id): Path<String>,
-) -> ApiResult<Json<CourseDetailsView>> {
+) -> ApiResult<Tagged<CourseDetailsView>> {
     let page = visible_page(&state, caller.as_ref(), &course_id).await?;
     let course = &page.course;
     let tenant = &course.tenant;
@@ -376,7 +379,7 @@ pub async fn get_course(
             .collect(),
         statistics: CourseStatisticsView::new(course),
     };
-    Ok(Json(view))
+    Ok(Tagged::new(course.version, view))
 }
 
 /// Seed 003 course statistics (its instructor or an admin): counters kept on the course, one read.

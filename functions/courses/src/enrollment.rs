@@ -499,7 +499,7 @@ pub async fn students(
     caller: AuthUser,
     Path(course_id): Path<String>,
     Query(params): Query<PageParams>,
-) -> ApiResult<Json<Paginated<StudentView>>> {
+) -> ApiResult<Paginated<StudentView>> {
     let (limit, cursor) = params.parse()?;
     let page = visible_page(&state, Some(&caller), &course_id).await?;
     if !may_manage(&caller, &page.course) {
@@ -539,8 +539,8 @@ pub async fn students(
             enrollment: EnrollmentView::new(e, &page),
         })
         .collect();
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data,
         next_cursor: enrollments.next.map(|c| c.to_string()),
-    }))
+    })
 }

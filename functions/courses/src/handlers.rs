@@ -13,7 +13,8 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Instructor, Json, RequireRole,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Instructor, Json, RequireRole,
+    Tagged,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -264,26 +265,31 @@ pub struct UpdateCourseRequest {
     pub version: Option<u64>,
 }
 
-/// Updates a course (its instructor or an admin). A stale `version` → 409.
+/// Updates a course (its instructor or an admin). A stale `version` → 409; a stale `If-Match` → 412.
 #[utoipa::path(put, path = "/api/v1/courses/{courseId}", tag = TAG,
     security(("bearer" = [])),
-    params(("courseId" = String, Path, description = "The course's id")),
+    params(("courseId" = String, Path, description = "The course's id"),
+           ("If-Match" = Option<String>, Header, description = "The course's `ETag` as read: a course changed since → 412")),
     request_body = UpdateCourseRequest,
     responses(
-        (status = 200, description = "Updated", body = Envelope<CourseView>),
+        (status = 200, description = "Updated", body = Envelope<CourseView>,
+            headers(("ETag" = String, description = "The course's new entity tag"))),
         (status = 400, description = "Invalid fields", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 409, description = "Changed since read (`stale_version`)", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the course is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn update_course(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(course_id): Path<String>,
+    if_match: IfMatch,
     Json(body): Json<UpdateCourseRequest>,
-) -> ApiResult<Json<Envelope<CourseView>>> {
+) -> ApiResult<Tagged<Envelope<CourseView>>> {
     let course = managed_course(&state, &caller, &course_id).await?;
+    if_match.check(course.version)?;
     if body.version.is_some_and(|v| v != course.version) {
         return Err(ApiError::conflict(
             "stale_version",
@@ -328,13 +334,17 @@ pub async fn update_course(
         next.updated_at = now();
         CourseRepo::new(state.table.clone())
             .update(&manager(&caller, &course), &course, &next)
-            .await?;
+            .await
+            .map_err(|e| if_match.lost_race(e))?;
     }
     let instructor = instructor_view(&state, &next).await?;
-    Ok(Json(Envelope::new(
-        "Course updated successfully",
-        CourseView::new(&next, instructor),
-    )))
+    Ok(Tagged::new(
+        next.version,
+        Envelope::new(
+            "Course updated successfully",
+            CourseView::new(&next, instructor),
+        ),
+    ))
 }
 
 /// Publishes a draft: students can see it from now on. Publishing a published course changes nothing.
@@ -377,18 +387,21 @@ pub async fn publish_course(
 /// still entitle students to it is not deleted (409 naming how many): they paid for access.
 #[utoipa::path(delete, path = "/api/v1/courses/{courseId}", tag = TAG,
     security(("bearer" = [])),
-    params(("courseId" = String, Path, description = "The course's id")),
+    params(("courseId" = String, Path, description = "The course's id"),
+           ("If-Match" = Option<String>, Header, description = "The course's `ETag` as read: a course changed since → 412")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 409, description = "Changed while deleting; retry (`stale_version`), or payments entitle students to the course (`course_has_paid_enrollments`, naming how many)", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the course is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
 pub async fn delete_course(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(course_id): Path<String>,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
     let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
     let repo = CourseRepo::new(state.table.clone());
@@ -403,7 +416,9 @@ pub async fn delete_course(
             "only the course's instructor or an admin may delete it".into(),
         ));
     }
+    if_match.check(course.version)?;
     repo.delete_all(&manager(&caller, &course), &course, now())
-        .await?;
+        .await
+        .map_err(|e| if_match.lost_race(e))?;
     Ok(StatusCode::NO_CONTENT)
 }

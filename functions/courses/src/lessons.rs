@@ -13,7 +13,7 @@ use lectern_store::courses::CoursePage;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::lessons::LessonRepo;
 use lectern_web::views::{Envelope, timestamp};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Tagged};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -127,6 +127,9 @@ pub struct CreateLessonRequest {
     /// Markdown, at most 100 KB.
     #[serde(default)]
     pub content: String,
+    /// Seed 002 sends it: when present, the course's instructor's id.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub instructor_id: Option<String>,
 }
 
 /// Adds a lesson (the course's instructor or an admin).
@@ -136,7 +139,7 @@ pub struct CreateLessonRequest {
     request_body = CreateLessonRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<LessonView>),
-        (status = 400, description = "Invalid fields", body = ErrorBody),
+        (status = 400, description = "Invalid fields; an `instructorId` that is not the course's", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 409, description = "The lessons changed meanwhile, or the course is full", body = ErrorBody),
@@ -163,6 +166,16 @@ pub async fn create_lesson(
     };
     errors.into_result()?;
     let page = managed_page(&state, &caller, &course_id).await?;
+    if body
+        .instructor_id
+        .as_ref()
+        .is_some_and(|id| *id != page.course.instructor_id.to_string())
+    {
+        return Err(ApiError::invalid_field(
+            "instructorId",
+            "must be the course's instructor (the course's `instructorId`)",
+        ));
+    }
     if page.outline.lessons.len() >= lectern_domain::lesson::Outline::MAX_LESSONS {
         return Err(ApiError::conflict(
             "too_many_lessons",
@@ -242,9 +255,12 @@ pub async fn list_lessons(
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}/lessons/{lessonId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"),
-           ("lessonId" = String, Path, description = "The lesson's id")),
+           ("lessonId" = String, Path, description = "The lesson's id"),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while it is current")),
     responses(
-        (status = 200, description = "The lesson with its content", body = LessonView),
+        (status = 200, description = "The lesson with its content", body = LessonView,
+            headers(("ETag" = String, description = "The lesson's entity tag (its version, and a fingerprint of what it shows, its position included)"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current (no body)"),
         (status = 403, description = "Not a member of the course", body = ErrorBody),
         (status = 404, description = "No such course or lesson", body = ErrorBody),
     ))]
@@ -253,7 +269,7 @@ pub async fn get_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
     Path((course_id, lesson_id_text)): Path<(String, String)>,
-) -> ApiResult<Json<LessonView>> {
+) -> ApiResult<Tagged<LessonView>> {
     let id = lesson_id(&lesson_id_text)?;
     let page = member_page(&state, &caller, &course_id).await?;
     let (lesson, order) = page
@@ -262,7 +278,10 @@ pub async fn get_lesson(
     let content = LessonRepo::new(state.table.clone())
         .content(&caller.tenant, page.course.id, id)
         .await?;
-    Ok(Json(LessonView::new(lesson, order, content.as_ref())))
+    Ok(Tagged::new(
+        lesson.version,
+        LessonView::new(lesson, order, content.as_ref()),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -282,27 +301,32 @@ pub struct UpdateLessonRequest {
 #[utoipa::path(put, path = "/api/v1/courses/{courseId}/lessons/{lessonId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"),
-           ("lessonId" = String, Path, description = "The lesson's id")),
+           ("lessonId" = String, Path, description = "The lesson's id"),
+           ("If-Match" = Option<String>, Header, description = "The lesson's `ETag` as read: a lesson changed since → 412")),
     request_body = UpdateLessonRequest,
     responses(
-        (status = 200, description = "Updated", body = Envelope<LessonView>),
+        (status = 200, description = "Updated", body = Envelope<LessonView>,
+            headers(("ETag" = String, description = "The lesson's new entity tag"))),
         (status = 400, description = "Invalid fields", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course or lesson", body = ErrorBody),
         (status = 409, description = "Changed since read", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the lesson is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body))]
 pub async fn update_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
     Path((course_id, lesson_id_text)): Path<(String, String)>,
+    if_match: IfMatch,
     Json(body): Json<UpdateLessonRequest>,
-) -> ApiResult<Json<Envelope<LessonView>>> {
+) -> ApiResult<Tagged<Envelope<LessonView>>> {
     let id = lesson_id(&lesson_id_text)?;
     let page = managed_page(&state, &caller, &course_id).await?;
     let (lesson, order) = page
         .lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
+    if_match.check(lesson.version)?;
     if body.version.is_some_and(|v| v != lesson.version) {
         return Err(ApiError::conflict(
             "stale_version",
@@ -362,39 +386,47 @@ pub async fn update_lesson(
         }
         None => order,
     };
-    Ok(Json(Envelope::new(
-        "Lesson updated successfully",
-        LessonView::new(&next, order, content.as_ref()),
-    )))
+    Ok(Tagged::new(
+        next.version,
+        Envelope::new(
+            "Lesson updated successfully",
+            LessonView::new(&next, order, content.as_ref()),
+        ),
+    ))
 }
 
 /// Deletes a lesson and its content; later lessons move up.
 #[utoipa::path(delete, path = "/api/v1/courses/{courseId}/lessons/{lessonId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"),
-           ("lessonId" = String, Path, description = "The lesson's id")),
+           ("lessonId" = String, Path, description = "The lesson's id"),
+           ("If-Match" = Option<String>, Header, description = "The lesson's `ETag` as read: a lesson changed since → 412")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course or lesson", body = ErrorBody),
         (status = 409, description = "The lessons changed meanwhile", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the lesson is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
 pub async fn delete_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
     Path((course_id, lesson_id_text)): Path<(String, String)>,
+    if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
     let id = lesson_id(&lesson_id_text)?;
     let page = managed_page(&state, &caller, &course_id).await?;
-    page.lesson(id)
+    let (lesson, _) = page
+        .lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
+    if_match.check(lesson.version)?;
     LessonRepo::new(state.table.clone())
         .delete(
             &manager(&caller, &page.course),
             &page.course,
             &page.outline,
-            id,
+            lesson,
         )
         .await
         .map_err(outline_conflict)?;

@@ -535,7 +535,7 @@ pub async fn quiz_results(
     caller: AuthUser,
     Path(quiz_id): Path<String>,
     Query(params): Query<ResultsParams>,
-) -> ApiResult<Json<Paginated<AttemptResultView>>> {
+) -> ApiResult<Paginated<AttemptResultView>> {
     let (limit, cursor) = PageParams {
         limit: params.limit,
         cursor: params.cursor.clone(),
@@ -559,8 +559,8 @@ pub async fn quiz_results(
     let (attempts, next) = QuizRepo::new(state.table.clone())
         .attempts(&quiz.tenant, quiz.id, student, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: attempts.into_iter().map(AttemptResultView::from).collect(),
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }

@@ -141,14 +141,14 @@ pub async fn list_ratings(
     MaybeAuthUser(caller): MaybeAuthUser,
     Path(course_id): Path<String>,
     Query(params): Query<PageParams>,
-) -> ApiResult<Json<Paginated<RatingView>>> {
+) -> ApiResult<Paginated<RatingView>> {
     let (limit, cursor) = params.parse()?;
     let course = crate::handlers::visible_course(&state, caller.as_ref(), &course_id).await?;
     let page = RatingRepo::new(state.table.clone())
         .of_course(&course.tenant, course.id, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: page.ratings.iter().map(RatingView::new).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    })
 }

@@ -371,7 +371,7 @@ pub async fn list_payments(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(filter): Query<PaymentFilter>,
-) -> ApiResult<Json<Paginated<PaymentView>>> {
+) -> ApiResult<Paginated<PaymentView>> {
     let (limit, cursor) = PageParams {
         limit: filter.limit,
         cursor: filter.cursor.clone(),
@@ -417,10 +417,10 @@ pub async fn list_payments(
                 .await?
         }
     };
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: page.payments.iter().map(PaymentView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// One payment (the payer's or an admin's).

@@ -35,16 +35,16 @@ pub async fn list_invoices(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(params): Query<PageParams>,
-) -> ApiResult<Json<Paginated<InvoiceView>>> {
+) -> ApiResult<Paginated<InvoiceView>> {
     let (limit, cursor) = params.parse()?;
     let owner = (!caller.is_admin()).then_some(caller.id);
     let page = PaymentRepo::new(state.table.clone())
         .invoices(&caller.tenant, owner, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: page.invoices.iter().map(InvoiceView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// Invoices issued and unpaid past their due date (payments created and never completed), most
@@ -108,7 +108,7 @@ pub async fn list_disputes(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(params): Query<PageParams>,
-) -> ApiResult<Json<Paginated<DisputedPayment>>> {
+) -> ApiResult<Paginated<DisputedPayment>> {
     if !caller.is_admin() {
         return Err(ApiError::Forbidden(
             "this action needs the admin role".into(),
@@ -118,10 +118,10 @@ pub async fn list_disputes(
     let page = PaymentRepo::new(state.table.clone())
         .disputed(&caller.tenant, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: page.payments.iter().filter_map(disputed).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 fn disputed(p: &Payment) -> Option<DisputedPayment> {
@@ -477,15 +477,15 @@ pub async fn notifications(
     State(state): State<AppState>,
     caller: AuthUser,
     Query(params): Query<PageParams>,
-) -> ApiResult<Json<Paginated<NotificationView>>> {
+) -> ApiResult<Paginated<NotificationView>> {
     let (limit, cursor) = params.parse()?;
     let (items, next) = PaymentRepo::new(state.table.clone())
         .notifications(&caller.tenant, caller.id, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: items.iter().map(NotificationView::from).collect(),
         next_cursor: next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// `POST /notifications/read`: which to mark read.

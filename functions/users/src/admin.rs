@@ -40,7 +40,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
     Query(params): Query<ListUsersParams>,
-) -> ApiResult<Json<Paginated<UserView>>> {
+) -> ApiResult<Paginated<UserView>> {
     let (limit, cursor) = PageParams {
         limit: params.limit,
         cursor: params.cursor,
@@ -49,10 +49,10 @@ pub async fn list_users(
     let page = UserRepo::new(state.table.clone())
         .list(&admin.tenant, params.role, limit, cursor)
         .await?;
-    Ok(Json(Paginated {
+    Ok(Paginated {
         data: page.users.iter().map(UserView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
-    }))
+    })
 }
 
 /// The target of an admin action: a user of the admin's tenant other than the admin.

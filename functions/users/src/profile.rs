@@ -14,7 +14,8 @@ use lectern_store::users::UserRepo;
 use lectern_store::{from_item, keys};
 use lectern_web::views::UserView;
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tenant,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Tagged,
+    Tenant,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -81,9 +82,12 @@ pub struct ProfileView {
 /// the same grade book as the grade report (issue §Grading: graded assignments count in the profile).
 #[utoipa::path(get, path = "/api/v1/users/{userId}/profile", tag = TAG,
     security(("bearer" = [])),
-    params(("userId" = String, Path, description = "The user's id")),
+    params(("userId" = String, Path, description = "The user's id"),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while it is current")),
     responses(
-        (status = 200, description = "The profile", body = ProfileView),
+        (status = 200, description = "The profile", body = ProfileView,
+            headers(("ETag" = String, description = "The profile's entity tag, for `If-None-Match` and `If-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current (no body)"),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such user visible to the caller", body = ErrorBody),
     ))]
@@ -92,7 +96,7 @@ pub async fn get_profile(
     State(state): State<AppState>,
     caller: AuthUser,
     Path(user_id): Path<String>,
-) -> ApiResult<Json<ProfileView>> {
+) -> ApiResult<Tagged<ProfileView>> {
     let id = path_user(&user_id)?;
     if id != caller.id && !caller.is_admin() {
         return Err(ApiError::not_found("user"));
@@ -119,15 +123,18 @@ pub async fn get_profile(
         grades.add(assignment.points, submission.as_ref());
     }
     let view = UserView::from(&user);
-    Ok(Json(ProfileView {
-        statistics: ProfileStatistics {
-            current_streak: view.current_streak,
-            last_learned: view.last_learned.clone(),
-            total_assignments_submitted: grades.submitted,
-            average_grade: grades.percent(),
+    Ok(Tagged::new(
+        user.version,
+        ProfileView {
+            statistics: ProfileStatistics {
+                current_streak: view.current_streak,
+                last_learned: view.last_learned.clone(),
+                total_assignments_submitted: grades.submitted,
+                average_grade: grades.percent(),
+            },
+            user: view,
         },
-        user: view,
-    }))
+    ))
 }
 
 /// Seed 002 `PUT /api/profile/update`. Every field is optional; `role` and other fields are refused.
@@ -232,21 +239,26 @@ async fn apply_update(
 /// a new email signs out every session but the caller's. Access tokens expire on their own.
 #[utoipa::path(put, path = "/api/v1/profile", tag = TAG,
     security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "The profile's `ETag` as read: a profile changed since → 412")),
     request_body = UpdateProfileRequest,
     responses(
-        (status = 200, description = "Updated", body = ProfileUpdated),
+        (status = 200, description = "Updated", body = ProfileUpdated,
+            headers(("ETag" = String, description = "The profile's new entity tag"))),
         (status = 400, description = "Invalid fields; `currentPassword` missing (with `newPassword` or a new `email`) or wrong", body = ErrorBody),
         (status = 403, description = "`userId` names someone else", body = ErrorBody),
         (status = 409, description = "Email or username taken, or a stale version", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the profile is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn update_profile(
     State(state): State<AppState>,
     caller: AuthUser,
+    if_match: IfMatch,
     Json(body): Json<UpdateProfileRequest>,
-) -> ApiResult<Json<ProfileUpdated>> {
+) -> ApiResult<Tagged<ProfileUpdated>> {
     let user = own_user(&state, &caller).await?;
     check_target(&user, body.user_id.as_deref(), body.version)?;
+    if_match.check(user.version)?;
     let (mut next, credentials) = apply_update(&state.passwords, &user, &body).await?;
     if next != user {
         next.version = user.version + 1;
@@ -267,12 +279,16 @@ pub async fn update_profile(
         };
         UserRepo::new(state.table.clone())
             .update(&caller.member(), &user, &next, revocations)
-            .await?;
+            .await
+            .map_err(|e| if_match.lost_race(e))?;
     }
-    Ok(Json(ProfileUpdated {
-        message: "Profile updated successfully".into(),
-        user: UserView::from(&next),
-    }))
+    Ok(Tagged::new(
+        next.version,
+        ProfileUpdated {
+            message: "Profile updated successfully".into(),
+            user: UserView::from(&next),
+        },
+    ))
 }
 
 /// Seed 002 `PUT /api/profile/preferences`.
@@ -307,20 +323,25 @@ pub struct PreferencesUpdated {
 /// Seed 002 `PUT /api/profile/preferences`: the caller's learning preferences.
 #[utoipa::path(put, path = "/api/v1/profile/preferences", tag = TAG,
     security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "The profile's `ETag` as read: a profile changed since → 412")),
     request_body = PreferencesRequest,
     responses(
-        (status = 200, description = "Updated", body = PreferencesUpdated),
+        (status = 200, description = "Updated", body = PreferencesUpdated,
+            headers(("ETag" = String, description = "The profile's new entity tag"))),
         (status = 400, description = "Invalid fields", body = ErrorBody),
         (status = 409, description = "A stale version", body = ErrorBody),
+        (status = 412, description = "`If-Match` names a version the profile is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn update_preferences(
     State(state): State<AppState>,
     caller: AuthUser,
+    if_match: IfMatch,
     Json(body): Json<PreferencesRequest>,
-) -> ApiResult<Json<PreferencesUpdated>> {
+) -> ApiResult<Tagged<PreferencesUpdated>> {
     let user = own_user(&state, &caller).await?;
     check_target(&user, body.user_id.as_deref(), body.version)?;
+    if_match.check(user.version)?;
     let mut next = user.clone();
     if let Some(goal) = body.weekly_learning_goal {
         next.weekly_learning_goal = WeeklyGoal::parse(goal)
@@ -337,18 +358,22 @@ pub async fn update_preferences(
         next.updated_at = now();
         UserRepo::new(state.table.clone())
             .update(&caller.member(), &user, &next, Vec::new())
-            .await?;
+            .await
+            .map_err(|e| if_match.lost_race(e))?;
     }
-    Ok(Json(PreferencesUpdated {
-        message: "Preferences updated successfully".into(),
-        user: PreferencesView {
-            id: next.id.to_string(),
-            notification_preference: next.notification_preference,
-            preferred_study_time: next.preferred_study_time,
-            weekly_learning_goal: next.weekly_learning_goal.minutes(),
-            version: next.version,
+    Ok(Tagged::new(
+        next.version,
+        PreferencesUpdated {
+            message: "Preferences updated successfully".into(),
+            user: PreferencesView {
+                id: next.id.to_string(),
+                notification_preference: next.notification_preference,
+                preferred_study_time: next.preferred_study_time,
+                weekly_learning_goal: next.weekly_learning_goal.minutes(),
+                version: next.version,
+            },
         },
-    }))
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -10,8 +10,10 @@
 //! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
 //! - `serve`: runs an app on a listener until Ctrl-C.
+//! - [`browsers`]: CORS for the web clients' origins and response compression, around the app.
 //! - [`s3`]: the embedded S3 endpoint (s3s + s3s-fs) the files group presigns against.
 
+pub mod browsers;
 pub mod s3;
 
 use std::sync::Arc;
@@ -33,7 +35,14 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "Lectern API",
         description = "Lectern, a serverless e-learning backend. Errors share one shape: \
-            `{\"error\", \"code\", \"requestId\", \"details\"?}`. Every response carries `x-request-id`.",
+            `{\"error\", \"code\", \"requestId\", \"details\"?}`. Every response carries `x-request-id`. \
+            Versioned resources (profiles, courses, lessons, assignments, submissions) answer an `ETag` \
+            (`\"<version>-<fingerprint>\"`): a GET with `If-None-Match` naming it answers 304 while it is \
+            current; a write with `If-Match` answers 412 `precondition_failed` when the resource's \
+            version moved on (the tag's version is compared, so `\"<version>\"` built from a body's \
+            `version` works too), beside the bodies' `version` field (409 `stale_version`). Paged lists \
+            answer a `Link` header (RFC 8288: `rel=\"next\"`, `\"prev\"`, `\"first\"`, `\"last\"` where \
+            known, relative to the request) beside the body's pagination.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth)
@@ -70,7 +79,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The servable app of every route group (with the local provider's simulation route when it is
-/// active).
+/// active), answering browsers' CORS requests from the origins of `LECTERN_CORS_ORIGINS` (or local
+/// development servers) and compressing larger answers.
 pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
     let (routes, _api) = routes().split_for_parts();
     let routes = routes
@@ -78,9 +88,13 @@ pub fn app(state: AppState, payments: Arc<Payments>) -> Router {
         .merge(interactive_docs());
     let routes = lectern_web::idempotency::layer(routes, &state);
     let ingest = payments.ingest.clone();
+    let origins = browsers::origins_from_env()
+        .unwrap_or_else(|e| panic!("{}: {e:#}", browsers::ORIGINS_VARIABLE));
     lectern_web::finish(lectern_web::limits::layer(routes, &state).with_state(state))
         .layer(Extension(payments))
         .layer(Extension(ingest))
+        .layer(browsers::compression())
+        .layer(browsers::cors(origins))
 }
 
 /// The path of the interactive API documentation.

@@ -1,7 +1,8 @@
 //! `lectern-local`: serves the whole API on `LECTERN_ADDR` (default 127.0.0.1:3000) with data under
 //! `LECTERN_DATA_DIR` (default `.lectern`). Unless `LECTERN_S3_BUCKET` names a real bucket, files go
 //! to an embedded S3 endpoint on `LECTERN_S3_ADDR` (default: an ephemeral port on 127.0.0.1) storing
-//! under `{data dir}/objects`. `lectern-local openapi` prints the OpenAPI document.
+//! under `{data dir}/objects`. Browsers may call it from the origins of `LECTERN_CORS_ORIGINS` (default:
+//! local front-end development servers). `lectern-local openapi` prints the OpenAPI document.
 
 use anyhow::Context;
 

@@ -505,7 +505,7 @@ impl Submission {
         now: OffsetDateTime,
     ) -> Submission {
         Submission {
-            id: SubmissionId::new(),
+            id: SubmissionId::of(assignment.id, student),
             assignment_id: assignment.id,
             course_id: assignment.course_id,
             student_id: student,

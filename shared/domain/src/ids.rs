@@ -148,6 +148,23 @@ uuid_id!(
     SubmissionId
 );
 
+impl SubmissionId {
+    /// The id of `student`'s submission to `assignment`, the same at every read: a submission not
+    /// started yet is not stored, and the one shown before starting must keep its id once it is
+    /// (and keep the page it is shown on unchanged, for its entity tag). A version 8 UUID of the
+    /// SHA-256 of both ids.
+    pub fn of(assignment: AssignmentId, student: UserId) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(assignment.0.as_bytes())
+            .chain_update(student.0.as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        SubmissionId(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    }
+}
+
 uuid_id!(
     /// A payment for a course.
     PaymentId

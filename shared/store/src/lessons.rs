@@ -168,25 +168,26 @@ impl LessonRepo {
         commit(self.table.as_ref(), actor, actions).await
     }
 
-    /// Deletes a lesson with its content, closing the gap in the order.
+    /// Deletes a lesson with its content, closing the gap in the order, conditional on the versions
+    /// read: a lesson changed since is not deleted.
     pub async fn delete(
         &self,
         actor: &Actor,
         course: &Course,
         outline: &Outline,
-        lesson: LessonId,
+        lesson: &Lesson,
     ) -> Result<(), StoreError> {
-        let next = next_outline(outline, |o| o.remove(lesson));
+        let next = next_outline(outline, |o| o.remove(lesson.id));
         commit(
             self.table.as_ref(),
             actor,
             vec![
                 TxAction::Delete {
-                    key: keys::lesson(&course.tenant, course.id, lesson),
-                    condition: Some(Condition::Exists),
+                    key: keys::lesson(&course.tenant, course.id, lesson.id),
+                    condition: Some(Condition::VersionEquals(lesson.version)),
                 },
                 TxAction::Delete {
-                    key: keys::lesson_content(&course.tenant, course.id, lesson),
+                    key: keys::lesson_content(&course.tenant, course.id, lesson.id),
                     condition: None,
                 },
                 put_outline(course, outline, &next)?,

@@ -74,6 +74,9 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (taken, stale version, already done).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 412: the request's `If-Match` names a version the resource is no longer at.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("{message}")]
     TooManyRequests {
@@ -154,7 +157,13 @@ impl ApiError {
         )
     }
 
-    /// A single field's validation error.
+    /// 412 `precondition_failed`: the resource is at `current`, not a version `If-Match` names.
+    pub fn precondition_failed(current: u64) -> Self {
+        ApiError::PreconditionFailed(format!(
+            "the resource is at version {current}, not the one If-Match names; read it again"
+        ))
+    }
+
     /// 400 `invalid_cursor` naming `cursor`: not a cursor this list gave out (forged, from another
     /// list, or out of range).
     pub fn invalid_cursor() -> Self {
@@ -165,6 +174,7 @@ impl ApiError {
         }
     }
 
+    /// A single field's validation error.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(FieldErrors::one(field, message))
     }
@@ -182,6 +192,9 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+            }
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::LimitExceeded { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
 //! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault.
+//! - [`conditional`]: entity tags of versioned resources, `If-None-Match` (304) and `If-Match` (412).
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
 //!   `ClientAddress`, where the request came from.
@@ -11,7 +12,7 @@
 //!   with the IETF `RateLimit-Policy` / `RateLimit` fields, and the password hashers' pool size.
 //! - [`idempotency`]: `Idempotency-Key` on every POST: the first answer kept and repeated, one layer
 //!   inside the limits' (a refused request is never kept).
-//! - [`pagination`]: `limit` + `cursor` page parameters and the page envelope.
+//! - [`pagination`]: `limit` + `cursor` page parameters, the page envelope, and its `Link` header.
 //! - [`state`]: `AppState` and its configuration from the environment.
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
 //! - [`telemetry`]: JSON logs through `tracing`.
@@ -22,6 +23,7 @@
 #[cfg(target_env = "musl")]
 mod allocator;
 pub mod auth;
+pub mod conditional;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -33,6 +35,7 @@ pub mod telemetry;
 pub mod views;
 
 pub use auth::{Admin, AnyRole, AuthUser, Instructor, MaybeAuthUser, RequireRole, Tenant};
+pub use conditional::{IfMatch, Tagged};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query};
 pub use lectern_auth::TokenConfig;
@@ -46,14 +49,16 @@ use axum::extract::DefaultBodyLimit;
 /// Largest request body accepted: 1 MiB. Larger bodies get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Turns a group's routes into a servable app: JSON 404 and 405 fallbacks, the body limit, and the
-/// request layer (id, span, log line). Called once per app, after all route groups are merged, because
+/// Turns a group's routes into a servable app: JSON 404 and 405 fallbacks, the body limit, conditional
+/// GETs (304), pages' `Link` headers, and the request layer (id, span, log line). Called once per app, after all route groups are merged, because
 /// axum refuses to merge two routers that both have fallbacks.
 pub fn finish(routes: Router) -> Router {
     routes
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(conditional::not_modified))
+        .layer(axum::middleware::from_fn(pagination::page_links))
         .layer(axum::middleware::from_fn(request::request_layer))
 }
 
