@@ -5,9 +5,10 @@
 run:
 	cargo run -p lectern-local
 
-# The whole suite: installs its tools (moto, cfn-lint, the SAM CLI) under target/tools on first use,
-# and musl-gcc when missing (the smoke test of the deployed static build), runs every test of the
-# workspace (the DynamoDB adapter against moto's server on loopback), lints the template twice:
+# The whole suite: installs its tools (moto, cfn-lint, the SAM CLI, openapi-spec-validator) under
+# target/tools on first use, and musl-gcc when missing (the smoke test of the deployed static build),
+# runs every test of the workspace (the DynamoDB adapter against moto's server on loopback; the
+# description validated, and every black-box response checked against it), lints the template twice:
 # CloudFormation's linter, then SAM's validation of the transform (offline; no AWS account needed).
 test: tools
 	cargo test --workspace
