@@ -84,3 +84,33 @@ async fn an_error_outside_every_operation_is_checked_for_the_error_shape() {
     // WHEN an unknown path is fetched THEN its 404 is checked against the error shape, and fails
     app.get("/api/v1/nowhere", None).await;
 }
+
+#[tokio::test]
+async fn a_bad_token_on_a_route_open_to_anonymous_callers_is_a_documented_401() {
+    // GIVEN a published course and routes anonymous callers may use, which refuse a token that was
+    // sent but proves nothing
+    let app = TestApp::spawn().await;
+    let teacher = app.user("t@lectern.test", "teacher", "instructor").await;
+    let course = app.course(&teacher, serde_json::json!({}), true).await;
+    let bogus = Some("not-a-token");
+
+    // WHEN each is called with it THEN each answers 401 `unauthorized`, a status its description
+    // lists (the client checks every response against the description)
+    for reply in [
+        app.get(&format!("/api/v1/courses/{course}"), bogus).await,
+        app.get(&format!("/api/v1/courses/{course}/ratings"), bogus)
+            .await,
+        app.post(
+            "/api/v1/profile/check-username",
+            bogus,
+            serde_json::json!({"username": "someone"}),
+        )
+        .await,
+    ] {
+        assert_eq!(reply.assert(401).code(), "unauthorized");
+    }
+    // AND without a token they stay open
+    app.get(&format!("/api/v1/courses/{course}"), None)
+        .await
+        .assert(200);
+}

@@ -83,6 +83,27 @@ async fn a_body_over_one_mebibyte_is_413() {
 }
 
 #[tokio::test]
+async fn a_webhook_body_over_one_mebibyte_is_413_in_the_error_shape() {
+    // GIVEN the Stripe webhook endpoint, which reads its body raw (the signature covers the bytes)
+    let app = TestApp::spawn().await;
+
+    // WHEN more than the body limit is posted to it
+    let reply = app
+        .exchange(
+            app.client
+                .post(format!("{}/api/v1/webhooks/stripe", app.base))
+                .header("content-type", "application/json")
+                .header("stripe-signature", "t=1,v1=00")
+                .body(vec![b' '; 1024 * 1024 + 1]),
+        )
+        .await;
+
+    // THEN it is the JSON 413 of every other route (checked against the description), not a
+    // plain-text rejection
+    assert_eq!(reply.assert(413).code(), "payload_too_large");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
     let app = TestApp::spawn().await;
     let reply = app

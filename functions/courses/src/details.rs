@@ -229,6 +229,7 @@ pub struct CourseDetailsView {
 /// title, points and due date to everyone; the rest to the course's members only. One query for the course's
 /// own items and one batch get for the instructor, the caller's enrollment and the linked courses.
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
+    security((), ("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id")),
     responses(
         (status = 200, description = "The course page (assignment descriptions, rubrics and statuses for the course's members only)", body = CourseDetailsView),

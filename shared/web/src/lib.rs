@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
-//! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault.
+//! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault; `RawBody`.
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
 //!   `ClientAddress`, where the request came from.
@@ -31,7 +31,7 @@ pub mod views;
 
 pub use auth::{Admin, AnyRole, AuthUser, Instructor, MaybeAuthUser, RequireRole, Tenant};
 pub use error::{ApiError, ApiResult, ErrorBody};
-pub use extract::{Json, Query};
+pub use extract::{Json, Query, RawBody};
 pub use lectern_auth::TokenConfig;
 pub use lectern_aws::secrets;
 pub use request::ClientAddress;
