@@ -124,6 +124,14 @@ pub fn start_workers(state: &AppState, payments: &Arc<Payments>) -> Vec<WorkerHa
 pub const SELF_CONTAINED_OPERATIONS: &[&str] = &["jwks", "openapi_document", "categories"];
 /// Operations that read their body as bytes (a signature covers it), not through `Json`.
 pub const RAW_BODY_OPERATIONS: &[&str] = &["stripe_webhook"];
+/// Operations other than GETs that write nothing to the store (they read, or write to a queue):
+/// they cannot lose a write race (409 `conflict`).
+pub const NO_STORE_WRITE_OPERATIONS: &[&str] = &[
+    "check_username",
+    "bulk_permissions",
+    "redrive",
+    "stripe_webhook",
+];
 
 /// The whole API's OpenAPI description: every route group's operations, each with the error
 /// responses of the shared edge besides its own. Modifiers of `ApiDoc` run before the groups are
@@ -133,6 +141,7 @@ pub fn description() -> utoipa::openapi::OpenApi {
     lectern_web::openapi::EdgeErrors {
         self_contained: SELF_CONTAINED_OPERATIONS,
         raw_body: RAW_BODY_OPERATIONS,
+        no_store_writes: NO_STORE_WRITE_OPERATIONS,
     }
     .modify(&mut api);
     api

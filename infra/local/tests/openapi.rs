@@ -211,6 +211,7 @@ fn every_operation_has_an_id_a_typed_success_and_its_errors_in_the_error_shape()
     for id in lectern_local::SELF_CONTAINED_OPERATIONS
         .iter()
         .chain(lectern_local::RAW_BODY_OPERATIONS)
+        .chain(lectern_local::NO_STORE_WRITE_OPERATIONS)
     {
         if !ids.contains(*id) {
             problems.push(format!(

@@ -3,7 +3,8 @@
 //! Each handler's `#[utoipa::path]` names the errors of its own logic (403 not the owner, 409 taken).
 //! Others come from what all routes share, and a client can meet them on any operation: a bad or
 //! missing token (the auth extractors), a body that is not JSON or too large (`Json`, the body limit),
-//! an unusable parameter (`Query`, the tenant header), the store going away, a bug. Writing those into
+//! an unusable parameter (`Query`, the tenant header), a write racing another one, the store going
+//! away, a bug. Writing those into
 //! every annotation would repeat them ninety times and drift; [`EdgeErrors`] adds them to the whole
 //! description once, from what each operation declares (security, parameters, body), and gives every
 //! error status the one error shape, [`ErrorBody`](crate::ErrorBody).
@@ -24,6 +25,8 @@ pub const ERROR_SCHEMA: &str = "ErrorBody";
 ///   expired);
 /// - 404 when its path names a resource (`not_found`);
 /// - 413 when it takes a body (`payload_too_large`, over [`MAX_BODY_BYTES`](crate::MAX_BODY_BYTES));
+/// - 409 when it writes to the store (`conflict`: another request changed the same items at the same
+///   time, and the write's conditions or transaction refused; re-read and retry);
 /// - 415 when it takes a JSON body through [`Json`](crate::Json) (`unsupported_media_type`);
 /// - 500 always (`internal_error`: a bug, logged under the request id);
 /// - 503 unless it calls no dependency (`service_unavailable`, with `Retry-After`).
@@ -32,30 +35,34 @@ pub struct EdgeErrors<'a> {
     pub self_contained: &'a [&'a str],
     /// Operation ids of operations that read their body as bytes, not through `Json`.
     pub raw_body: &'a [&'a str],
+    /// Operation ids of operations other than GETs that write nothing to the store.
+    pub no_store_writes: &'a [&'a str],
 }
 
 impl Modify for EdgeErrors<'_> {
     fn modify(&self, openapi: &mut OpenApi) {
         for item in openapi.paths.paths.values_mut() {
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-                &mut item.options,
-                &mut item.trace,
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+                ("head", &mut item.head),
+                ("options", &mut item.options),
+                ("trace", &mut item.trace),
             ];
-            for operation in operations.into_iter().flatten() {
-                self.complete(operation);
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    self.complete(method, operation);
+                }
             }
         }
     }
 }
 
 impl EdgeErrors<'_> {
-    fn complete(&self, operation: &mut Operation) {
+    fn complete(&self, method: &str, operation: &mut Operation) {
         let id = operation.operation_id.clone().unwrap_or_default();
         let parameters = operation.parameters.as_deref().unwrap_or_default();
         let takes = |place: ParameterIn| parameters.iter().any(|p| p.parameter_in == place);
@@ -90,6 +97,16 @@ impl EdgeErrors<'_> {
         }
         if takes(ParameterIn::Path) {
             add("404", "No such resource, or one the caller may not see");
+        }
+        let reads_only = matches!(method, "get" | "head" | "options" | "trace")
+            || self.self_contained.contains(&id.as_str())
+            || self.no_store_writes.contains(&id.as_str());
+        if !reads_only {
+            add(
+                "409",
+                "Another request changed the same data at the same time (`conflict`): read it \
+                 again and retry",
+            );
         }
         if has_body {
             add("413", "The body is larger than 1 MiB (`payload_too_large`)");
