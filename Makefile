@@ -5,10 +5,12 @@
 run:
 	cargo run -p lectern-local
 
-# The whole suite: installs its tools (moto, cfn-lint, the SAM CLI) under target/tools on first use,
-# musl-gcc when missing (the smoke test of the deployed static build) and node/npm (the generated
-# TypeScript client's test; its packages come from its lockfile), runs every test of the
-# workspace (the DynamoDB adapter against moto's server on loopback), lints the template twice:
+# The whole suite: installs its tools (moto, cfn-lint, the SAM CLI, openapi-spec-validator) under
+# target/tools on first use, musl-gcc when missing (the smoke test of the deployed static build),
+# node/npm (the generated TypeScript client's test; its packages come from its lockfile) and the
+# fuzzer, runs every test of the workspace (the DynamoDB adapter against moto's server on loopback;
+# the description validated, every black-box response checked against it, a client generated from it
+# run, and fuzzed), lints the template twice:
 # CloudFormation's linter, then SAM's validation of the transform (offline; no AWS account needed).
 test: tools
 	cargo test --workspace

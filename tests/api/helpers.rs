@@ -1,9 +1,11 @@
-//! The test app and its typed client.
+//! The test app and its typed client. Every response the client receives from the app is checked
+//! against the API description (`docs/openapi.json`): the whole suite is a contract test.
 
 use std::sync::Arc;
 
 use lectern_store::Table;
 use lectern_store::sqlite::SqliteTable;
+use lectern_testkit::openapi::{Contract, Exchange, UNDESCRIBED_PREFIXES};
 use lectern_web::state::{KeySource, StoreConfig};
 use lectern_web::{AppState, Config, Tenants};
 use reqwest::{Method, StatusCode};
@@ -29,6 +31,9 @@ pub struct TestApp {
     admins: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The payment queues' workers, running while the app does.
     _workers: Vec<lectern_queue::WorkerHandle>,
+    /// The API description every response is checked against: the committed one, loaded and
+    /// compiled once per test process ([`Contract::committed`]).
+    pub contract: &'static Contract,
 }
 
 /// The local queues in tests: a message comes back after a second, and dead-letters after its third
@@ -219,6 +224,7 @@ impl TestApp {
             payments,
             admins: Default::default(),
             _workers: workers,
+            contract: Contract::committed(),
         }
     }
 
@@ -264,10 +270,24 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap();
+        self.exchange(request).await
+    }
+
+    /// Sends a request built by hand (a raw body, a content type of its own) and reads the reply. A
+    /// reply from this app is checked against the API description first, as every reply of
+    /// [`TestApp::call`] is: a response the description does not allow fails the test.
+    pub async fn exchange(&self, request: reqwest::RequestBuilder) -> Reply {
+        let (client, request) = request.build_split();
+        let request = request.unwrap();
+        let method = request.method().clone();
+        let url = request.url().clone();
+        let response = client.execute(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap();
+        if let Some(path) = url.as_str().strip_prefix(&self.base) {
+            self.check_contract(method.as_str(), path, status, &headers, &bytes);
+        }
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -278,6 +298,35 @@ impl TestApp {
             status,
             headers,
             body,
+        }
+    }
+
+    /// Panics, naming the operation, the status and what is wrong, when a response of this app is
+    /// not one the API description allows. Paths outside the API (the interactive documentation,
+    /// the local provider's simulation) are not checked.
+    #[track_caller]
+    fn check_contract(
+        &self,
+        method: &str,
+        path: &str,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) {
+        if UNDESCRIBED_PREFIXES.iter().any(|p| path.starts_with(p)) {
+            return;
+        }
+        let exchange = Exchange {
+            method,
+            path,
+            status: status.as_u16(),
+            content_type: headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            body,
+        };
+        if let Err(breach) = self.contract.check(&exchange) {
+            panic!("the response breaks the API description (docs/openapi.json): {breach}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! Black-box API tests: each test starts Lectern on 127.0.0.1:0 with its own store and drives it over
-//! HTTP with a typed client ([`helpers::TestApp`]). One binary, one module per capability.
+//! HTTP with a typed client ([`helpers::TestApp`]), which checks every response against the API
+//! description (`contract`). One binary, one module per capability.
 
 mod admin;
 mod assignments;
@@ -7,6 +8,7 @@ mod auth;
 mod browsers;
 mod catalog;
 mod conditional;
+mod contract;
 mod courses;
 mod dynamo;
 mod enrollment;

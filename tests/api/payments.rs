@@ -83,15 +83,7 @@ async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -> Re
     if let Some(signature) = signature {
         request = request.header("stripe-signature", signature);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.json().await.unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    app.exchange(request).await
 }
 
 fn now() -> i64 {

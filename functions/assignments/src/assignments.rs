@@ -205,6 +205,8 @@ pub struct MyAssignmentsParams {
     /// Only this course's assignments.
     pub course_id: Option<String>,
     /// `dueDate` (default) or `createdAt`.
+    // Inline: a schema only parameters name is not collected into the description's components.
+    #[param(inline)]
     pub sort: Option<AssignmentSort>,
     /// Items per page, 1 to 100 (default 20).
     pub limit: Option<i64>,

@@ -68,6 +68,7 @@ pub async fn start(
 /// Seed 002 `POST /api/assignments/submit`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = SubmitAssignmentRequest)]
 pub struct SubmitRequest {
     #[schema(value_type = String, format = Uuid)]
     pub assignment_id: String,

@@ -61,6 +61,7 @@ impl From<&Assignment> for AssignmentView {
 /// A student as a submission names them.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SubmissionStudent)]
 pub struct StudentView {
     pub first_name: String,
     pub last_name: String,

@@ -449,7 +449,7 @@ const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
 
 /// This API's OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = TAG,
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+    responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json")))]
 pub async fn openapi_document() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }

@@ -43,6 +43,8 @@ pub struct ListCoursesParams {
     pub search: Option<String>,
     /// `newest` (default), `title` (A to Z, ignoring case), `rating` (highest average first, then
     /// most ratings), `enrollments` (most students first).
+    // Inline: a schema only parameters name is not collected into the description's components.
+    #[param(inline)]
     pub sort: Option<CatalogSort>,
     /// Page number, from 1 (default 1), starting within the first 1,000 courses ((page − 1) ×
     /// limit ≤ 1000); beyond, follow `nextCursor`. Ignored when `cursor` is given.

@@ -174,23 +174,25 @@ pub struct CourseAssignmentView {
     pub points: u32,
     #[schema(value_type = String, format = DateTime)]
     pub due_date: String,
-    /// Present for the course's members only: its enrolled students, its instructor and admins (the
-    /// same people who may list `GET /courses/{courseId}/assignments`).
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub details: Option<CourseAssignmentDetails>,
+    // `description`, `rubricUrl` and `createdAt` are present for the course's members only: its
+    // enrolled students, its instructor and admins (the same people who may list
+    // `GET /courses/{courseId}/assignments`). Separate optional fields rather than a flattened
+    // optional struct, which OpenAPI generators describe as "null or the struct" instead of
+    // "these fields, or none of them".
+    /// The assignment's description (members only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The rubric's URL, null when it has none (members only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub rubric_url: Option<Option<String>>,
+    /// When the assignment was created (members only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub created_at: Option<String>,
     /// The caller's submission status, for its enrolled students (`not_started` when they have none;
     /// null for everyone else).
     pub status: Option<SubmissionStatus>,
-}
-
-/// What only the course's members see of an assignment on its page.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CourseAssignmentDetails {
-    pub description: String,
-    pub rubric_url: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
 }
 
 /// Seed 002 `CourseDetails.lessons[]`: a lesson with its assignments.
@@ -227,6 +229,7 @@ pub struct CourseDetailsView {
 /// title, points and due date to everyone; the rest to the course's members only. One query for the course's
 /// own items and one batch get for the instructor, the caller's enrollment and the linked courses.
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}", tag = TAG,
+    security((), ("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"),
            ("If-None-Match" = Option<String>, Header, description = "An `ETag` read before: 304 while it is current")),
     responses(
@@ -309,11 +312,9 @@ pub async fn get_course(
         title: a.title.clone(),
         points: a.points,
         due_date: timestamp(a.due_date),
-        details: member.then(|| CourseAssignmentDetails {
-            description: a.description.clone(),
-            rubric_url: a.rubric_url.clone(),
-            created_at: timestamp(a.created_at),
-        }),
+        description: member.then(|| a.description.clone()),
+        rubric_url: member.then(|| a.rubric_url.clone()),
+        created_at: member.then(|| timestamp(a.created_at)),
         status: learner.filter(|_| member).map(|_| {
             statuses
                 .get(&a.assignment_id)

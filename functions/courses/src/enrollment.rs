@@ -475,6 +475,7 @@ pub async fn progress(
 /// A student of a course, with their progress.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = CourseStudent)]
 pub struct StudentView {
     #[schema(value_type = String, format = Uuid)]
     pub id: String,

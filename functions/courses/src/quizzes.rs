@@ -371,8 +371,10 @@ pub async fn start_attempt(
     ))
 }
 
+/// The answers of a quiz attempt.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = SubmitAttemptRequest)]
 pub struct SubmitRequest {
     /// Question id → answer: an option index (single choice), a list of option indices (multiple
     /// choice), a boolean (true/false) or a string (short answer). Unanswered questions score 0.

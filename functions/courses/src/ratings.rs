@@ -129,6 +129,7 @@ pub async fn rate(
 
 /// The course's ratings, newest first (anyone who can see the course).
 #[utoipa::path(get, path = "/api/v1/courses/{courseId}/ratings", tag = TAG,
+    security((), ("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"), PageParams),
     responses(
         (status = 200, description = "A page of ratings", body = Paginated<RatingView>),

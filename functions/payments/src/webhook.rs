@@ -12,14 +12,13 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use lectern_domain::payment::Payment;
 use lectern_domain::user::now;
 use lectern_payments::{LocalProvider, Outcome, PaymentProvider, events, webhook};
 use lectern_queue::OutgoingMessage;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, RawBody};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -90,7 +89,7 @@ pub async fn receive(ctx: &Ingest, signature: Option<&str>, body: &[u8]) -> ApiR
 pub async fn stripe_webhook(
     Extension(ctx): Extension<Arc<Ingest>>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Received>> {
     let signature = headers
         .get("stripe-signature")

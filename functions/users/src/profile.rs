@@ -391,6 +391,7 @@ pub struct UsernameAvailability {
 /// their tenant (`x-tenant-id` or the default); a signed-in caller about theirs, and their own username
 /// counts as available to them.
 #[utoipa::path(post, path = "/api/v1/profile/check-username", tag = TAG,
+    security((), ("bearer" = [])),
     params(("x-tenant-id" = Option<String>, Header, description = "Tenant of an anonymous caller")),
     request_body = CheckUsernameRequest,
     responses(

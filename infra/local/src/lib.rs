@@ -7,7 +7,9 @@
 //! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API,
 //!   and (local server only) its interactive documentation at `/docs`.
 //! - `start_workers`: the payment queues' workers, polling the local (or SQS) queues.
-//! - `openapi_json`: that description as the JSON committed in `docs/openapi.json`.
+//! - `description`: that description, completed with the error responses every operation shares
+//!   (`lectern_web::openapi::EdgeErrors`); `openapi_json`: it as the JSON committed in
+//!   `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
 //! - `serve`: runs an app on a listener until Ctrl-C.
 //! - [`browsers`]: CORS for the web clients' origins and response compression, around the app.
@@ -133,11 +135,37 @@ pub fn start_workers(state: &AppState, payments: &Arc<Payments>) -> Vec<WorkerHa
     ]
 }
 
-/// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.
-pub fn openapi_json() -> String {
+/// Operations that call no dependency (store, queue, object store): they cannot answer 503.
+pub const SELF_CONTAINED_OPERATIONS: &[&str] = &["jwks", "openapi_document", "categories"];
+/// Operations that read their body as bytes (a signature covers it), not through `Json`.
+pub const RAW_BODY_OPERATIONS: &[&str] = &["stripe_webhook"];
+/// Operations other than GETs that write nothing to the store (they read, or write to a queue):
+/// they cannot lose a write race (409 `conflict`).
+pub const NO_STORE_WRITE_OPERATIONS: &[&str] = &[
+    "check_username",
+    "bulk_permissions",
+    "redrive",
+    "stripe_webhook",
+];
+
+/// The whole API's OpenAPI description: every route group's operations, each with the error
+/// responses of the shared edge besides its own. Modifiers of `ApiDoc` run before the groups are
+/// merged in, so this one runs here, on the merged description.
+pub fn description() -> utoipa::openapi::OpenApi {
     let (_, mut api) = routes().split_for_parts();
     lectern_web::idempotency::document(&mut api);
-    let mut json = api.to_pretty_json().unwrap_or_default();
+    lectern_web::openapi::EdgeErrors {
+        self_contained: SELF_CONTAINED_OPERATIONS,
+        raw_body: RAW_BODY_OPERATIONS,
+        no_store_writes: NO_STORE_WRITE_OPERATIONS,
+    }
+    .modify(&mut api);
+    api
+}
+
+/// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = description().to_pretty_json().unwrap_or_default();
     json.push('\n');
     json
 }

@@ -112,3 +112,133 @@ fn each_groups_route_table_is_its_description() {
         assert_eq!(served, described(&api), "{name}");
     }
 }
+
+/// The whole description as JSON.
+fn description() -> serde_json::Value {
+    serde_json::to_value(lectern_local::description()).unwrap()
+}
+
+#[test]
+fn every_reference_in_the_description_resolves() {
+    // GIVEN the description WHEN its `$ref`s are followed
+    let dangling = lectern_testkit::openapi::dangling_refs(&description());
+
+    // THEN each points at something (a generator stops at, or types as `any`, one that does not)
+    assert!(
+        dangling.is_empty(),
+        "references to nothing:\n{}",
+        dangling.join("\n")
+    );
+}
+
+/// Every operation of every route group, described alone: (operation, description).
+fn operations_alone() -> Vec<(String, serde_json::Value)> {
+    [
+        auth_function::operation_descriptions(),
+        users_function::operation_descriptions(),
+        courses_function::operation_descriptions(),
+        assignments_function::operation_descriptions(),
+        files_function::operation_descriptions(),
+        payments_function::operation_descriptions(),
+        payments_function::webhook_group::operation_descriptions(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(name, api)| (name, serde_json::to_value(api).unwrap()))
+    .collect()
+}
+
+#[test]
+fn no_two_types_share_a_schema_name() {
+    // GIVEN each operation described alone, where each schema is its own type's
+    let alone = operations_alone();
+    assert_eq!(
+        alone.len(),
+        lectern_testkit::openapi::operations(&description()).len()
+    );
+
+    // WHEN its schemas are compared with the merged description's of the same name
+    let collisions = lectern_testkit::openapi::schema_collisions(&description(), &alone);
+
+    // THEN none was replaced by another type's
+    assert!(
+        collisions.is_empty(),
+        "schema names shared by different types (give one a name of its own):\n{}",
+        collisions.join("\n")
+    );
+}
+
+#[test]
+fn every_operation_has_an_id_a_typed_success_and_its_errors_in_the_error_shape() {
+    let doc = description();
+    let error_shape = serde_json::json!({
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+    });
+    let mut ids = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for (method, path) in lectern_testkit::openapi::operations(&doc) {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        let name = format!("{method} {path}");
+        match operation["operationId"].as_str() {
+            Some(id) if ids.insert(id.to_owned()) => {}
+            Some(id) => problems.push(format!("{name}: operationId `{id}` is not unique")),
+            None => problems.push(format!("{name}: no operationId")),
+        }
+        let responses = operation["responses"].as_object().unwrap();
+        let mut successes = 0;
+        for (status, response) in responses {
+            let content = &response["content"];
+            if status.starts_with('2') {
+                successes += 1;
+                let typed = content["application/json"]["schema"]
+                    .as_object()
+                    .is_some_and(|schema| !schema.is_empty());
+                if !(status == "204" && content.is_null() || typed) {
+                    problems.push(format!(
+                        "{name}: {status} is neither a typed JSON body nor 204"
+                    ));
+                }
+            } else if status.starts_with(['4', '5']) && *content != error_shape {
+                problems.push(format!(
+                    "{name}: {status} is not the error shape: {content}"
+                ));
+            }
+        }
+        if successes == 0 {
+            problems.push(format!("{name}: no success response"));
+        }
+    }
+    for id in lectern_local::SELF_CONTAINED_OPERATIONS
+        .iter()
+        .chain(lectern_local::RAW_BODY_OPERATIONS)
+        .chain(lectern_local::NO_STORE_WRITE_OPERATIONS)
+    {
+        if !ids.contains(*id) {
+            problems.push(format!(
+                "`{id}` is named as an exception but is no operation"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_description_is_valid_openapi_3_1() {
+    // GIVEN the committed description and a real OpenAPI validator (installed on first use)
+    let validator = lectern_testkit::tools::venv_program("openapi-spec-validator").unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+
+    // WHEN it validates the file
+    let output = std::process::Command::new(&validator)
+        .arg(path)
+        .output()
+        .unwrap();
+
+    // THEN it finds nothing wrong
+    assert!(
+        output.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -7,6 +7,11 @@
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
 //! - [`moto`]: moto's server on loopback (installed on first use), with a fresh DynamoDB table or SQS
 //!   queue per test.
+//! - [`openapi`]: reading an OpenAPI description as tests need it: its operations, references that
+//!   resolve, schema names that are unique, and [`openapi::Contract`], which checks a response
+//!   against the description.
+//! - [`tools`]: the Python tools of the test suites (moto, openapi-spec-validator), installed on
+//!   first use.
 //! - [`secrets`]: a fake of Secrets Manager's `GetSecretValue` that checks what it receives.
 //! - [`stripe`]: a fake Stripe API on loopback that checks and records what it is sent.
 
@@ -16,6 +21,7 @@ pub mod moto;
 pub mod openapi;
 pub mod secrets;
 pub mod stripe;
+pub mod tools;
 
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;

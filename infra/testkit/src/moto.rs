@@ -85,15 +85,6 @@ pub async fn moto() -> &'static Moto {
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
-/// The workspace root (this crate is `infra/testkit`).
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tools_dir() -> PathBuf {
-    workspace().join("target/tools")
-}
-
 /// How to start moto: a program and its first arguments. By default the tools' Python running
 /// `moto_serial.py`, installed first if it is not there yet.
 fn moto_server() -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
@@ -101,36 +92,8 @@ fn moto_server() -> anyhow::Result<(PathBuf, Vec<PathBuf>)> {
         return Ok((PathBuf::from(path), Vec::new()));
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_serial.py");
-    let tools = tools_dir();
-    let python = tools.join("venv/bin/python");
-    let binary = tools.join("venv/bin/moto_server");
-    // The stamp is written last: a binary without it is an install still running (or failed).
-    let installed = || binary.exists() && tools.join("venv/.lectern-tools-v2").exists();
-    if installed() {
-        return Ok((python, vec![script]));
-    }
-    std::fs::create_dir_all(&tools).with_context(|| format!("creating {}", tools.display()))?;
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(tools.join("install.lock"))
-        .context("opening the tools' install lock")?;
-    // Exclusive across processes: parallel test binaries wait for the one installing.
-    lock.lock().context("locking the tools' install lock")?;
-    if !installed() {
-        let script = workspace().join("infra/scripts/install-tools.sh");
-        let status = Command::new("bash")
-            .arg(&script)
-            .env("LECTERN_TOOLS_LOCK_HELD", "1")
-            .status()
-            .with_context(|| format!("running {}", script.display()))?;
-        if !status.success() {
-            bail!("{} failed ({status})", script.display());
-        }
-    }
-    drop(lock);
-    Ok((python, vec![script]))
+    crate::tools::venv_program("moto_server")?;
+    Ok((crate::tools::venv_program("python")?, vec![script]))
 }
 
 fn start() -> anyhow::Result<Moto> {
@@ -154,7 +117,7 @@ fn free_port() -> anyhow::Result<u16> {
 
 fn start_on_a_free_port(program: &Path, args: &[PathBuf]) -> anyhow::Result<Moto> {
     let port = free_port()?;
-    let log_path = tools_dir().join(format!("moto-{port}.log"));
+    let log_path = crate::tools::tools_dir().join(format!("moto-{port}.log"));
     let log =
         File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let mut shell = Command::new("sh")

@@ -1,6 +1,7 @@
 //! Body and query extractors whose rejections are `ApiError`s naming the field at fault: malformed JSON,
 //! a wrong type, an unknown enum value (with the allowed values) or a missing field is a 400 with
-//! `details: {"<field>": "<why>"}`; an oversized body a 413; a non-JSON body a 415.
+//! `details: {"<field>": "<why>"}`; an oversized body a 413; a non-JSON body a 415. `RawBody` is the
+//! body's bytes, with the same 413.
 
 use axum::extract::{FromRequest, FromRequestParts, Request, rejection::BytesRejection};
 use axum::http::{header, request::Parts};
@@ -37,19 +38,36 @@ where
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|rejection| match rejection {
-                    BytesRejection::FailedToBufferBody(_) if is_length_limit(&rejection) => {
-                        ApiError::PayloadTooLarge
-                    }
-                    other => ApiError::bad_request(
-                        "unreadable_body",
-                        format!("the request body could not be read: {}", other.body_text()),
-                    ),
-                })?;
+        let RawBody(bytes) = RawBody::from_request(request, state).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// The request body as it came, for handlers that check a signature over its bytes (Stripe's
+/// webhook). Unlike axum's `Bytes`, whose rejections are plain text, a body over the limit is the
+/// JSON 413 of every other route.
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+impl<S> FromRequest<S> for RawBody
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| match rejection {
+                BytesRejection::FailedToBufferBody(_) if is_length_limit(&rejection) => {
+                    ApiError::PayloadTooLarge
+                }
+                other => ApiError::bad_request(
+                    "unreadable_body",
+                    format!("the request body could not be read: {}", other.body_text()),
+                ),
+            })
     }
 }
 

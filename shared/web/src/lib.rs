@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
-//! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault.
+//! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault; `RawBody`.
 //! - [`conditional`]: entity tags of versioned resources, `If-None-Match` (304) and `If-Match` (412).
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
@@ -17,6 +17,8 @@
 //! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
 //! - [`telemetry`]: JSON logs through `tracing`.
 //! - [`views`]: API shapes several route groups return (`UserView`, the `{message, data}` envelope).
+//! - [`openapi`]: `EdgeErrors`, the error responses the shared edge adds to every operation's
+//!   description.
 //! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
 //! - `allocator`: in the static musl builds the template deploys, the allocator of every function.
 
@@ -28,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod limits;
+pub mod openapi;
 pub mod pagination;
 pub mod request;
 pub mod state;
@@ -37,7 +40,7 @@ pub mod views;
 pub use auth::{Admin, AnyRole, AuthUser, Instructor, MaybeAuthUser, RequireRole, Tenant};
 pub use conditional::{IfMatch, Tagged};
 pub use error::{ApiError, ApiResult, ErrorBody};
-pub use extract::{Json, Query};
+pub use extract::{Json, Query, RawBody};
 pub use lectern_auth::TokenConfig;
 pub use lectern_aws::secrets;
 pub use request::ClientAddress;
@@ -69,7 +72,9 @@ pub fn finish(routes: Router) -> Router {
 ///   description: building it (path items and schemas of every route) costs milliseconds of cold
 ///   start;
 /// - `ROUTE_TABLE`: the (method, path) pairs, which a test checks against the description, so that
-///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart.
+///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart;
+/// - `operation_descriptions()`: each operation described alone, for the test that no two types
+///   share a schema name.
 ///
 /// The calling crate depends on `axum`, `utoipa` and `utoipa-axum` (as every route group does).
 ///
@@ -105,6 +110,19 @@ macro_rules! route_group {
 
         /// Every (method, path) of this group.
         pub const ROUTE_TABLE: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
+
+        /// Each operation of this group described alone, as "METHOD path" and its description:
+        /// there, every schema name is still its own type's, which a test compares with the merged
+        /// description (where a type of the same name from elsewhere would have replaced it).
+        pub fn operation_descriptions() -> Vec<(String, utoipa::openapi::OpenApi)> {
+            vec![$($((
+                format!("{} {}", stringify!($method), $path),
+                utoipa_axum::router::OpenApiRouter::<$state>::new()
+                    .routes(utoipa_axum::routes!($handler))
+                    .split_for_parts()
+                    .1,
+            )),+),*]
+        }
     };
     (state = $state:ty; $($group:tt)*) => {
         $crate::route_group!(@state $state; $($group)*);
