@@ -18,6 +18,7 @@ mod payments;
 mod prerequisites;
 mod profiles;
 mod quizzes;
+mod quotas;
 mod ratings;
 mod store_calls;
 mod tenants;

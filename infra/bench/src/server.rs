@@ -37,6 +37,7 @@ pub fn config(data_dir: &Path, private_pem: &str) -> anyhow::Result<Config> {
         keys: KeySource::PrivatePem(private_pem.to_owned()),
         data_dir: data_dir.to_path_buf(),
         object_store: None,
+        storage_quotas: Default::default(),
     })
 }
 

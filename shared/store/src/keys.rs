@@ -30,6 +30,8 @@
 //! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
+//! | Storage used by a user's confirmed files (counter `bytes`) | `T#{t}#USER#{userId}` | `STORAGE` | | |
+//! | Storage used by a tenant's confirmed files (counter `bytes`) | `T#{t}#STORAGE` | `USAGE` | | |
 //! | Failed sign-ins in a window (in total, and per client network) | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
@@ -86,6 +88,10 @@
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
 //! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
 //! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
+//! | Ask for an upload: the pending file, with the uploader's and the tenant's storage checked for room | their keys | table | 1 transaction (put + 2 condition checks) |
+//! | Confirm an upload: the file (pending → active) + both storage counters (added to, each conditioned on room) | their keys | table | 1 transaction |
+//! | Delete an active file: the file + both storage counters (given back) | their keys | table | 1 transaction |
+//! | Storage usage: the user's counter (+ the tenant's, for admins) | their keys | table | 1 get / 1 batch get |
 //! | A lesson's course, by lesson id alone (`/lessons/{id}/content`, `/media`) | GSI1PK = `T#{t}#LESSON#{lessonId}`, GSI1SK = `LESSON` | GSI1 | 1 query |
 //! | A lesson with its active files (`/lessons/{id}/download`) | GSI1PK = `T#{t}#LESSON#{lessonId}` | GSI1 | 1 query |
 //! | …then its course and the caller's enrollment | their keys | table | + 1 batch get |
@@ -513,6 +519,16 @@ pub fn file(t: &TenantId, file: FileId) -> Key {
     Key::new(format!("{}FILE#{file}", tenant(t)), "FILE")
 }
 
+/// The bytes of a user's confirmed files, counted against their storage quota.
+pub fn user_storage(t: &TenantId, user: UserId) -> Key {
+    Key::new(user_pk(t, user), "STORAGE")
+}
+
+/// The bytes of a tenant's confirmed files, counted against its storage quota.
+pub fn tenant_storage(t: &TenantId) -> Key {
+    Key::new(format!("{}STORAGE", tenant(t)), "USAGE")
+}
+
 pub const SESSION_PREFIX: &str = "SESSION#";
 
 pub fn session(t: &TenantId, user: UserId, session: SessionId) -> Key {
@@ -667,6 +683,8 @@ mod tests {
             enrollment(&t, CourseId::new(), u),
             quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
             file(&t, FileId::new()),
+            user_storage(&t, u),
+            tenant_storage(&t),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use lectern_auth::keys::PublicKey;
 use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
+use lectern_domain::file::StorageQuotas;
 use lectern_domain::user::RegistrationPolicy;
 use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
@@ -108,6 +109,8 @@ pub struct Config {
     /// The files' bucket (`LECTERN_S3_BUCKET`, optional `LECTERN_S3_ENDPOINT`); `None`: no object
     /// storage, and the files endpoints answer 503.
     pub object_store: Option<ObjectStoreConfig>,
+    /// Bytes of confirmed files a user, and a tenant in all, may keep.
+    pub storage_quotas: StorageQuotas,
 }
 
 /// A configuration variable: from the environment, or (for a secret the environment names with
@@ -117,6 +120,17 @@ pub fn var(name: &str) -> Option<String> {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| lectern_aws::secrets::get(name))
+}
+
+/// A size in MiB from the environment (a whole number, at least 1), or `default_bytes` in MiB.
+fn mb_var(name: &str, default_bytes: u64) -> anyhow::Result<u64> {
+    match var(name) {
+        None => Ok(default_bytes / (1024 * 1024)),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(mb) if mb > 0 => Ok(mb),
+            _ => bail!("{name} must be a whole number of MiB, at least 1, not {value:?}"),
+        },
+    }
 }
 
 impl Config {
@@ -188,6 +202,16 @@ impl Config {
                 endpoint: var("LECTERN_S3_ENDPOINT"),
                 credentials: None,
             }),
+            storage_quotas: StorageQuotas::from_mb(
+                mb_var(
+                    "LECTERN_USER_STORAGE_QUOTA_MB",
+                    StorageQuotas::DEFAULT.per_user,
+                )?,
+                mb_var(
+                    "LECTERN_TENANT_STORAGE_QUOTA_MB",
+                    StorageQuotas::DEFAULT.per_tenant,
+                )?,
+            ),
         })
     }
 }
@@ -247,6 +271,8 @@ pub struct AppState {
     /// The files' bucket, where configured (the files function, local runs); see
     /// [`AppState::with_object_store`].
     pub files: Option<Arc<ObjectStore>>,
+    /// What the files' uploaders and tenants may keep.
+    pub storage_quotas: StorageQuotas,
 }
 
 impl AppState {
@@ -290,6 +316,7 @@ impl AppState {
             issuer,
             tenants: Arc::new(config.tenants.clone()),
             files: None,
+            storage_quotas: config.storage_quotas,
         })
     }
 

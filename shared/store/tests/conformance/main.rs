@@ -30,6 +30,7 @@ mod idempotency;
 mod index;
 mod items;
 mod queries;
+mod quotas;
 mod transactions;
 mod updates;
 
@@ -121,6 +122,11 @@ macro_rules! conformance {
                 concurrent_adds_are_all_counted,
                 concurrent_bounded_adds_stop_exactly_at_the_limit,
                 of_concurrent_transactions_claiming_one_item_exactly_one_wins,
+            }
+            quotas {
+                confirmed_files_count_against_both_quotas_and_deleted_ones_give_bytes_back,
+                a_file_being_deleted_cannot_be_confirmed,
+                of_confirmations_racing_for_the_last_bytes_exactly_one_wins,
             }
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
