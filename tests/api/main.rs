@@ -2,6 +2,7 @@
 //! HTTP with a typed client ([`helpers::TestApp`]). One binary, one module per capability.
 
 mod admin;
+mod archive;
 mod assignments;
 mod auth;
 mod catalog;

@@ -133,7 +133,7 @@ async fn client_secret(ctx: &Payments, payment: &Payment) -> ApiResult<Option<St
         (status = 400, description = "Invalid course id, the course is free (`course_is_free`), or an invalid Idempotency-Key (`invalid_idempotency_key`, naming the limit)", body = ErrorBody),
         (status = 403, description = "Only students buy courses", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
-        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), prerequisites missing, or a request with the same Idempotency-Key still running (`request_in_progress`)", body = ErrorBody),
+        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), prerequisites missing, a request with the same Idempotency-Key still running (`request_in_progress`), or an archived course (`course_archived`)", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used with another request (`idempotency_key_reused`)", body = ErrorBody),
         (status = 502, description = "The payment provider refused (`payment_provider_rejected`)", body = ErrorBody),
     ))]
@@ -323,7 +323,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The course, if the caller may buy it: published, not free, not enrolled, prerequisites met.
+/// The course, if the caller may buy it: published (not archived: 409 `course_archived`), not free,
+/// not enrolled, prerequisites met.
 async fn purchasable_course(
     state: &AppState,
     caller: &AuthUser,
@@ -332,8 +333,14 @@ async fn purchasable_course(
     let course = CourseRepo::new(state.table.clone())
         .get(&caller.tenant, course_id)
         .await?
-        .filter(|c| c.is_published() && c.deleting_since.is_none())
+        .filter(|c| (c.is_published() || c.is_archived()) && c.deleting_since.is_none())
         .ok_or_else(|| ApiError::not_found("course"))?;
+    if course.is_archived() {
+        return Err(ApiError::conflict(
+            "course_archived",
+            "the course is archived: it takes no new students, so it cannot be bought",
+        ));
+    }
     if course.price.is_free() {
         return Err(ApiError::bad_request(
             "course_is_free",

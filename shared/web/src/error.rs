@@ -353,7 +353,9 @@ impl From<CourseWriteError> for ApiError {
                 "course_has_paid_enrollments",
                 format!(
                     "the course has {n} paid enrollment{}: students' payments entitle them to it, \
-                     so it cannot be deleted; refund those payments first",
+                     so it cannot be deleted; archive it instead (POST /api/v1/courses/{{courseId}}/archive: \
+                     out of the catalog, no new students, its students keep access), or refund those \
+                     payments first",
                     if n == 1 { "" } else { "s" }
                 ),
             ),
