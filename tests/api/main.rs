@@ -13,6 +13,7 @@ mod failures;
 mod files;
 mod helpers;
 mod http_glue;
+mod invitations;
 mod lessons;
 mod parameters;
 mod payments;

@@ -192,3 +192,8 @@ mod tests {
         }
     }
 }
+
+uuid_id!(
+    /// An invitation to register in a tenant with a role.
+    InvitationId
+);

@@ -32,6 +32,7 @@
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
 //! | Storage used by a user's confirmed files (counter `bytes`) | `T#{t}#USER#{userId}` | `STORAGE` | | |
 //! | Storage used by a tenant's confirmed files (counter `bytes`) | `T#{t}#STORAGE` | `USAGE` | | |
+//! | Invitation to register (`ttl` at its expiry; deleted when used or revoked) | `T#{t}#INVITATIONS` | `INVITE#{invitationId}` | | |
 //! | Failed sign-ins in a window (in total, and per client network) | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
 //! | A student's current payment for a course | `T#{t}#USER#{userId}` | `PURCHASE#{courseId}` | | |
@@ -83,6 +84,9 @@
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
 //! | A student's grade book (grade report, profile statistics) | GSI1 enrollments, then each course's assignments, then the user and the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
+//! | An invitation (register with it, revoke it) | PK = invitations, SK = `INVITE#{id}` | table | 1 get |
+//! | Register with an invitation: claims + user + the invitation's delete (its secret hash unchanged) | their keys | table | 1 transaction |
+//! | A tenant's pending invitations, newest first | PK = invitations, backward (paged) | table | 1 query |
 //! | A user's sessions (suspend, a password or email change revoke them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
@@ -120,8 +124,8 @@ use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
 use lectern_domain::{
-    AssignmentId, AttemptId, CourseId, FileId, InvoiceId, LessonId, PaymentId, QuizId, TenantId,
-    UserId,
+    AssignmentId, AttemptId, CourseId, FileId, InvitationId, InvoiceId, LessonId, PaymentId,
+    QuizId, TenantId, UserId,
 };
 
 use crate::table::{Key, SortKeyCondition};
@@ -529,6 +533,15 @@ pub fn tenant_storage(t: &TenantId) -> Key {
     Key::new(format!("{}STORAGE", tenant(t)), "USAGE")
 }
 
+/// The partition of a tenant's pending invitations (ids are UUIDv7: in creation order).
+pub fn invitations_pk(t: &TenantId) -> String {
+    format!("{}INVITATIONS", tenant(t))
+}
+
+pub fn invitation(t: &TenantId, invitation: InvitationId) -> Key {
+    Key::new(invitations_pk(t), format!("INVITE#{invitation}"))
+}
+
 pub const SESSION_PREFIX: &str = "SESSION#";
 
 pub fn session(t: &TenantId, user: UserId, session: SessionId) -> Key {
@@ -685,6 +698,7 @@ mod tests {
             file(&t, FileId::new()),
             user_storage(&t, u),
             tenant_storage(&t),
+            invitation(&t, InvitationId::new()),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }

@@ -24,6 +24,7 @@
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
+//! - [`invitations`]: invitations to register with a role, used up by the registration.
 //! - [`idempotency`]: idempotency keys, claimed before the work they name and completed with it.
 //! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
 //!   revenue counters, notifications.
@@ -39,6 +40,7 @@ pub mod enrollments;
 mod eval;
 pub mod files;
 pub mod idempotency;
+pub mod invitations;
 pub mod item;
 pub mod keys;
 pub mod lessons;

@@ -142,7 +142,16 @@ impl UserRepo {
     /// Writes a new user with its email and username claims, in one transaction.
     #[tracing::instrument(skip_all, fields(user_id = %user.id))]
     pub async fn create(&self, user: &User) -> Result<(), UserWriteError> {
-        let actions = vec![
+        self.table
+            .transact_write(Self::create_actions(user)?)
+            .await
+            .map_err(Self::create_error)
+    }
+
+    /// The writes that create a user: the email claim, the username claim (each must not exist, in
+    /// that order), and the user. Other writes may join them in one transaction.
+    pub fn create_actions(user: &User) -> Result<Vec<TxAction>, StoreError> {
+        Ok(vec![
             TxAction::Put {
                 item: claim_item(
                     keys::email_claim(&user.tenant, &user.email),
@@ -163,16 +172,19 @@ impl UserRepo {
                 item: user_item(user)?,
                 condition: Some(Condition::NotExists),
             },
-        ];
-        match self.table.transact_write(actions).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-                Err(UserWriteError::EmailTaken)
+        ])
+    }
+
+    /// The outcome of a transaction that began with [`UserRepo::create_actions`].
+    pub fn create_error(error: StoreError) -> UserWriteError {
+        match error {
+            StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
+                UserWriteError::EmailTaken
             }
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
-                Err(UserWriteError::UsernameTaken)
+            StoreError::TransactionCanceled { failed } if failed.contains(&1) => {
+                UserWriteError::UsernameTaken
             }
-            Err(e) => Err(e.into()),
+            e => e.into(),
         }
     }
 

@@ -28,6 +28,7 @@ mod conditions;
 mod cursors;
 mod idempotency;
 mod index;
+mod invitations;
 mod items;
 mod queries;
 mod quotas;
@@ -127,6 +128,10 @@ macro_rules! conformance {
                 confirmed_files_count_against_both_quotas_and_deleted_ones_give_bytes_back,
                 a_file_being_deleted_cannot_be_confirmed,
                 of_confirmations_racing_for_the_last_bytes_exactly_one_wins,
+            }
+            invitations {
+                of_registrations_racing_with_one_invitation_exactly_one_makes_an_account,
+                a_revoked_invitation_makes_no_account,
             }
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
