@@ -45,12 +45,12 @@ async fn class(app: &TestApp) -> Class {
     }
 }
 
-async fn ask(app: &TestApp, who: &Session, body: Value) -> crate::helpers::Reply {
+pub(crate) async fn ask(app: &TestApp, who: &Session, body: Value) -> crate::helpers::Reply {
     app.post("/api/v1/files", Some(&who.access), body).await
 }
 
 /// PUTs `bytes` to an upload ticket's URL with its headers; answers the endpoint's status.
-async fn upload(app: &TestApp, ticket: &Value, bytes: &[u8]) -> u16 {
+pub(crate) async fn upload(app: &TestApp, ticket: &Value, bytes: &[u8]) -> u16 {
     upload_to(app, ticket["uploadUrl"].as_str().unwrap(), ticket, bytes).await
 }
 
@@ -66,7 +66,7 @@ async fn upload_to(app: &TestApp, url: &str, ticket: &Value, bytes: &[u8]) -> u1
 }
 
 /// Asks for, uploads and confirms a file; answers its id.
-async fn uploaded(app: &TestApp, who: &Session, body: Value, bytes: &[u8]) -> String {
+pub(crate) async fn uploaded(app: &TestApp, who: &Session, body: Value, bytes: &[u8]) -> String {
     let ticket = ask(app, who, body).await.assert(201).body;
     assert_eq!(upload(app, &ticket, bytes).await, 200);
     let id = ticket["fileId"].as_str().unwrap().to_owned();
@@ -1070,7 +1070,8 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .await
         .assert(201)
         .body;
-    // Ask (the course; the pending file's put with the check of its uploader).
+    // Ask (the course; the pending file put with both storage quotas and its uploader checked, one
+    // transaction).
     assert_calls(&table, "POST /api/v1/files", [0, 1, 0, 0, 1]);
     let id = ticket["fileId"].as_str().unwrap().to_owned();
     // (the bytes go to the object store, not the table)
@@ -1085,13 +1086,26 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .assert(200)
         .body;
     assert_eq!(confirmed["status"], "active");
-    // Confirm (the file; the conditional update that activates it, with the check of its uploader:
-    // a transaction of two).
+    // Confirm (the file; the transaction that activates it, counts it against both quotas and checks
+    // its uploader).
     assert_calls(
         &table,
         "POST /api/v1/files/{fileId}/confirm",
         [1, 0, 0, 0, 1],
     );
+    let usage = app
+        .get("/api/v1/files/usage", Some(&c.teacher.access))
+        .await
+        .assert(200)
+        .body;
+    assert!(usage["user"]["used"].as_u64().unwrap() >= 5);
+    // Usage (the caller's storage counter).
+    assert_calls(&table, "GET /api/v1/files/usage", [1, 0, 0, 0, 0]);
+    app.get("/api/v1/files/usage", Some(&c.admin.access))
+        .await
+        .assert(200);
+    // An admin's (+ the tenant's counter, in one batch get).
+    assert_calls(&table, "GET /api/v1/files/usage", [0, 1, 0, 0, 0]);
 
     let categories = app
         .get("/api/v1/files/categories", None)
@@ -1183,8 +1197,8 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
         .assert(201)
         .body;
     assert!(content["uploadUrl"].is_string());
-    // Lesson content (the lesson on GSI1; its course and the lesson; the pending file's put with the
-    // check of its uploader).
+    // Lesson content (the lesson on GSI1; its course and the lesson; the pending file put with the
+    // quotas and its uploader checked).
     assert_calls(
         &table,
         "POST /api/v1/lessons/{lessonId}/content",
@@ -1221,8 +1235,9 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
     app.delete(&format!("/api/v1/files/{id}"), Some(&c.teacher.access))
         .await
         .assert(204);
-    // Delete by the uploader (the file; the conditional update that starts deleting it, with the
-    // check of the uploader, then the item's delete after the object's).
+    // Delete by the uploader (the file; the transaction that starts deleting it with the check of the
+    // uploader, then, after the object, the item's delete with its bytes given back to both quotas in
+    // one transaction).
     assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 1, 1]);
 
     app.post(

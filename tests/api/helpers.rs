@@ -91,6 +91,7 @@ pub fn config(dir: &std::path::Path) -> Config {
         data_dir: dir.to_path_buf(),
         object_store: None,
         limits: Default::default(),
+        storage_quotas: Default::default(),
     }
 }
 
@@ -126,11 +127,28 @@ impl TestApp {
 
     /// The app over `table` with an embedded S3 endpoint on its data folder.
     async fn spawn_with_s3(dir: tempfile::TempDir, table: Arc<dyn Table>) -> TestApp {
+        Self::spawn_with_s3_configured(dir, table, |_| {}).await
+    }
+
+    /// The app on a fresh SQLite store with an embedded S3 endpoint, its configuration changed by
+    /// `customise` (storage quotas).
+    pub async fn spawn_with_files_configured(customise: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_with_s3_configured(dir, Arc::new(table), customise).await
+    }
+
+    async fn spawn_with_s3_configured(
+        dir: tempfile::TempDir,
+        table: Arc<dyn Table>,
+        customise: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let s3 = lectern_local::s3::start(&dir.path().join("objects"), "127.0.0.1:0")
             .await
             .unwrap();
         let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
-        let mut app = Self::spawn_with(dir, table, Some(Arc::new(store))).await;
+        let mut app =
+            Self::spawn_inner(dir, table, Some(Arc::new(store)), None, |_| {}, customise).await;
         app.s3 = Some(s3);
         app
     }

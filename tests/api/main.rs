@@ -3,6 +3,7 @@
 //! description (`contract`). One binary, one module per capability.
 
 mod admin;
+mod archive;
 mod assignments;
 mod auth;
 mod browsers;
@@ -18,6 +19,7 @@ mod fuzz;
 mod helpers;
 mod http_glue;
 mod idempotency;
+mod invitations;
 mod lessons;
 mod limits;
 mod parameters;
@@ -25,6 +27,7 @@ mod payments;
 mod prerequisites;
 mod profiles;
 mod quizzes;
+mod quotas;
 mod ratings;
 mod revoked_powers;
 mod seed_bodies;

@@ -16,7 +16,7 @@ use lectern_domain::enrollment::Grant;
 use crate::helpers::{Counter, Reply, Session, TestApp, assert_calls, counting_store};
 
 /// A published course at 49.00 EUR, its teacher and a student.
-async fn paid_course(app: &TestApp) -> (Session, Session, String) {
+pub(crate) async fn paid_course(app: &TestApp) -> (Session, Session, String) {
     let teacher = app.user("t@x.org", "teacher", "instructor").await;
     let student = app.user("s@x.org", "student", "student").await;
     let course = app
@@ -127,7 +127,7 @@ async fn enrollment_count(app: &TestApp, teacher: &Session, course: &str) -> i64
         .unwrap()
 }
 
-async fn is_enrolled(app: &TestApp, student: &Session, course: &str) -> bool {
+pub(crate) async fn is_enrolled(app: &TestApp, student: &Session, course: &str) -> bool {
     course_page(app, student, course).await["enrollment"]["status"] == "active"
 }
 
@@ -1654,7 +1654,7 @@ async fn spawn_without_queue_dedup() -> TestApp {
 
 /// Buys the course and pays through the provider's signed `payment_intent.succeeded`; waits for the
 /// enrollment. Answers the payment id and the event, to be sent again.
-async fn buy_and_pay(app: &TestApp, student: &Session, course: &str) -> (String, Value) {
+pub(crate) async fn buy_and_pay(app: &TestApp, student: &Session, course: &str) -> (String, Value) {
     let payment = buy(app, student, course).await["payment"].clone();
     let id = payment["id"].as_str().unwrap().to_owned();
     let succeeded = succeeded_event(app, payment["providerPaymentId"].as_str().unwrap());

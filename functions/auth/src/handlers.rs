@@ -3,12 +3,16 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use lectern_auth::invitation::InvitationToken;
 use lectern_auth::refresh::RefreshToken;
 use lectern_auth::{Jwks, TokenIssuer};
-use lectern_domain::FieldErrors;
+use lectern_domain::invitation::Invitation;
 use lectern_domain::user::{
-    Email, NewUser, Password, PersonName, SelfServiceRole, StudyTime, User, UserRole, Username, now,
+    Email, NewUser, Password, PersonName, RegistrationPolicy, SelfServiceRole, StudyTime, User,
+    UserRole, Username, now,
 };
+use lectern_domain::{FieldErrors, TenantId};
+use lectern_store::invitations::{AcceptError, InvitationRepo};
 use lectern_store::limits::{RateLimitRepo, RateWindow};
 use lectern_store::sessions::{RefreshError, SessionRepo};
 use lectern_store::users::{SigninAttempt, SigninLimits, UserRepo, UserWriteError};
@@ -35,6 +39,10 @@ pub struct RegisterRequest {
     /// `role_requires_admin`.
     pub role: Option<SelfServiceRole>,
     pub preferred_study_time: Option<StudyTime>,
+    /// The token of an invitation to this email address (`POST /api/v1/invitations`, made by an
+    /// admin): registers with the invitation's role, under every registration policy, once.
+    /// Required where the tenant's policy is `invite`.
+    pub invitation_token: Option<String>,
 }
 
 impl RegisterRequest {
@@ -65,8 +73,9 @@ impl RegisterRequest {
     }
 }
 
-/// Creates a student account in the caller's tenant (the `x-tenant-id` header, or the default tenant).
-/// Instructors are made by an admin of the tenant, never by registering.
+/// Creates a student account in the caller's tenant (the `x-tenant-id` header, or the default tenant),
+/// or, with an admin's invitation for the address, an account with the invitation's role (student or
+/// instructor), using the invitation up. Instructors are never self-made.
 ///
 /// An email already registered is answered 409 `email_taken`, so that clients can send the person to
 /// sign in; to keep strangers from probing which emails exist, each client network gets few such
@@ -80,7 +89,7 @@ impl RegisterRequest {
     responses(
         (status = 201, description = "Registered", body = Envelope<UserView>),
         (status = 400, description = "Invalid fields (named in `details`)", body = ErrorBody),
-        (status = 403, description = "The instructor role was asked for (`role_requires_admin`): an admin grants it; or the tenant admits other email domains only (`email_domain_not_allowed`)", body = ErrorBody),
+        (status = 403, description = "The instructor role was asked for without an invitation (`role_requires_admin`): an admin grants it or invites; the tenant admits other email domains only (`email_domain_not_allowed`) or invited people only (`invitation_required`); or the invitation token is not valid for this address (`invitation_invalid`: used, revoked, expired, or for another email)", body = ErrorBody),
         (status = 409, description = "Email (`email_taken`) or username (`username_taken`) already registered", body = ErrorBody),
         (status = 429, description = "Too many requests from this network (`rate_limited`), or too many registrations that met a taken email (`rate_limited`, policy `registration_probes`)", body = ErrorBody),
         (status = 503, description = "Every password hasher is busy (`server_busy`); retry after `Retry-After`", body = ErrorBody),
@@ -92,18 +101,36 @@ pub async fn register(
     client: ClientAddress,
     Json(body): Json<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<UserView>>)> {
-    let (new_user, password) = body.parse()?;
-    if body.role == Some(SelfServiceRole::Instructor) {
-        return Err(ApiError::refused(
-            "role_requires_admin",
-            "instructor accounts are granted by an admin: register as a student and ask your admin for the instructor role",
-        ));
-    }
-    if !state.tenants.registration(&tenant).admits(&new_user.email) {
-        return Err(ApiError::refused(
-            "email_domain_not_allowed",
-            "this organisation admits registrations from its own email domains only",
-        ));
+    let (mut new_user, password) = body.parse()?;
+    let invitation = match body.invitation_token.as_deref() {
+        Some(token) => Some(invitation(&state, &tenant, token, &new_user.email).await?),
+        None => None,
+    };
+    match &invitation {
+        Some(invitation) => new_user.role = invitation.role.into(),
+        None => {
+            if body.role == Some(SelfServiceRole::Instructor) {
+                return Err(ApiError::refused(
+                    "role_requires_admin",
+                    "instructor accounts are granted by an admin: register as a student and ask your admin for the instructor role",
+                ));
+            }
+            match state.tenants.registration(&tenant) {
+                RegistrationPolicy::Invite => {
+                    return Err(ApiError::refused(
+                        "invitation_required",
+                        "this organisation admits invited people only: register with the invitation an admin gave you",
+                    ));
+                }
+                policy if !policy.admits(&new_user.email) => {
+                    return Err(ApiError::refused(
+                        "email_domain_not_allowed",
+                        "this organisation admits registrations from its own email domains only",
+                    ));
+                }
+                _ => {}
+            }
+        }
     }
     let at = now();
     let probe = state
@@ -118,16 +145,30 @@ pub async fn register(
         }
     };
     let user = User::create(tenant, new_user, hash, at);
-    match UserRepo::new(state.table.clone())
-        .create_with(&user, vec![RateLimitRepo::give_back(&probe)])
-        .await
-    {
+    let given_back = vec![RateLimitRepo::give_back(&probe)];
+    let created = match &invitation {
+        Some(invitation) => InvitationRepo::new(state.table.clone())
+            .register(&user, invitation, given_back)
+            .await
+            .map_err(|e| match e {
+                AcceptError::InvitationGone => Err(invitation_invalid()),
+                AcceptError::User(e) => Ok(e),
+            }),
+        None => UserRepo::new(state.table.clone())
+            .create_with(&user, given_back)
+            .await
+            .map_err(Ok),
+    };
+    match created {
         Ok(()) => {}
         // Only a taken email keeps its unit: it is what the limit bounds.
-        Err(e @ UserWriteError::EmailTaken) => return Err(e.into()),
+        Err(Ok(e @ UserWriteError::EmailTaken)) => return Err(e.into()),
         Err(e) => {
             give_back_probe(&state, &probe).await;
-            return Err(e.into());
+            return Err(match e {
+                Ok(e) => e.into(),
+                Err(refused) => refused,
+            });
         }
     }
     tracing::info!(user_id = %user.id, role = %user.role, "user registered");
@@ -146,6 +187,30 @@ async fn give_back_probe(state: &AppState, probe: &RateWindow) {
     if let Err(error) = state.limiter.windows().give_back_now(probe).await {
         tracing::warn!(?error, "a registration's probe unit was not given back");
     }
+}
+
+/// 403 `invitation_invalid`: one answer for a token that is malformed, unknown, used, revoked,
+/// expired or for another address, so a token cannot be probed.
+fn invitation_invalid() -> ApiError {
+    ApiError::refused(
+        "invitation_invalid",
+        "the invitation is not valid: it was used, revoked or has expired, or it is for another email address",
+    )
+}
+
+/// The pending invitation a token names, for this address.
+async fn invitation(
+    state: &AppState,
+    tenant: &TenantId,
+    token: &str,
+    email: &Email,
+) -> ApiResult<Invitation> {
+    let token = InvitationToken::parse(token).ok_or_else(invitation_invalid)?;
+    InvitationRepo::new(state.table.clone())
+        .get(tenant, token.id)
+        .await?
+        .filter(|i| token.matches(&i.secret_hash) && i.is_for(email))
+        .ok_or_else(invitation_invalid)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

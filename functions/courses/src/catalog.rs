@@ -54,7 +54,8 @@ pub struct ListCoursesParams {
     /// `nextCursor` of the previous page, for scrolling clients: continues after that page's last
     /// course, whatever was added or removed before it. Only valid with the same filters and sort.
     pub cursor: Option<String>,
-    /// `published` (default) or `draft`: instructors list their own drafts, admins every draft.
+    /// `published` (default), `draft` or `archived`: instructors list their own drafts and archived
+    /// courses, admins every one. Archived courses are in no one else's catalog.
     pub status: Option<CourseStatus>,
 }
 
@@ -156,8 +157,8 @@ fn parse(params: ListCoursesParams) -> ApiResult<ListRequest> {
     })
 }
 
-/// Who may list drafts: admins all of them, instructors only their own (the instructor filter is
-/// theirs whether they name it or not). Published courses are for everyone.
+/// Who may list drafts (and archived courses, alike): admins all of them, instructors only their own
+/// (the instructor filter is theirs whether they name it or not). Published courses are for everyone.
 fn authorize(caller: Option<&AuthUser>, filter: &mut CatalogFilter) -> ApiResult<()> {
     if filter.status == CourseStatus::Published {
         return Ok(());
@@ -193,8 +194,8 @@ fn authorize(caller: Option<&AuthUser>, filter: &mut CatalogFilter) -> ApiResult
     responses(
         (status = 200, description = "A page of courses", body = CourseList),
         (status = 400, description = "A bad parameter (named in `details`, with the allowed values), or a cursor of another list (`invalid_cursor`)", body = ErrorBody),
-        (status = 401, description = "Drafts asked for without an access token", body = ErrorBody),
-        (status = 403, description = "Drafts asked for by a student, or another instructor's drafts", body = ErrorBody),
+        (status = 401, description = "Drafts or archived courses asked for without an access token", body = ErrorBody),
+        (status = 403, description = "Drafts or archived courses asked for by a student, or another instructor's", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn list_courses(

@@ -22,7 +22,7 @@ use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Quer
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::handlers::{may_manage, may_see};
+use crate::handlers::{may_manage, may_see, may_see_course};
 
 const TAG: &str = "enrollment";
 
@@ -67,6 +67,20 @@ pub(crate) async fn visible_page(
     caller: Option<&AuthUser>,
     course_id: &str,
 ) -> ApiResult<CoursePage> {
+    let page = course_page(state, caller, course_id).await?;
+    if may_see_course(state, caller, &page.course).await? {
+        Ok(page)
+    } else {
+        Err(ApiError::not_found("course"))
+    }
+}
+
+/// The course page in the caller's tenant, whoever may see it (404 for no course).
+async fn course_page(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    course_id: &str,
+) -> ApiResult<CoursePage> {
     let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
     let tenant = caller
         .map(|c| c.tenant.clone())
@@ -74,8 +88,17 @@ pub(crate) async fn visible_page(
     CourseRepo::new(state.table.clone())
         .page(&tenant, id)
         .await?
-        .filter(|p| may_see(caller, &p.course))
+        .filter(|p| p.course.deleting_since.is_none())
         .ok_or_else(|| ApiError::not_found("course"))
+}
+
+/// 409 `course_archived`: an archived course takes no new students (nor buyers). Said to anyone who
+/// tries: it was in the catalog when it was published, so its existence is no secret.
+pub(crate) fn course_archived() -> ApiError {
+    ApiError::conflict(
+        "course_archived",
+        "the course is archived: it takes no new enrollments; its enrolled students keep access",
+    )
 }
 
 /// Lessons, quizzes and progress are for the course's members: its instructor, admins, and students
@@ -105,7 +128,7 @@ pub(crate) fn require_member(
         (status = 402, description = "A paid course the caller has no payment entitling them to (`payment_required`)", body = ErrorBody),
         (status = 403, description = "Not a student", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
-        (status = 409, description = "Already enrolled (`already_enrolled`), or prerequisites not completed (`prerequisites_missing`, listed in `details`)", body = ErrorBody),
+        (status = 409, description = "Already enrolled (`already_enrolled`), prerequisites not completed (`prerequisites_missing`, listed in `details`), or an archived course, which takes no new students (`course_archived`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]
 pub async fn enroll(
@@ -118,8 +141,11 @@ pub async fn enroll(
             "only students enroll in courses".into(),
         ));
     }
-    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let page = course_page(&state, Some(&caller), &course_id).await?;
     let course = &page.course;
+    if course.is_archived() {
+        return Err(course_archived());
+    }
     if !course.is_published() {
         return Err(ApiError::not_found("course"));
     }
@@ -188,20 +214,18 @@ pub async fn unenroll(
         ])
         .await?;
     let mut found = found.into_iter();
-    let course: Course = found
+    let course: Option<Course> = found.next().flatten().map(from_item).transpose()?;
+    let enrollment: Option<Enrollment> = found
         .next()
         .flatten()
         .map(from_item)
         .transpose()?
-        .filter(|c| may_see(Some(&caller), c))
+        .filter(Enrollment::is_active);
+    // An archived course's enrolled students still see it, and may leave it.
+    let course = course
+        .filter(|c| may_see(Some(&caller), c) || (c.is_archived() && enrollment.is_some()))
         .ok_or_else(|| ApiError::not_found("course"))?;
-    let enrollment: Enrollment = found
-        .next()
-        .flatten()
-        .map(from_item)
-        .transpose()?
-        .filter(Enrollment::is_active)
-        .ok_or_else(|| ApiError::not_found("enrollment"))?;
+    let enrollment = enrollment.ok_or_else(|| ApiError::not_found("enrollment"))?;
     EnrollmentRepo::new(state.table.clone())
         .unenroll(Some(&caller.member()), &course, &enrollment, now())
         .await?;

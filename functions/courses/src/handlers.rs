@@ -10,6 +10,7 @@ use lectern_domain::user::{User, UserRole, now};
 use lectern_domain::{CourseId, FieldErrors, UserId};
 use lectern_store::Actor;
 use lectern_store::courses::CourseRepo;
+use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{
@@ -211,11 +212,32 @@ pub(crate) fn manager(caller: &AuthUser, course: &Course) -> Actor {
     caller.manager_of(course.instructor_id)
 }
 
-/// Whether the caller may see a course: published ones everyone in the tenant (and anonymous callers
-/// of the default tenant), drafts their instructor and admins; one being deleted nobody.
+/// Whether the caller may see a course, as far as the course alone tells: published ones everyone
+/// in the tenant (and anonymous callers of the default tenant), drafts and archived ones their
+/// instructor and admins; one being deleted nobody. An archived course's enrolled students see it
+/// too: [`may_see_course`] asks their enrollment.
 pub(crate) fn may_see(caller: Option<&AuthUser>, course: &Course) -> bool {
     course.deleting_since.is_none()
         && (course.is_published() || caller.is_some_and(|c| may_manage(c, course)))
+}
+
+/// [`may_see`], and for an archived course its actively enrolled students as well: their enrollment
+/// is read (one get) only then, so other courses' reads keep their budgets.
+pub(crate) async fn may_see_course(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    course: &Course,
+) -> ApiResult<bool> {
+    if may_see(caller, course) {
+        return Ok(true);
+    }
+    let Some(caller) = caller.filter(|_| course.is_archived()) else {
+        return Ok(false);
+    };
+    Ok(EnrollmentRepo::new(state.table.clone())
+        .get(&caller.tenant, course.id, caller.id)
+        .await?
+        .is_some_and(|e| e.is_active()))
 }
 
 /// The course at the path, if the caller may see it ([`may_see`]). Otherwise 404.
@@ -228,11 +250,15 @@ pub(crate) async fn visible_course(
     let tenant = caller
         .map(|c| c.tenant.clone())
         .unwrap_or_else(|| state.tenants.default_tenant().clone());
-    CourseRepo::new(state.table.clone())
+    let course = CourseRepo::new(state.table.clone())
         .get(&tenant, id)
         .await?
-        .filter(|c| may_see(caller, c))
-        .ok_or_else(|| ApiError::not_found("course"))
+        .ok_or_else(|| ApiError::not_found("course"))?;
+    if may_see_course(state, caller, &course).await? {
+        Ok(course)
+    } else {
+        Err(ApiError::not_found("course"))
+    }
 }
 
 /// A course the caller manages (its instructor, or an admin); others get 403, or 404 for a draft
@@ -381,10 +407,104 @@ pub async fn publish_course(
     )))
 }
 
+/// Archives a published course (Canvas: concludes it): out of the catalog, closed to new
+/// enrollments and purchases; its enrolled students keep reading it with their progress and grades.
+/// What an instructor does with a course they may not delete (paid enrollments). Archiving an
+/// archived course changes nothing; a draft is deleted instead (409 `course_not_published`).
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/archive", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "Archived", body = Envelope<CourseView>),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "A draft, which has no students to keep (`course_not_published`), or changed meanwhile (`stale_version`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn archive_course(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<Json<Envelope<CourseView>>> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    let next = match course.status {
+        CourseStatus::Archived => course.clone(),
+        CourseStatus::Draft => {
+            return Err(ApiError::conflict(
+                "course_not_published",
+                "a draft has no students to keep: delete it instead of archiving it",
+            ));
+        }
+        CourseStatus::Published => {
+            let next = with_status(&course, CourseStatus::Archived);
+            CourseRepo::new(state.table.clone())
+                .update(&manager(&caller, &course), &course, &next)
+                .await?;
+            next
+        }
+    };
+    let instructor = instructor_view(&state, &next).await?;
+    Ok(Json(Envelope::new(
+        "Course archived",
+        CourseView::new(&next, instructor),
+    )))
+}
+
+/// Publishes an archived course again: back in the catalog and open to enrollment. Unarchiving a
+/// published course changes nothing; a draft is published instead (409 `course_not_archived`).
+#[utoipa::path(post, path = "/api/v1/courses/{courseId}/unarchive", tag = TAG,
+    security(("bearer" = [])),
+    params(("courseId" = String, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "Published again", body = Envelope<CourseView>),
+        (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
+        (status = 404, description = "No such course", body = ErrorBody),
+        (status = 409, description = "A draft, which is published instead (`course_not_archived`), or changed meanwhile (`stale_version`)", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip(state, caller))]
+pub async fn unarchive_course(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(course_id): Path<String>,
+) -> ApiResult<Json<Envelope<CourseView>>> {
+    let course = managed_course(&state, &caller, &course_id).await?;
+    let next = match course.status {
+        CourseStatus::Published => course.clone(),
+        CourseStatus::Draft => {
+            return Err(ApiError::conflict(
+                "course_not_archived",
+                "the course is a draft: publish it instead",
+            ));
+        }
+        CourseStatus::Archived => {
+            let next = with_status(&course, CourseStatus::Published);
+            CourseRepo::new(state.table.clone())
+                .update(&manager(&caller, &course), &course, &next)
+                .await?;
+            next
+        }
+    };
+    let instructor = instructor_view(&state, &next).await?;
+    Ok(Json(Envelope::new(
+        "Course unarchived",
+        CourseView::new(&next, instructor),
+    )))
+}
+
+/// The next version of a course with another status.
+fn with_status(course: &Course, status: CourseStatus) -> Course {
+    let mut next = course.clone();
+    next.status = status;
+    next.updated_at = now();
+    next.version = course.version + 1;
+    next
+}
+
 /// Deletes a course with everything in it (its instructor or an admin): lessons, quizzes and their
 /// attempts, enrollments, ratings, and prerequisite links. The course disappears at once; the rest
 /// follows in batches, and deleting again resumes an interrupted deletion. A course whose payments
-/// still entitle students to it is not deleted (409 naming how many): they paid for access.
+/// still entitle students to it is not deleted (409 naming how many): they paid for access, so it
+/// is archived instead ([`archive_course`]).
 #[utoipa::path(delete, path = "/api/v1/courses/{courseId}", tag = TAG,
     security(("bearer" = [])),
     params(("courseId" = String, Path, description = "The course's id"),
@@ -393,7 +513,7 @@ pub async fn publish_course(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
-        (status = 409, description = "Changed while deleting; retry (`stale_version`), or payments entitle students to the course (`course_has_paid_enrollments`, naming how many)", body = ErrorBody),
+        (status = 409, description = "Changed while deleting; retry (`stale_version`), or payments entitle students to the course (`course_has_paid_enrollments`, naming how many: archive it instead)", body = ErrorBody),
         (status = 412, description = "`If-Match` names a version the course is no longer at (`precondition_failed`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller))]

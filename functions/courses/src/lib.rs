@@ -5,7 +5,8 @@
 //! `/api/v1`.
 //!
 //! # Layout
-//! - [`handlers`]: create, update, publish, delete (cascading, resumable); who may see and manage.
+//! - [`handlers`]: create, update, publish, archive and unarchive, delete (cascading, resumable);
+//!   who may see and manage.
 //! - [`catalog`]: the catalog list (filters, search, sort, pages and cursors).
 //! - [`duplicate`]: copying a course into a new draft.
 //! - [`details`]: the course page (seed `CourseDetails`) and statistics.
@@ -37,6 +38,8 @@ lectern_web::route_group! {
         DELETE => handlers::delete_course,
     },
     "/api/v1/courses/{courseId}/publish" => { POST => handlers::publish_course },
+    "/api/v1/courses/{courseId}/archive" => { POST => handlers::archive_course },
+    "/api/v1/courses/{courseId}/unarchive" => { POST => handlers::unarchive_course },
     "/api/v1/courses/{courseId}/statistics" => { GET => details::statistics },
     "/api/v1/courses/{courseId}/duplicate" => { POST => duplicate::duplicate_course },
     "/api/v1/courses/{courseId}/enroll" => { POST => enrollment::enroll, DELETE => enrollment::unenroll },

@@ -85,7 +85,7 @@ async fn lesson_upload(
         (status = 400, description = "Invalid fields, or a content type lesson content does not accept (`content_type_not_allowed`)", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such lesson", body = ErrorBody),
-        (status = 413, description = "Larger than lesson content allows (`file_too_large`)", body = ErrorBody),
+        (status = 413, description = "Larger than lesson content allows (`file_too_large`), or more than is left of the storage quota (`storage_quota_exceeded`)", body = ErrorBody),
         (status = 503, description = "Object storage is not configured or unavailable", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body), fields(user_id = %caller.id))]
@@ -116,7 +116,7 @@ pub async fn upload_content(
         (status = 400, description = "Invalid fields, or a content type lesson media does not accept (`content_type_not_allowed`)", body = ErrorBody),
         (status = 403, description = "Not the course's instructor or an admin", body = ErrorBody),
         (status = 404, description = "No such lesson", body = ErrorBody),
-        (status = 413, description = "Larger than lesson media allows (`file_too_large`)", body = ErrorBody),
+        (status = 413, description = "Larger than lesson media allows (`file_too_large`), or more than is left of the storage quota (`storage_quota_exceeded`)", body = ErrorBody),
         (status = 503, description = "Object storage is not configured or unavailable", body = ErrorBody),
     ))]
 #[tracing::instrument(skip(state, caller, body), fields(user_id = %caller.id))]

@@ -8,7 +8,8 @@
 //! # Layout
 //! - [`access`]: who may attach a file to an owner, and who may read or delete a file.
 //! - [`handlers`]: ask for an upload, confirm it, metadata, secure URL, bulk permissions, categories,
-//!   delete.
+//!   storage usage, delete. Confirmed files count against their uploader's and their tenant's
+//!   storage quotas (`lectern_store::files`).
 //! - [`lessons`]: a lesson's content and media uploads (the same upload path, the lesson's course
 //!   found by its id) and its download list.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
@@ -23,6 +24,7 @@ use lectern_web::AppState;
 lectern_web::route_group! {
     "/api/v1/files" => { POST => handlers::create_upload },
     "/api/v1/files/categories" => { GET => handlers::categories },
+    "/api/v1/files/usage" => { GET => handlers::usage },
     "/api/v1/files/permissions/bulk" => { POST => handlers::bulk_permissions },
     "/api/v1/files/{fileId}" => { GET => handlers::get_file, DELETE => handlers::delete_file },
     "/api/v1/files/{fileId}/confirm" => { POST => handlers::confirm_upload },

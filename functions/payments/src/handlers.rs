@@ -109,7 +109,7 @@ async fn client_secret(ctx: &Payments, payment: &Payment) -> ApiResult<Option<St
         (status = 400, description = "Invalid course id, or the course is free (`course_is_free`)", body = ErrorBody),
         (status = 403, description = "Only students buy courses", body = ErrorBody),
         (status = 404, description = "No such published course", body = ErrorBody),
-        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), or prerequisites missing", body = ErrorBody),
+        (status = 409, description = "Already enrolled or paid (`already_enrolled`, `already_paid`), prerequisites missing, or an archived course (`course_archived`)", body = ErrorBody),
         (status = 502, description = "The payment provider refused (`payment_provider_rejected`)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(user_id = %caller.id))]
@@ -312,7 +312,8 @@ fn created(payment: &Payment, client_secret: Option<String>) -> Json<PaymentCrea
     })
 }
 
-/// The course, if the caller may buy it: published, not free, not enrolled, prerequisites met.
+/// The course, if the caller may buy it: published (not archived: 409 `course_archived`), not free,
+/// not enrolled, prerequisites met.
 async fn purchasable_course(
     state: &AppState,
     caller: &AuthUser,
@@ -321,8 +322,14 @@ async fn purchasable_course(
     let course = CourseRepo::new(state.table.clone())
         .get(&caller.tenant, course_id)
         .await?
-        .filter(|c| c.is_published() && c.deleting_since.is_none())
+        .filter(|c| (c.is_published() || c.is_archived()) && c.deleting_since.is_none())
         .ok_or_else(|| ApiError::not_found("course"))?;
+    if course.is_archived() {
+        return Err(ApiError::conflict(
+            "course_archived",
+            "the course is archived: it takes no new students, so it cannot be bought",
+        ));
+    }
     if course.price.is_free() {
         return Err(ApiError::bad_request(
             "course_is_free",

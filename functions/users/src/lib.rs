@@ -6,9 +6,12 @@
 //! # Layout
 //! - [`profile`]: reading a profile, updating one's own profile and preferences, username checks.
 //! - [`admin`]: listing users, changing roles, suspending and unsuspending.
+//! - [`invitations`]: admins invite an email address to register as a student or an instructor,
+//!   list and revoke pending invitations.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
 pub mod admin;
+pub mod invitations;
 pub mod profile;
 
 use axum::Router;
@@ -19,6 +22,11 @@ lectern_web::route_group! {
     "/api/v1/users/{userId}/role" => { PUT => admin::set_role },
     "/api/v1/users/{userId}/suspend" => { POST => admin::suspend },
     "/api/v1/users/{userId}/unsuspend" => { POST => admin::unsuspend },
+    "/api/v1/invitations" => {
+        POST => invitations::create_invitation,
+        GET => invitations::list_invitations,
+    },
+    "/api/v1/invitations/{invitationId}" => { DELETE => invitations::revoke_invitation },
     "/api/v1/users/{userId}/profile" => { GET => profile::get_profile },
     "/api/v1/profile" => { PUT => profile::update_profile },
     "/api/v1/profile/preferences" => { PUT => profile::update_preferences },

@@ -45,6 +45,7 @@ pub fn config(data_dir: &Path, private_pem: &str) -> anyhow::Result<Config> {
             writes: lectern_web::limits::Rate::new(1_000_000_000, 60),
             ..Default::default()
         },
+        storage_quotas: Default::default(),
     })
 }
 

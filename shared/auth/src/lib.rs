@@ -10,6 +10,7 @@
 //! - [`refresh`]: refresh-token material: opaque random secrets that name their tenant, user and
 //!   session, stored only as hashes; the sessions' 30-day lifetime.
 
+pub mod invitation;
 pub mod keys;
 pub mod password;
 pub mod refresh;

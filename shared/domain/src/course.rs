@@ -40,8 +40,14 @@ pub enum DifficultyLevel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CourseStatus {
+    /// Being written: its instructor and admins see it.
     Draft,
+    /// In the catalog, open to enrollment and purchase.
     Published,
+    /// Retired (Canvas: concluded): out of the catalog, closed to new enrollments and purchases;
+    /// its enrolled students keep reading it with their progress and grades. Unarchiving publishes
+    /// it again.
+    Archived,
 }
 
 /// A course title: 3–200 characters after trimming, no control characters.
@@ -301,6 +307,10 @@ impl Course {
 
     pub fn is_published(&self) -> bool {
         self.status == CourseStatus::Published && self.deleting_since.is_none()
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.status == CourseStatus::Archived && self.deleting_since.is_none()
     }
 
     /// A new draft course with no content yet.

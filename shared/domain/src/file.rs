@@ -80,3 +80,47 @@ impl StoredFile {
         self.status == FileStatus::Active
     }
 }
+
+/// How many bytes of confirmed files one user, and one tenant in all, may keep
+/// (`LECTERN_USER_STORAGE_QUOTA_MB`, `LECTERN_TENANT_STORAGE_QUOTA_MB`). A file counts against its
+/// uploader and its tenant from its confirmation until its deletion; pending uploads count against
+/// neither (they expire after a day, object and item).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageQuotas {
+    pub per_user: u64,
+    pub per_tenant: u64,
+}
+
+impl StorageQuotas {
+    const MB: u64 = 1024 * 1024;
+
+    /// 1 GiB per user (ten of the largest lesson videos), 100 GiB per tenant.
+    pub const DEFAULT: StorageQuotas = StorageQuotas {
+        per_user: 1024 * Self::MB,
+        per_tenant: 100 * 1024 * Self::MB,
+    };
+
+    /// Quotas given in MiB, as the configuration names them.
+    pub fn from_mb(per_user: u64, per_tenant: u64) -> StorageQuotas {
+        StorageQuotas {
+            per_user: per_user.saturating_mul(Self::MB),
+            per_tenant: per_tenant.saturating_mul(Self::MB),
+        }
+    }
+}
+
+impl Default for StorageQuotas {
+    fn default() -> Self {
+        StorageQuotas::DEFAULT
+    }
+}
+
+/// Whose storage quota a figure or a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaScope {
+    /// The uploader's own files.
+    User,
+    /// Every file of the tenant.
+    Tenant,
+}

@@ -209,3 +209,8 @@ mod tests {
         }
     }
 }
+
+uuid_id!(
+    /// An invitation to register in a tenant with a role.
+    InvitationId
+);

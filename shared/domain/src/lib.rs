@@ -24,6 +24,7 @@ pub mod course;
 pub mod enrollment;
 pub mod file;
 pub mod ids;
+pub mod invitation;
 pub mod lesson;
 pub mod notification;
 pub mod payment;
@@ -33,7 +34,8 @@ pub mod user;
 pub mod validation;
 
 pub use ids::{
-    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, InvoiceId, LessonId, NotificationId,
-    PaymentId, QuestionId, QuizId, RatingId, SessionId, SubmissionId, TenantId, UserId,
+    AssignmentId, AttemptId, CourseId, EnrollmentId, FileId, InvitationId, InvoiceId, LessonId,
+    NotificationId, PaymentId, QuestionId, QuizId, RatingId, SessionId, SubmissionId, TenantId,
+    UserId,
 };
 pub use validation::{FieldErrors, Invalid};

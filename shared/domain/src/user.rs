@@ -63,18 +63,23 @@ pub enum RegistrationPolicy {
     /// Only addresses at these domains (lowercase, exact: `uni.edu` admits `a@uni.edu`, not
     /// `a@cs.uni.edu`), e.g. a university's or a company's.
     EmailDomains(Vec<String>),
+    /// Only people an admin invited (an invitation admits its address under every policy).
+    Invite,
 }
 
 impl RegistrationPolicy {
-    /// `open`, or `domains:` followed by `|`-separated domains.
+    /// `open`, `invite`, or `domains:` followed by `|`-separated domains.
     pub fn parse(value: &str) -> Result<RegistrationPolicy, String> {
         let value = value.trim();
         if value == "open" {
             return Ok(RegistrationPolicy::Open);
         }
+        if value == "invite" {
+            return Ok(RegistrationPolicy::Invite);
+        }
         let Some(list) = value.strip_prefix("domains:") else {
             return Err(format!(
-                "{value:?} is not a registration policy: use open or domains:a.org|b.org"
+                "{value:?} is not a registration policy: use open, invite or domains:a.org|b.org"
             ));
         };
         let domains: Vec<String> = list
@@ -90,10 +95,11 @@ impl RegistrationPolicy {
         Ok(RegistrationPolicy::EmailDomains(domains))
     }
 
-    /// Whether someone with this address may register.
+    /// Whether someone with this address may register without an invitation.
     pub fn admits(&self, email: &Email) -> bool {
         match self {
             RegistrationPolicy::Open => true,
+            RegistrationPolicy::Invite => false,
             RegistrationPolicy::EmailDomains(domains) => {
                 let key = email.key();
                 key.rsplit_once('@')
@@ -370,6 +376,13 @@ mod tests {
         for bad in ["closed", "domains:", "domains:nodot", "domains:a@b.org"] {
             assert!(RegistrationPolicy::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_invite_policy_admits_no_one_by_themselves() {
+        let policy = RegistrationPolicy::parse(" invite ").unwrap();
+        assert_eq!(policy, RegistrationPolicy::Invite);
+        assert!(!policy.admits(&Email::parse("ada@uni.edu").unwrap()));
     }
     use proptest::prelude::*;
 

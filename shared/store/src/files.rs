@@ -11,6 +11,15 @@
 //! pending files and every other file carry no GSI1 attributes; confirming adds them in the same
 //! update that makes the file active, and deleting the file removes them.
 //!
+//! Storage quotas: two counters hold the bytes of confirmed files, the uploader's
+//! (`T#{t}#USER#{userId}` / `STORAGE`) and the tenant's (`T#{t}#STORAGE` / `USAGE`). Confirming adds
+//! the file's size to both in the transaction that makes it active, each `Add` conditioned on room
+//! (`bytes < quota - size + 1`), so two confirmations racing for the last bytes cannot both win;
+//! deleting an active file takes its size off both in the transaction that deletes it. Asking for an
+//! upload checks both for room in the transaction that records the pending file (a condition check,
+//! no write): pending uploads count against nothing, since nothing would give their bytes back when
+//! TTL deletes them; they are bounded by their purpose's size and expire after a day.
+//!
 //! A file handed in with a submission is marked (`submittedFor`, in the submission's transaction), and
 //! deleting starts with a conditional update (`deletingSince`, refused for a marked file unless an
 //! admin deletes it) before the object goes: a file cannot be handed in while it is being deleted, nor
@@ -18,17 +27,17 @@
 
 use std::sync::Arc;
 
-use lectern_domain::file::{FileStatus, StoredFile};
+use lectern_domain::file::{FileStatus, QuotaScope, StorageQuotas, StoredFile};
 use lectern_domain::lesson::Lesson;
-use lectern_domain::{AssignmentId, FileId, LessonId, TenantId};
+use lectern_domain::{AssignmentId, FileId, LessonId, TenantId, UserId};
 use time::{Duration, OffsetDateTime};
 
 use crate::actor::{Actor, commit};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::table::{
-    Condition, Index, MAX_BATCH_GET_KEYS, Query, StoreError, TTL, Table, TxAction, Update,
-    UpdateAction,
+    Condition, ENTITY, Index, Key, MAX_BATCH_GET_KEYS, Query, StoreError, TTL, Table, TxAction,
+    Update, UpdateAction,
 };
 
 /// How long an unconfirmed upload is kept.
@@ -41,14 +50,101 @@ pub struct LessonMaterial {
     pub files: Vec<StoredFile>,
 }
 
+/// The counter attribute of the storage items.
+const STORAGE_BYTES: &str = "bytes";
+
+/// Bytes of confirmed files, as counted against the quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StorageUsage {
+    pub user: u64,
+    pub tenant: u64,
+}
+
+/// A file that does not fit in what is left of a quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{size} bytes do not fit in the {scope:?} storage quota: {used} of {limit} bytes used")]
+pub struct QuotaExceeded {
+    pub scope: QuotaScope,
+    /// Bytes used when the refusal was decided (read just after).
+    pub used: u64,
+    pub limit: u64,
+    /// The file's size.
+    pub size: u64,
+}
+
+/// Why an upload could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error(transparent)]
+    QuotaExceeded(QuotaExceeded),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why a file could not be confirmed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
     /// It is no longer pending: confirmed meanwhile, deleted, or expired.
     #[error("the file is no longer pending")]
     NotPending,
+    /// Confirming it would take its uploader or its tenant over their quota.
+    #[error(transparent)]
+    QuotaExceeded(QuotaExceeded),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The condition that admits `size` more bytes to a storage counter within `quota`
+/// (`bytes + size <= quota`); `None` when the file is larger than the whole quota.
+fn room_for(size: u64, quota: u64) -> Option<Condition> {
+    let headroom = quota.checked_sub(size)?;
+    let below = i64::try_from(headroom).unwrap_or(i64::MAX - 1) + 1;
+    Some(Condition::AbsentOrBelow(STORAGE_BYTES.into(), below))
+}
+
+/// The storage counters a file counts against: its uploader's and its tenant's.
+fn counter_keys(tenant: &TenantId, uploader: UserId) -> [Key; 2] {
+    [
+        keys::user_storage(tenant, uploader),
+        keys::tenant_storage(tenant),
+    ]
+}
+
+/// The storage counters a file counts against, with their quotas, in a fixed order (user, tenant)
+/// that the transactions' failure indices follow.
+fn counters(
+    tenant: &TenantId,
+    uploader: UserId,
+    quotas: &StorageQuotas,
+) -> [(QuotaScope, Key, u64); 2] {
+    let [user, tenant] = counter_keys(tenant, uploader);
+    [
+        (QuotaScope::User, user, quotas.per_user),
+        (QuotaScope::Tenant, tenant, quotas.per_tenant),
+    ]
+}
+
+/// Adds `delta` bytes to a storage counter (creating it), under `condition`.
+fn add_bytes(key: Key, delta: i64, condition: Option<Condition>) -> TxAction {
+    TxAction::Update(Update {
+        key,
+        actions: vec![
+            UpdateAction::Add(STORAGE_BYTES.into(), delta),
+            UpdateAction::Set(ENTITY.into(), AttrValue::s("StorageUsage")),
+        ],
+        condition,
+    })
+}
+
+fn signed(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+fn bytes_of(item: Option<Item>) -> u64 {
+    item.as_ref()
+        .and_then(|i| i.get(STORAGE_BYTES))
+        .and_then(AttrValue::as_i64)
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0))
 }
 
 /// The attribute naming the assignment whose handed-in work includes a file.
@@ -141,14 +237,84 @@ impl FileRepo {
         FileRepo { table }
     }
 
-    /// Records a new (pending) file, uploaded by `actor`.
+    /// Records a new (pending) file, uploaded by `actor`, if its size fits in what its uploader and its tenant have left,
+    /// in one transaction: the put, and a condition check of each storage counter.
     #[tracing::instrument(skip_all, fields(file_id = %file.id))]
-    pub async fn create(&self, actor: &Actor, file: &StoredFile) -> Result<(), StoreError> {
-        let put = TxAction::Put {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        file: &StoredFile,
+        quotas: &StorageQuotas,
+    ) -> Result<(), UploadError> {
+        let counters = counters(&file.tenant, file.uploader_id, quotas);
+        let mut actions = vec![TxAction::Put {
             item: file_item(file)?,
             condition: Some(Condition::NotExists),
-        };
-        commit(self.table.as_ref(), actor, vec![put]).await
+        }];
+        for (scope, key, quota) in &counters {
+            let Some(room) = room_for(file.size, *quota) else {
+                return Err(UploadError::QuotaExceeded(
+                    self.exceeded(file, *scope, *quota).await?,
+                ));
+            };
+            actions.push(TxAction::Check {
+                key: key.clone(),
+                condition: room,
+            });
+        }
+        match commit(self.table.as_ref(), actor, actions).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCanceled { failed }) => {
+                match failed.iter().find_map(|i| counters.get(i.wrapping_sub(1))) {
+                    Some((scope, _, quota)) => Err(UploadError::QuotaExceeded(
+                        self.exceeded(file, *scope, *quota).await?,
+                    )),
+                    None => Err(StoreError::TransactionCanceled { failed }.into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The refusal of `file` by the `scope` quota, with what is used now.
+    async fn exceeded(
+        &self,
+        file: &StoredFile,
+        scope: QuotaScope,
+        limit: u64,
+    ) -> Result<QuotaExceeded, StoreError> {
+        let usage = self.usage(&file.tenant, file.uploader_id).await?;
+        Ok(QuotaExceeded {
+            scope,
+            used: match scope {
+                QuotaScope::User => usage.user,
+                QuotaScope::Tenant => usage.tenant,
+            },
+            limit,
+            size: file.size,
+        })
+    }
+
+    /// The bytes of a user's confirmed files and of their tenant's: one batch get.
+    #[tracing::instrument(skip(self))]
+    pub async fn usage(&self, tenant: &TenantId, user: UserId) -> Result<StorageUsage, StoreError> {
+        let mut found = self
+            .table
+            .batch_get(&counter_keys(tenant, user))
+            .await?
+            .into_iter();
+        Ok(StorageUsage {
+            user: bytes_of(found.next().flatten()),
+            tenant: bytes_of(found.next().flatten()),
+        })
+    }
+
+    /// The bytes of a user's confirmed files: one get.
+    #[tracing::instrument(skip(self))]
+    pub async fn user_usage(&self, tenant: &TenantId, user: UserId) -> Result<u64, StoreError> {
+        Ok(bytes_of(
+            self.table.get(&keys::user_storage(tenant, user)).await?,
+        ))
     }
 
     #[tracing::instrument(skip(self))]
@@ -184,13 +350,17 @@ impl FileRepo {
         Ok(files)
     }
 
-    /// Makes a pending file active (dropping its expiry) if it is still pending.
+    /// Makes a pending file active (dropping its expiry) if it is still pending and not being
+    /// deleted, and counts its size against its uploader's and its tenant's quotas, in one
+    /// transaction: each counter's `Add` is conditioned on room, so of two confirmations racing for
+    /// the last bytes one is refused (`QuotaExceeded`) and its file stays pending.
     #[tracing::instrument(skip_all, fields(file_id = %pending.id))]
     pub async fn activate(
         &self,
         actor: &Actor,
         pending: &StoredFile,
         at: OffsetDateTime,
+        quotas: &StorageQuotas,
     ) -> Result<StoredFile, ConfirmError> {
         let mut active = pending.clone();
         active.status = FileStatus::Active;
@@ -199,18 +369,42 @@ impl FileRepo {
             keys::file(&pending.tenant, pending.id),
             &file_item(pending)?,
             &file_item(&active)?,
-            Some(status_is(FileStatus::Pending)),
+            Some(Condition::And(vec![
+                status_is(FileStatus::Pending),
+                Condition::AttrNotExists("deletingSince".into()),
+            ])),
         );
-        match commit(self.table.as_ref(), actor, vec![TxAction::Update(update)]).await {
+        let counters = counters(&pending.tenant, pending.uploader_id, quotas);
+        let mut actions = vec![TxAction::Update(update)];
+        for (scope, key, quota) in &counters {
+            let Some(room) = room_for(pending.size, *quota) else {
+                return Err(ConfirmError::QuotaExceeded(
+                    self.exceeded(pending, *scope, *quota).await?,
+                ));
+            };
+            actions.push(add_bytes(key.clone(), signed(pending.size), Some(room)));
+        }
+        match commit(self.table.as_ref(), actor, actions).await {
             Ok(()) => Ok(active),
-            Err(StoreError::TransactionCanceled { .. }) => Err(ConfirmError::NotPending),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                Err(ConfirmError::NotPending)
+            }
+            Err(StoreError::TransactionCanceled { failed }) => {
+                match failed.iter().find_map(|i| counters.get(i.wrapping_sub(1))) {
+                    Some((scope, _, quota)) => Err(ConfirmError::QuotaExceeded(
+                        self.exceeded(pending, *scope, *quota).await?,
+                    )),
+                    None => Err(StoreError::TransactionCanceled { failed }.into()),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Marks a file as being deleted, before its object goes, so that it can no longer be handed in.
-    /// Unless `even_submitted` (admins), a file that is part of handed-in work is refused
-    /// (`InSubmission`). `false` when the file is gone.
+    /// Marks a file as being deleted, before its object goes, so that it can no longer be handed in
+    /// nor confirmed. Unless `even_submitted` (admins), a file that is part of handed-in work is
+    /// refused (`InSubmission`). Answers the file as marked (its status as it is now, which a
+    /// confirmation may have changed since it was read), or `None` when it is gone.
     #[tracing::instrument(skip_all, fields(file_id = %file.id))]
     pub async fn start_deleting(
         &self,
@@ -218,40 +412,74 @@ impl FileRepo {
         file: &StoredFile,
         now: OffsetDateTime,
         even_submitted: bool,
-    ) -> Result<bool, FileDeleteError> {
+    ) -> Result<Option<StoredFile>, FileDeleteError> {
         let key = keys::file(&file.tenant, file.id);
         let mut conditions = vec![Condition::Exists];
         if !even_submitted {
             conditions.push(Condition::AttrNotExists(SUBMITTED_FOR.into()));
         }
-        let update = Update {
-            key: key.clone(),
-            actions: vec![UpdateAction::Set(
-                "deletingSince".into(),
-                AttrValue::S(rfc3339(now)?),
-            )],
-            condition: Some(Condition::And(conditions)),
-        };
-        match commit(self.table.as_ref(), actor, vec![TxAction::Update(update)]).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::TransactionCanceled { .. }) => match self.table.get(&key).await? {
-                None => Ok(false),
-                Some(_) => Err(FileDeleteError::InSubmission),
-            },
-            Err(e) => Err(e.into()),
+        // Conditioned on the status read too: after a confirmation landing in between, it tries
+        // again with the file as stored, so that an active file's bytes are given back.
+        let mut marked = file.clone();
+        for _ in 0..3 {
+            let mut conditions = conditions.clone();
+            if let Some(status) = file_item(&marked)?.get("status").cloned() {
+                conditions.push(Condition::Equals("status".into(), status));
+            }
+            let update = Update {
+                key: key.clone(),
+                actions: vec![UpdateAction::Set(
+                    "deletingSince".into(),
+                    AttrValue::S(rfc3339(now)?),
+                )],
+                condition: Some(Condition::And(conditions)),
+            };
+            match commit(self.table.as_ref(), actor, vec![TxAction::Update(update)]).await {
+                Ok(()) => {
+                    marked.deleting_since = Some(now);
+                    return Ok(Some(marked));
+                }
+                Err(StoreError::TransactionCanceled { .. }) => match self.table.get(&key).await? {
+                    None => return Ok(None),
+                    Some(item) => {
+                        let stored: StoredFile = from_item(item)?;
+                        if stored.status == marked.status {
+                            return Err(FileDeleteError::InSubmission);
+                        }
+                        marked = stored;
+                    }
+                },
+                Err(e) => return Err(e.into()),
+            }
         }
+        Err(StoreError::ConditionFailed.into())
     }
 
-    /// Deletes a file's item; `false` when it was already gone.
+    /// Deletes a file's item, marked by [`FileRepo::start_deleting`] (so its status no longer
+    /// changes); an active file's size is given back to its uploader's and its tenant's storage in
+    /// the same transaction. `false` when it was already gone (and nothing is given back twice).
     #[tracing::instrument(skip_all, fields(file_id = %file.id))]
     pub async fn delete(&self, file: &StoredFile) -> Result<bool, StoreError> {
-        match self
-            .table
-            .delete(&keys::file(&file.tenant, file.id), Some(Condition::Exists))
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
+        let key = keys::file(&file.tenant, file.id);
+        if !file.is_active() {
+            return match self.table.delete(&key, Some(Condition::Exists)).await {
+                Ok(_) => Ok(true),
+                Err(StoreError::ConditionFailed) => Ok(false),
+                Err(e) => Err(e),
+            };
+        }
+        let mut actions = vec![TxAction::Delete {
+            key,
+            condition: Some(Condition::Exists),
+        }];
+        actions.extend(
+            counter_keys(&file.tenant, file.uploader_id)
+                .into_iter()
+                .map(|key| add_bytes(key, -signed(file.size), None)),
+        );
+        match self.table.transact_write(actions).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::TransactionCanceled { .. }) => Ok(false),
             Err(e) => Err(e),
         }
     }

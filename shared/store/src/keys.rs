@@ -30,6 +30,9 @@
 //! | Assignment (with rubric and late policy) | `T#{t}#ASSIGNMENT#{assignmentId}` | `ASSIGNMENT` | | |
 //! | Submission (one per student, with its grade) | `T#{t}#ASSIGNMENT#{assignmentId}` | `SUBMISSION#{studentId}` | `T#{t}#ASSIGNMENT#{assignmentId}#SUBMISSIONS` | `{status}#{studentId}` |
 //! | File (description; bytes in S3; `ttl` while pending) | `T#{t}#FILE#{fileId}` | `FILE` | active lesson content / media only: `T#{t}#LESSON#{lessonId}` | `FILE#{createdAt}#{fileId}` |
+//! | Storage used by a user's confirmed files (counter `bytes`) | `T#{t}#USER#{userId}` | `STORAGE` | | |
+//! | Storage used by a tenant's confirmed files (counter `bytes`) | `T#{t}#STORAGE` | `USAGE` | | |
+//! | Invitation to register (`ttl` at its expiry; deleted when used or revoked) | `T#{t}#INVITATIONS` | `INVITE#{invitationId}` | | |
 //! | Failed sign-ins in a window (in total, and per client network) | `T#{t}#EMAIL#{lowercase email}` | `SIGNIN_FAILURES#{window}` | | |
 //! | Rate-limit window: requests of one policy for one subject (a client network's hash, a user, a tenant shard) in one fixed window; `ttl` one window after its end | `T#{t}#RATE#{policy}#{subject}` | `WINDOW#{window start}` | | |
 //! | Payment (facts from the provider) | `T#{t}#PAYMENTS` | `PAYMENT#{paymentId}` | `T#{t}#USER#{userId}#WALLET` | `PAYMENT#{paymentId}` |
@@ -85,11 +88,18 @@
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
 //! | A student's grade book (grade report, profile statistics) | GSI1 enrollments, then each course's assignments, then the user and the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
+//! | An invitation (register with it, revoke it) | PK = invitations, SK = `INVITE#{id}` | table | 1 get |
+//! | Register with an invitation: claims + user + the invitation's delete (its secret hash unchanged) | their keys | table | 1 transaction |
+//! | A tenant's pending invitations, newest first | PK = invitations, backward (paged) | table | 1 query |
 //! | A user's sessions (suspend, a password or email change revoke them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
 //! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
 //! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
+//! | Ask for an upload: the pending file, with the uploader's and the tenant's storage checked for room | their keys | table | 1 transaction (put + 2 condition checks) |
+//! | Confirm an upload: the file (pending → active) + both storage counters (added to, each conditioned on room) | their keys | table | 1 transaction |
+//! | Delete an active file: the file + both storage counters (given back) | their keys | table | 1 transaction |
+//! | Storage usage: the user's counter (+ the tenant's, for admins) | their keys | table | 1 get / 1 batch get |
 //! | A lesson's course, by lesson id alone (`/lessons/{id}/content`, `/media`) | GSI1PK = `T#{t}#LESSON#{lessonId}`, GSI1SK = `LESSON` | GSI1 | 1 query |
 //! | A lesson with its active files (`/lessons/{id}/download`) | GSI1PK = `T#{t}#LESSON#{lessonId}` | GSI1 | 1 query |
 //! | …then its course and the caller's enrollment | their keys | table | + 1 batch get |
@@ -120,8 +130,8 @@ use lectern_domain::course::{CourseCategory, CourseStatus};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
 use lectern_domain::{
-    AssignmentId, AttemptId, CourseId, FileId, InvoiceId, LessonId, PaymentId, QuizId, TenantId,
-    UserId,
+    AssignmentId, AttemptId, CourseId, FileId, InvitationId, InvoiceId, LessonId, PaymentId,
+    QuizId, TenantId, UserId,
 };
 
 use crate::table::{Key, SortKeyCondition};
@@ -542,6 +552,25 @@ pub fn file(t: &TenantId, file: FileId) -> Key {
     Key::new(format!("{}FILE#{file}", tenant(t)), "FILE")
 }
 
+/// The bytes of a user's confirmed files, counted against their storage quota.
+pub fn user_storage(t: &TenantId, user: UserId) -> Key {
+    Key::new(user_pk(t, user), "STORAGE")
+}
+
+/// The bytes of a tenant's confirmed files, counted against its storage quota.
+pub fn tenant_storage(t: &TenantId) -> Key {
+    Key::new(format!("{}STORAGE", tenant(t)), "USAGE")
+}
+
+/// The partition of a tenant's pending invitations (ids are UUIDv7: in creation order).
+pub fn invitations_pk(t: &TenantId) -> String {
+    format!("{}INVITATIONS", tenant(t))
+}
+
+pub fn invitation(t: &TenantId, invitation: InvitationId) -> Key {
+    Key::new(invitations_pk(t), format!("INVITE#{invitation}"))
+}
+
 pub const SESSION_PREFIX: &str = "SESSION#";
 
 pub fn session(t: &TenantId, user: UserId, session: SessionId) -> Key {
@@ -715,6 +744,9 @@ mod tests {
             quiz_attempt(&t, QuizId::new(), u, AttemptId::new()),
             file(&t, FileId::new()),
             rate_window(&t, "anonymous", "0a1b", 60),
+            user_storage(&t, u),
+            tenant_storage(&t),
+            invitation(&t, InvitationId::new()),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }

@@ -25,6 +25,7 @@
 //! - [`sessions`]: refresh-token families: rotation, reuse detection, revocation.
 //! - [`assignments`]: assignments, one submission per student (race-safe attempts), the grade log.
 //! - [`files`]: files' descriptions (bytes in object storage); pending ones expire.
+//! - [`invitations`]: invitations to register with a role, used up by the registration.
 //! - [`limits`]: rate-limit windows: fixed-window counters taken by one conditional update.
 //! - [`idempotency`]: idempotency keys, claimed before the work they name and completed with it.
 //! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
@@ -42,6 +43,7 @@ pub mod enrollments;
 mod eval;
 pub mod files;
 pub mod idempotency;
+pub mod invitations;
 pub mod item;
 pub mod keys;
 pub mod lessons;

@@ -153,7 +153,18 @@ impl UserRepo {
         user: &User,
         more: Vec<TxAction>,
     ) -> Result<(), UserWriteError> {
-        let mut actions = vec![
+        let mut actions = Self::create_actions(user)?;
+        actions.extend(more);
+        self.table
+            .transact_write(actions)
+            .await
+            .map_err(Self::create_error)
+    }
+
+    /// The writes that create a user: the email claim, the username claim (each must not exist, in
+    /// that order), and the user. Other writes may join them in one transaction.
+    pub fn create_actions(user: &User) -> Result<Vec<TxAction>, StoreError> {
+        Ok(vec![
             TxAction::Put {
                 item: claim_item(
                     keys::email_claim(&user.tenant, &user.email),
@@ -174,17 +185,19 @@ impl UserRepo {
                 item: user_item(user)?,
                 condition: Some(Condition::NotExists),
             },
-        ];
-        actions.extend(more);
-        match self.table.transact_write(actions).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-                Err(UserWriteError::EmailTaken)
+        ])
+    }
+
+    /// The outcome of a transaction that began with [`UserRepo::create_actions`].
+    pub fn create_error(error: StoreError) -> UserWriteError {
+        match error {
+            StoreError::TransactionCanceled { failed } if failed.contains(&0) => {
+                UserWriteError::EmailTaken
             }
-            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {
-                Err(UserWriteError::UsernameTaken)
+            StoreError::TransactionCanceled { failed } if failed.contains(&1) => {
+                UserWriteError::UsernameTaken
             }
-            Err(e) => Err(e.into()),
+            e => e.into(),
         }
     }
 

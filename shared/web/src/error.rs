@@ -12,7 +12,7 @@ use lectern_files::{LimitError, ObjectStoreError};
 use lectern_store::assignments::AssignmentWriteError;
 use lectern_store::courses::CourseWriteError;
 use lectern_store::enrollments::{EnrollError, ProgressError};
-use lectern_store::files::FileDeleteError;
+use lectern_store::files::{FileDeleteError, QuotaExceeded, UploadError};
 use lectern_store::quizzes::QuizWriteError;
 use lectern_store::users::UserWriteError;
 use lectern_store::{Refusal, StoreError};
@@ -391,7 +391,9 @@ impl From<CourseWriteError> for ApiError {
                 "course_has_paid_enrollments",
                 format!(
                     "the course has {n} paid enrollment{}: students' payments entitle them to it, \
-                     so it cannot be deleted; refund those payments first",
+                     so it cannot be deleted; archive it instead (POST /api/v1/courses/{{courseId}}/archive: \
+                     out of the catalog, no new students, its students keep access), or refund those \
+                     payments first",
                     if n == 1 { "" } else { "s" }
                 ),
             ),
@@ -438,6 +440,39 @@ impl From<AssignmentWriteError> for ApiError {
                 "a file is being deleted or was handed in with other work meanwhile; list your files again",
             ),
             AssignmentWriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A file that does not fit in a storage quota: 413 `storage_quota_exceeded`, naming the quota, what
+/// is used and the file's size. The tenant's figures are named to everyone it refuses: they are one
+/// sum of bytes, and the refusal must say why a user with room of their own is refused.
+impl From<QuotaExceeded> for ApiError {
+    fn from(e: QuotaExceeded) -> Self {
+        let (whose, remedy) = match e.scope {
+            lectern_domain::file::QuotaScope::User => {
+                ("your", "delete files you no longer need to make room")
+            }
+            lectern_domain::file::QuotaScope::Tenant => (
+                "your organisation's",
+                "an admin can make room by deleting files",
+            ),
+        };
+        ApiError::LimitExceeded {
+            code: "storage_quota_exceeded",
+            message: format!(
+                "the file's {} bytes do not fit in {whose} storage quota: {} of {} bytes are used; {remedy}",
+                e.size, e.used, e.limit
+            ),
+        }
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(error: UploadError) -> Self {
+        match error {
+            UploadError::QuotaExceeded(e) => e.into(),
+            UploadError::Store(e) => e.into(),
         }
     }
 }

@@ -12,6 +12,7 @@ use lectern_auth::keys::PublicKey;
 use lectern_auth::password::HashPool;
 use lectern_auth::{SigningKeys, TokenConfig, TokenIssuer, TokenVerifier};
 use lectern_domain::TenantId;
+use lectern_domain::file::StorageQuotas;
 use lectern_domain::user::RegistrationPolicy;
 use lectern_files::{ObjectStore, ObjectStoreConfig};
 use lectern_store::Table;
@@ -113,6 +114,8 @@ pub struct Config {
     pub object_store: Option<ObjectStoreConfig>,
     /// Rate limits and the password hashers' pool (`LECTERN_RATE_LIMIT_*`, `LECTERN_HASH_*`).
     pub limits: RateLimits,
+    /// Bytes of confirmed files a user, and a tenant in all, may keep.
+    pub storage_quotas: StorageQuotas,
 }
 
 /// A configuration variable: from the environment, or (for a secret the environment names with
@@ -122,6 +125,17 @@ pub fn var(name: &str) -> Option<String> {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| lectern_aws::secrets::get(name))
+}
+
+/// A size in MiB from the environment (a whole number, at least 1), or `default_bytes` in MiB.
+fn mb_var(name: &str, default_bytes: u64) -> anyhow::Result<u64> {
+    match var(name) {
+        None => Ok(default_bytes / (1024 * 1024)),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(mb) if mb > 0 => Ok(mb),
+            _ => bail!("{name} must be a whole number of MiB, at least 1, not {value:?}"),
+        },
+    }
 }
 
 impl Config {
@@ -194,6 +208,16 @@ impl Config {
                 credentials: None,
             }),
             limits: RateLimits::from_env()?,
+            storage_quotas: StorageQuotas::from_mb(
+                mb_var(
+                    "LECTERN_USER_STORAGE_QUOTA_MB",
+                    StorageQuotas::DEFAULT.per_user,
+                )?,
+                mb_var(
+                    "LECTERN_TENANT_STORAGE_QUOTA_MB",
+                    StorageQuotas::DEFAULT.per_tenant,
+                )?,
+            ),
         })
     }
 }
@@ -257,6 +281,8 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// The password hashers requests share: a bounded number at once, a bounded queue.
     pub passwords: Arc<HashPool>,
+    /// What the files' uploaders and tenants may keep.
+    pub storage_quotas: StorageQuotas,
 }
 
 impl AppState {
@@ -302,6 +328,7 @@ impl AppState {
             issuer,
             tenants: Arc::new(config.tenants.clone()),
             files: None,
+            storage_quotas: config.storage_quotas,
         })
     }
 

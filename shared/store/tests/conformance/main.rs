@@ -29,9 +29,11 @@ mod conditions;
 mod cursors;
 mod idempotency;
 mod index;
+mod invitations;
 mod items;
 mod limits;
 mod queries;
+mod quotas;
 mod transactions;
 mod updates;
 
@@ -129,6 +131,15 @@ macro_rules! conformance {
                 a_write_lands_only_while_its_actor_is_active_and_holds_the_power,
                 a_refused_actor_is_told_apart_from_the_writes_own_conditions,
                 writes_beyond_one_transaction_follow_only_a_check_that_held,
+            }
+            quotas {
+                confirmed_files_count_against_both_quotas_and_deleted_ones_give_bytes_back,
+                a_file_being_deleted_cannot_be_confirmed,
+                of_confirmations_racing_for_the_last_bytes_exactly_one_wins,
+            }
+            invitations {
+                of_registrations_racing_with_one_invitation_exactly_one_makes_an_account,
+                a_revoked_invitation_makes_no_account,
             }
             idempotency {
                 of_concurrent_claims_of_one_key_exactly_one_acquires_it,
