@@ -28,6 +28,9 @@ pub const ERROR_SCHEMA: &str = "ErrorBody";
 /// - 409 when it writes to the store (`conflict`: another request changed the same items at the same
 ///   time, and the write's conditions or transaction refused; re-read and retry);
 /// - 415 when it takes a JSON body through [`Json`](crate::Json) (`unsupported_media_type`);
+/// - 403 when it accepts a bearer token and writes (`account_suspended`, `role_changed`: every write
+///   checks its actor's account in its transaction);
+/// - 429 always (`rate_limited`: every request meets the rate limits);
 /// - 500 always (`internal_error`: a bug, logged under the request id);
 /// - 503 unless it calls no dependency (`service_unavailable`, with `Retry-After`).
 pub struct EdgeErrors<'a> {
@@ -117,6 +120,19 @@ impl EdgeErrors<'_> {
                 );
             }
         }
+        if bearer && !reads_only {
+            add(
+                "403",
+                "The caller's account was suspended (`account_suspended`) or their role no longer \
+                 grants this (`role_changed`) since their token was issued",
+            );
+        }
+        // Every request meets the rate limits (`crate::limits`).
+        add(
+            "429",
+            "Over a rate limit (`rate_limited`): retry after `Retry-After`; `RateLimit` and \
+             `RateLimit-Policy` say which limit and what is left",
+        );
         add(
             "500",
             "An unexpected error (`internal_error`); quote the `requestId` when reporting it",
