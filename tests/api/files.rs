@@ -1238,7 +1238,7 @@ async fn file_endpoints_stay_within_their_store_round_trips() {
     // Delete by the uploader (the file; the transaction that starts deleting it with the check of the
     // uploader, then, after the object, the item's delete with its bytes given back to both quotas in
     // one transaction).
-    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 1, 1]);
+    assert_calls(&table, "DELETE /api/v1/files/{fileId}", [1, 0, 0, 0, 2]);
 
     app.post(
         "/api/v1/assignments/submit",

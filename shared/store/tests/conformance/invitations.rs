@@ -66,7 +66,9 @@ pub async fn of_registrations_racing_with_one_invitation_exactly_one_makes_an_ac
             let invitation = invitation.clone();
             tokio::spawn(async move {
                 start.wait().await;
-                repo.register(&user, &invitation, Vec::new()).await.map(|()| user.id)
+                repo.register(&user, &invitation, Vec::new())
+                    .await
+                    .map(|()| user.id)
             })
         })
         .collect();
