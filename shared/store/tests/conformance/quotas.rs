@@ -6,9 +6,12 @@
 use std::sync::Arc;
 
 use lectern_domain::file::{FilePurpose, FileStatus, QuotaScope, StorageQuotas, StoredFile};
+use lectern_domain::user::{Email, NewUser, PersonName, User, UserRole, Username, now};
 use lectern_domain::{FileId, TenantId, UserId};
 use lectern_store::StoreError;
+use lectern_store::actor::{Actor, Power};
 use lectern_store::files::{ConfirmError, FileRepo, QuotaExceeded, StorageUsage, UploadError};
+use lectern_store::users::UserRepo;
 use time::OffsetDateTime;
 use tokio::sync::Barrier;
 
@@ -41,8 +44,28 @@ fn pending(tenant: &TenantId, uploader: UserId, size: u64) -> StoredFile {
     }
 }
 
+/// A new active student of tenant `t`: every write of a file carries its uploader's check.
+async fn uploader(s: &Store, name: &str) -> UserId {
+    let new = NewUser {
+        email: Email::parse(&format!("{name}@example.org")).unwrap(),
+        username: Username::parse(name).unwrap(),
+        first_name: PersonName::parse("Ann").unwrap(),
+        last_name: PersonName::parse("Lee").unwrap(),
+        role: UserRole::Student,
+        preferred_study_time: None,
+    };
+    let user = User::create(TenantId::parse("t").unwrap(), new, "hash".into(), now());
+    UserRepo::new(s.shared()).create(&user).await.unwrap();
+    user.id
+}
+
+/// The file's uploader, acting on it.
+fn by(file: &StoredFile) -> Actor {
+    Actor::new(file.tenant.clone(), file.uploader_id, Power::Member)
+}
+
 async fn created(repo: &FileRepo, file: StoredFile) -> StoredFile {
-    repo.create(&file, &QUOTAS).await.unwrap();
+    repo.create(&by(&file), &file, &QUOTAS).await.unwrap();
     file
 }
 
@@ -51,7 +74,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
     // and one of bob's that fills his
     let repo = FileRepo::new(s.shared());
     let tenant = TenantId::parse("t").unwrap();
-    let (ann, bob) = (UserId::new(), UserId::new());
+    let (ann, bob) = (uploader(s, "ann").await, uploader(s, "bob").await);
     let first = created(&repo, pending(&tenant, ann, 60)).await;
     let second = created(&repo, pending(&tenant, ann, 60)).await;
     let bobs = created(&repo, pending(&tenant, bob, 100)).await;
@@ -63,7 +86,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
 
     // WHEN the first is confirmed THEN it counts against ann and the tenant
     let first = repo
-        .activate(&first, OffsetDateTime::now_utc(), &QUOTAS)
+        .activate(&by(&first), &first, OffsetDateTime::now_utc(), &QUOTAS)
         .await
         .unwrap();
     assert_eq!(
@@ -75,7 +98,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
     );
     // AND the second no longer fits: refused with the figures, and it stays pending
     let refused = repo
-        .activate(&second, OffsetDateTime::now_utc(), &QUOTAS)
+        .activate(&by(&second), &second, OffsetDateTime::now_utc(), &QUOTAS)
         .await;
     assert_matches!(
         refused,
@@ -93,7 +116,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
     // AND a new upload that does not fit is not recorded
     let too_big = pending(&tenant, ann, 41);
     assert_matches!(
-        repo.create(&too_big, &QUOTAS).await,
+        repo.create(&by(&too_big), &too_big, &QUOTAS).await,
         Err(UploadError::QuotaExceeded(QuotaExceeded {
             scope: QuotaScope::User,
             used: 60,
@@ -103,7 +126,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
     assert!(repo.get(&tenant, too_big.id).await.unwrap().is_none());
     // AND bob's own room is bounded by what the tenant has left
     assert_matches!(
-        repo.activate(&bobs, OffsetDateTime::now_utc(), &QUOTAS)
+        repo.activate(&by(&bobs), &bobs, OffsetDateTime::now_utc(), &QUOTAS)
             .await,
         Err(ConfirmError::QuotaExceeded(QuotaExceeded {
             scope: QuotaScope::Tenant,
@@ -115,7 +138,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
 
     // WHEN ann deletes the active file
     let marked = repo
-        .start_deleting(&first, OffsetDateTime::now_utc(), false)
+        .start_deleting(&by(&first), &first, OffsetDateTime::now_utc(), false)
         .await
         .unwrap()
         .unwrap();
@@ -127,7 +150,7 @@ pub async fn confirmed_files_count_against_both_quotas_and_deleted_ones_give_byt
         StorageUsage::default()
     );
     // AND bob's upload now fits in the tenant's room
-    repo.activate(&bobs, OffsetDateTime::now_utc(), &QUOTAS)
+    repo.activate(&by(&bobs), &bobs, OffsetDateTime::now_utc(), &QUOTAS)
         .await
         .unwrap();
     assert_eq!(
@@ -143,15 +166,15 @@ pub async fn a_file_being_deleted_cannot_be_confirmed(s: &Store) {
     // GIVEN a pending upload whose deletion has started
     let repo = FileRepo::new(s.shared());
     let tenant = TenantId::parse("t").unwrap();
-    let file = created(&repo, pending(&tenant, UserId::new(), 10)).await;
-    repo.start_deleting(&file, OffsetDateTime::now_utc(), false)
+    let file = created(&repo, pending(&tenant, uploader(s, "ann").await, 10)).await;
+    repo.start_deleting(&by(&file), &file, OffsetDateTime::now_utc(), false)
         .await
         .unwrap()
         .unwrap();
 
     // WHEN it is confirmed THEN it is refused, and nothing is counted
     assert_matches!(
-        repo.activate(&file, OffsetDateTime::now_utc(), &QUOTAS)
+        repo.activate(&by(&file), &file, OffsetDateTime::now_utc(), &QUOTAS)
             .await,
         Err(ConfirmError::NotPending)
     );
@@ -164,7 +187,7 @@ pub async fn a_file_being_deleted_cannot_be_confirmed(s: &Store) {
 pub async fn of_confirmations_racing_for_the_last_bytes_exactly_one_wins(s: &Store) {
     // GIVEN eight pending uploads of 60 bytes of one user (quota 100), on two handles of the store
     let tenant = TenantId::parse("t").unwrap();
-    let ann = UserId::new();
+    let ann = uploader(s, "ann").await;
     let repo = FileRepo::new(s.shared());
     let mut files = Vec::new();
     for _ in 0..8 {
@@ -182,7 +205,7 @@ pub async fn of_confirmations_racing_for_the_last_bytes_exactly_one_wins(s: &Sto
             let start = start.clone();
             tokio::spawn(async move {
                 start.wait().await;
-                repo.activate(&file, OffsetDateTime::now_utc(), &QUOTAS)
+                repo.activate(&by(&file), &file, OffsetDateTime::now_utc(), &QUOTAS)
                     .await
             })
         })
