@@ -426,23 +426,7 @@ pub async fn archive_course(
     caller: AuthUser,
     Path(course_id): Path<String>,
 ) -> ApiResult<Json<Envelope<CourseView>>> {
-    let course = managed_course(&state, &caller, &course_id).await?;
-    let next = match course.status {
-        CourseStatus::Archived => course.clone(),
-        CourseStatus::Draft => {
-            return Err(ApiError::conflict(
-                "course_not_published",
-                "a draft has no students to keep: delete it instead of archiving it",
-            ));
-        }
-        CourseStatus::Published => {
-            let next = with_status(&course, CourseStatus::Archived);
-            CourseRepo::new(state.table.clone())
-                .update(&manager(&caller, &course), &course, &next)
-                .await?;
-            next
-        }
-    };
+    let next = move_between(&state, &caller, &course_id, CourseStatus::Archived).await?;
     let instructor = instructor_view(&state, &next).await?;
     Ok(Json(Envelope::new(
         "Course archived",
@@ -467,28 +451,43 @@ pub async fn unarchive_course(
     caller: AuthUser,
     Path(course_id): Path<String>,
 ) -> ApiResult<Json<Envelope<CourseView>>> {
-    let course = managed_course(&state, &caller, &course_id).await?;
-    let next = match course.status {
-        CourseStatus::Published => course.clone(),
-        CourseStatus::Draft => {
-            return Err(ApiError::conflict(
-                "course_not_archived",
-                "the course is a draft: publish it instead",
-            ));
-        }
-        CourseStatus::Archived => {
-            let next = with_status(&course, CourseStatus::Published);
-            CourseRepo::new(state.table.clone())
-                .update(&manager(&caller, &course), &course, &next)
-                .await?;
-            next
-        }
-    };
+    let next = move_between(&state, &caller, &course_id, CourseStatus::Published).await?;
     let instructor = instructor_view(&state, &next).await?;
     Ok(Json(Envelope::new(
         "Course unarchived",
         CourseView::new(&next, instructor),
     )))
+}
+
+/// Moves a managed course between published and archived (`to` is one of the two): already there,
+/// it is unchanged; a draft is refused (409: deleted or published instead, never archived).
+async fn move_between(
+    state: &AppState,
+    caller: &AuthUser,
+    course_id: &str,
+    to: CourseStatus,
+) -> ApiResult<Course> {
+    let course = managed_course(state, caller, course_id).await?;
+    if course.status == to {
+        return Ok(course);
+    }
+    if course.status == CourseStatus::Draft {
+        return Err(match to {
+            CourseStatus::Archived => ApiError::conflict(
+                "course_not_published",
+                "a draft has no students to keep: delete it instead of archiving it",
+            ),
+            _ => ApiError::conflict(
+                "course_not_archived",
+                "the course is a draft: publish it instead",
+            ),
+        });
+    }
+    let next = with_status(&course, to);
+    CourseRepo::new(state.table.clone())
+        .update(&manager(caller, &course), &course, &next)
+        .await?;
+    Ok(next)
 }
 
 /// The next version of a course with another status.
