@@ -11,7 +11,11 @@ use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, InvoiceId};
 use lectern_store::catalog::CatalogRepo;
 use lectern_store::courses::CourseRepo;
-use lectern_store::payments::{PaymentRepo, Revenue, RevenueDay};
+use lectern_store::disputes::DisputeRepo;
+use lectern_store::invoices::InvoiceRepo;
+use lectern_store::notifications::NotificationRepo;
+use lectern_store::payments::PaymentRepo;
+use lectern_store::revenue::{Revenue, RevenueDay, RevenueRepo};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::timestamp;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
@@ -38,8 +42,8 @@ pub async fn list_invoices(
 ) -> ApiResult<Paginated<InvoiceView>> {
     let (limit, cursor) = params.parse()?;
     let owner = (!caller.is_admin()).then_some(caller.id);
-    let page = PaymentRepo::new(state.table.clone())
-        .invoices(&caller.tenant, owner, limit, cursor)
+    let page = InvoiceRepo::new(state.table.clone())
+        .page(&caller.tenant, owner, limit, cursor)
         .await?;
     Ok(Paginated {
         data: page.invoices.iter().map(InvoiceView::from).collect(),
@@ -65,8 +69,8 @@ pub async fn overdue_invoices(
             "this action needs the admin role".into(),
         ));
     }
-    let invoices = PaymentRepo::new(state.table.clone())
-        .overdue_invoices(&caller.tenant, now(), 100)
+    let invoices = InvoiceRepo::new(state.table.clone())
+        .overdue(&caller.tenant, now(), 100)
         .await?;
     Ok(Json(invoices.iter().map(InvoiceView::from).collect()))
 }
@@ -86,8 +90,8 @@ pub async fn get_invoice(
     Path(invoice_id): Path<String>,
 ) -> ApiResult<Json<InvoiceView>> {
     let id = InvoiceId::parse(&invoice_id).map_err(|_| ApiError::not_found("invoice"))?;
-    let invoice = PaymentRepo::new(state.table.clone())
-        .invoice(&caller.tenant, id)
+    let invoice = InvoiceRepo::new(state.table.clone())
+        .get(&caller.tenant, id)
         .await?
         .filter(|i| i.user_id == caller.id || caller.is_admin())
         .ok_or_else(|| ApiError::not_found("invoice"))?;
@@ -115,8 +119,8 @@ pub async fn list_disputes(
         ));
     }
     let (limit, cursor) = params.parse()?;
-    let page = PaymentRepo::new(state.table.clone())
-        .disputed(&caller.tenant, limit, cursor)
+    let page = DisputeRepo::new(state.table.clone())
+        .page(&caller.tenant, limit, cursor)
         .await?;
     Ok(Paginated {
         data: page.payments.iter().filter_map(disputed).collect(),
@@ -374,7 +378,7 @@ pub async fn analytics(
         .map(|c| CourseId::parse(c).map_err(|e| ApiError::invalid_field("courseId", e.to_string())))
         .transpose()?;
     let t = &caller.tenant;
-    let repo = PaymentRepo::new(state.table.clone());
+    let repo = RevenueRepo::new(state.table.clone());
     // Whose counters: the tenant's, one course's, or each of the instructor's courses.
     let scopes: Vec<Option<CourseId>> = match (caller.is_admin(), course) {
         (true, course) => vec![course],
@@ -398,7 +402,7 @@ pub async fn analytics(
     let (from_s, to_s) = (date_text(from), date_text(to));
     let reads = scopes
         .iter()
-        .map(|scope| repo.revenue_days(t, *scope, &from_s, &to_s));
+        .map(|scope| repo.days(t, *scope, &from_s, &to_s));
     let days: Vec<RevenueDay> = futures::future::try_join_all(reads)
         .await?
         .into_iter()
@@ -420,12 +424,12 @@ pub async fn analytics(
     // The tenant's courses for an admin; otherwise only the courses in scope, each read by its own
     // prefix, so that an instructor's read never grows with the others' sales.
     let totals_read = match scopes.as_slice() {
-        [None] => repo.revenue_by_course(t).await?,
+        [None] => repo.by_course(t).await?,
         scopes => futures::future::try_join_all(
             scopes
                 .iter()
                 .flatten()
-                .map(|course| repo.revenue_of_course(t, *course)),
+                .map(|course| repo.of_course(t, *course)),
         )
         .await?
         .concat(),
@@ -479,8 +483,8 @@ pub async fn notifications(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Paginated<NotificationView>> {
     let (limit, cursor) = params.parse()?;
-    let (items, next) = PaymentRepo::new(state.table.clone())
-        .notifications(&caller.tenant, caller.id, limit, cursor)
+    let (items, next) = NotificationRepo::new(state.table.clone())
+        .of_user(&caller.tenant, caller.id, limit, cursor)
         .await?;
     Ok(Paginated {
         data: items.iter().map(NotificationView::from).collect(),
@@ -520,7 +524,7 @@ pub async fn mark_notifications_read(
     if body.ids.as_ref().is_some_and(|ids| ids.len() > 100) {
         return Err(ApiError::invalid_field("ids", "at most 100 ids"));
     }
-    let marked = PaymentRepo::new(state.table.clone())
+    let marked = NotificationRepo::new(state.table.clone())
         .mark_read(&caller.member(), body.ids.as_deref())
         .await?;
     Ok(Json(MarkedRead { marked }))

@@ -3,7 +3,7 @@
 //!
 //! The payment-confirmation queue carries `{tenant, paymentId}`; settling reads the payment as it is
 //! now and converges: a paid payment's invoice is paid (numbered, counted in revenue: one transaction,
-//! see `PaymentRepo::pay_invoice`); a payment that entitles its student enrolls them (the enrollment's
+//! see `InvoiceRepo::pay`); a payment that entitles its student enrolls them (the enrollment's
 //! transaction checks that the payment still entitles them, so a refund recorded meanwhile wins); a
 //! payment that no longer does (refunded, dispute lost) revokes the enrollment; the student is notified
 //! once per cause. Each step is idempotent, so a retried or duplicated message changes nothing more.
@@ -29,6 +29,8 @@ use lectern_domain::payment::{Payment, format_amount};
 use lectern_domain::{CourseId, PaymentId, TenantId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::{EnrollError, EnrollmentRepo, ProgressError};
+use lectern_store::invoices::InvoiceRepo;
+use lectern_store::notifications::NotificationRepo;
 use lectern_store::payments::PaymentRepo;
 use lectern_store::{StoreError, Table};
 use serde::{Deserialize, Serialize};
@@ -82,6 +84,8 @@ pub async fn settle(
 ) -> Result<Settled, SettleError> {
     let payments = PaymentRepo::new(table.clone());
     let enrollments = EnrollmentRepo::new(table.clone());
+    let invoices = InvoiceRepo::new(table.clone());
+    let notifications = NotificationRepo::new(table.clone());
     let mut settled = Settled::default();
     let mut attempt = 0;
     loop {
@@ -92,7 +96,7 @@ pub async fn settle(
         let Some(paid_at) = payment.succeeded_at else {
             return Ok(settled);
         };
-        if let Some(invoice) = payments.pay_invoice(&payment, paid_at).await? {
+        if let Some(invoice) = invoices.pay(&payment, paid_at).await? {
             settled.invoice_number = invoice.number;
         }
         let course = CourseRepo::new(table.clone())
@@ -146,7 +150,7 @@ pub async fn settle(
                     Err(EnrollError::Store(e)) => return Err(e.into()),
                 }
             }
-            payments
+            notifications
                 .notify(&notification(
                     &payment,
                     NotificationKind::PurchaseConfirmed,
@@ -180,7 +184,7 @@ pub async fn settle(
                 }
             }
             if let Some(refunded_at) = payment.refunded_at {
-                payments
+                notifications
                     .notify(&notification(
                         &payment,
                         NotificationKind::PaymentRefunded,

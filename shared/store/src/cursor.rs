@@ -155,6 +155,44 @@ pub fn page(mut items: Vec<Item>, query: &Query) -> Result<crate::table::Page, S
     Ok(crate::table::Page { items, next })
 }
 
+/// One page of a query whose items are `T`, keeping only those `keep` accepts (like DynamoDB's filter
+/// expressions: items read and dropped still cost their read). The cursor points after the last item
+/// returned. The lists of payments and invoices page through it.
+pub(crate) async fn filtered_page<T: serde::de::DeserializeOwned>(
+    table: &dyn crate::table::Table,
+    query: Query,
+    limit: usize,
+    keep: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
+    let mut query = query;
+    let mut out = Vec::new();
+    loop {
+        let page = table
+            .query(&query.clone().limit(crate::table::MAX_BATCH_GET_KEYS))
+            .await?;
+        let count = page.items.len();
+        for (i, item) in page.items.into_iter().enumerate() {
+            let value: T = crate::item::from_item(item.clone())?;
+            if keep(&value) {
+                out.push(value);
+                if out.len() == limit {
+                    let more = i + 1 < count || page.next.is_some();
+                    let next = if more {
+                        Some(encode(&item, &query)?)
+                    } else {
+                        None
+                    };
+                    return Ok((out, next));
+                }
+            }
+        }
+        match page.next {
+            Some(next) => query = query.after(Some(next)),
+            None => return Ok((out, None)),
+        }
+    }
+}
+
 /// Attribute names of the table key, for backends that build key maps.
 pub const KEY_ATTRS: [&str; 2] = [PK, SK];
 

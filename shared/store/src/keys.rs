@@ -114,7 +114,7 @@
 //! | The tenants of dead-lettered provider events: provider id → mapping | their keys | table | 1 batch get per 100 |
 //! | Record a fact: payment (version read) + event + counters (revenue; the course's entitling payments when entitlement changes) | their keys | table | 1 transaction |
 //! | Delete a course: the course's entitling payments, then mark it deleting with that count unchanged | their keys | table | 1 get + 1 transaction |
-//! | Pay an invoice: counter (value read) + invoice (open) + open entry + payment + revenue counters | their keys | table | 1 batch get + 1 transaction |
+//! | Pay an invoice: counter (value read) + invoice (open) + open entry + revenue counters | their keys | table | 1 batch get + 1 transaction |
 //! | Overdue invoices | PK = invoices, SK between `OPEN#` and `OPEN#{now}`; then the invoices | table | 1 query + 1 batch get |
 //! | Disputes, newest first (admin) | PK = disputes, backward; then the payments | table | 1 query + 1 batch get |
 //! | Revenue by day over a range | PK = revenue (tenant or course), SK between `DAY#{from}` and `DAY#{to}$` | table | 1 query (per course for an instructor) |

@@ -28,8 +28,12 @@
 //! - [`invitations`]: invitations to register with a role, used up by the registration.
 //! - [`limits`]: rate-limit windows: fixed-window counters taken by one conditional update.
 //! - [`idempotency`]: idempotency keys, claimed before the work they name and completed with it.
-//! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
-//!   revenue counters, notifications.
+//! - [`payments`]: payments (facts from the provider), their provider ids and events, purchase
+//!   slots, the wallet.
+//! - [`invoices`]: invoices, opened with their payment, paid with gapless numbers; overdue ones.
+//! - [`disputes`]: the tenant's list of disputed payments.
+//! - [`revenue`]: revenue counters per day and per course, added to by the writes that move money.
+//! - [`notifications`]: a user's notifications, written once per cause, marked read.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod actor;
@@ -38,19 +42,23 @@ pub mod catalog;
 pub mod checks;
 pub mod courses;
 pub mod cursor;
+pub mod disputes;
 pub mod dynamo;
 pub mod enrollments;
 mod eval;
 pub mod files;
 pub mod idempotency;
 pub mod invitations;
+pub mod invoices;
 pub mod item;
 pub mod keys;
 pub mod lessons;
 pub mod limits;
+pub mod notifications;
 pub mod payments;
 pub mod quizzes;
 pub mod ratings;
+pub mod revenue;
 pub mod sessions;
 pub mod sqlite;
 pub mod table;

@@ -1,6 +1,8 @@
-//! Payments, invoices, disputes, revenue counters and notifications. Contract: issue "Paid courses:
-//! Stripe payments, webhook ingestion through SQS, payment confirmation, invoices, refunds and
-//! disputes".
+//! Payments: the provider's facts about what a student paid for a course, their provider ids and
+//! events, the student's purchase slot per course, and the student's wallet. Contract: issue "Paid
+//! courses: Stripe payments, webhook ingestion through SQS, payment confirmation, invoices, refunds and
+//! disputes". A payment's invoice, its dispute entry and its revenue are written with it; they are
+//! read through [`crate::invoices`], [`crate::disputes`] and [`crate::revenue`].
 //!
 //! # What keeps it exact
 //! - Creating a payment is one transaction: the payment, its open invoice (with its entry in the
@@ -10,29 +12,26 @@
 //!   [`crate::idempotency`]).
 //! - Every provider fact is written with the provider event that reported it, in one transaction
 //!   conditional on the payment's version and on the event not having been seen: an event is applied
-//!   once, and of two concurrent events one retries on fresh data.
-//! - Paying an invoice takes the tenant's next invoice number in the same transaction that marks the
-//!   invoice paid (conditional on the counter's value read and on the invoice still open), so numbers
-//!   have no gaps and no duplicates however often the worker retries, and the revenue counters are
-//!   added to exactly once.
+//!   once, and of two concurrent events one retries on fresh data. The same transaction adds to the
+//!   revenue counters and the invoice's refunded amount, and lists a new dispute.
 
 use std::sync::Arc;
 
-use lectern_domain::notification::Notification;
-use lectern_domain::payment::{Invoice, InvoiceStatus, Payment, invoice_number};
-use lectern_domain::{CourseId, InvoiceId, PaymentId, TenantId, UserId};
+use lectern_domain::payment::{Invoice, Payment};
+use lectern_domain::{CourseId, PaymentId, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::actor::{Actor, commit, commit_in_batches};
-use crate::cursor::{self, Cursor};
+use crate::actor::{Actor, commit};
+use crate::cursor::{Cursor, filtered_page};
 use crate::idempotency::{IdempotencyRepo, Lease};
 use crate::item::{AttrValue, Item, from_item, keyed_item};
-use crate::keys;
+use crate::revenue::Revenue;
 use crate::table::{
-    Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SortKeyCondition, StoreError, Table,
-    TxAction, Update, UpdateAction, backoff,
+    Condition, Index, MAX_BATCH_GET_KEYS, Query, SortKeyCondition, StoreError, Table, TxAction,
+    Update, UpdateAction,
 };
+use crate::{disputes, invoices, keys, revenue};
 
 /// Why a payment could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -73,66 +72,11 @@ struct ProviderPayment {
     payment_id: PaymentId,
 }
 
-/// One day's revenue counters in one currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RevenueDay {
-    /// `YYYY-MM-DD` (UTC).
-    pub date: String,
-    pub currency: String,
-    pub counters: Revenue,
-}
-
-/// One course's revenue counters (all time) in one currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CourseRevenue {
-    pub course_id: CourseId,
-    pub course_title: String,
-    pub currency: String,
-    pub counters: Revenue,
-}
-
-/// Counters, in minor units and counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Revenue {
-    pub revenue: i64,
-    pub payments: i64,
-    pub refunds: i64,
-    pub refund_count: i64,
-}
-
-impl Revenue {
-    fn of(item: &Item) -> Revenue {
-        let n = |name: &str| item.get(name).and_then(AttrValue::as_i64).unwrap_or(0);
-        Revenue {
-            revenue: n("revenue"),
-            payments: n("payments"),
-            refunds: n("refunds"),
-            refund_count: n("refundCount"),
-        }
-    }
-
-    pub fn add(&mut self, other: Revenue) {
-        self.revenue += other.revenue;
-        self.payments += other.payments;
-        self.refunds += other.refunds;
-        self.refund_count += other.refund_count;
-    }
-}
-
 /// A page of payments.
 pub struct PaymentPage {
     pub payments: Vec<Payment>,
     pub next: Option<Cursor>,
 }
-
-/// A page of invoices.
-pub struct InvoicePage {
-    pub invoices: Vec<Invoice>,
-    pub next: Option<Cursor>,
-}
-
-/// How often a write that lost a race (the invoice counter) is retried on fresh data.
-const RETRIES: u32 = 8;
 
 #[derive(Clone)]
 pub struct PaymentRepo {
@@ -153,70 +97,6 @@ fn payment_item(p: &Payment) -> Result<Item, StoreError> {
         AttrValue::S(format!("{}{}", keys::PAYMENT_PREFIX, p.id)),
     );
     Ok(item)
-}
-
-fn invoice_item(i: &Invoice) -> Result<Item, StoreError> {
-    let mut item = keyed_item(i, keys::invoice(&i.tenant, i.id), "Invoice")?;
-    item.insert(
-        Index::Gsi1.pk_attr().into(),
-        AttrValue::S(keys::wallet_index_pk(&i.tenant, i.user_id)),
-    );
-    item.insert(
-        Index::Gsi1.sk_attr().into(),
-        AttrValue::S(format!("{}{}", keys::INVOICE_PREFIX, i.id)),
-    );
-    Ok(item)
-}
-
-fn plain_item<T: Serialize>(value: &T, key: Key, name: &str) -> Result<Item, StoreError> {
-    keyed_item(value, key, name)
-}
-
-/// `YYYY-MM-DD` of a time, in UTC.
-pub fn day_of(at: OffsetDateTime) -> String {
-    let d = at.to_offset(time::UtcOffset::UTC).date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-/// The counter updates for a change of a payment's revenue at `at`: the tenant's day, the course's
-/// day, the course's total.
-fn revenue_actions(p: &Payment, at: OffsetDateTime, change: Revenue) -> Vec<TxAction> {
-    let currency = p.currency.as_str();
-    let date = day_of(at);
-    let adds = |extra: Vec<UpdateAction>| {
-        let mut actions: Vec<UpdateAction> = [
-            ("revenue", change.revenue),
-            ("payments", change.payments),
-            ("refunds", change.refunds),
-            ("refundCount", change.refund_count),
-        ]
-        .into_iter()
-        .filter(|(_, n)| *n != 0)
-        .map(|(name, n)| UpdateAction::Add(name.into(), n))
-        .collect();
-        actions.extend(extra);
-        actions
-    };
-    vec![
-        TxAction::Update(Update {
-            key: keys::revenue_day(&p.tenant, None, currency, &date),
-            actions: adds(vec![]),
-            condition: None,
-        }),
-        TxAction::Update(Update {
-            key: keys::revenue_day(&p.tenant, Some(p.course_id), currency, &date),
-            actions: adds(vec![]),
-            condition: None,
-        }),
-        TxAction::Update(Update {
-            key: keys::revenue_course_total(&p.tenant, currency, p.course_id),
-            actions: adds(vec![UpdateAction::Set(
-                "courseTitle".into(),
-                AttrValue::s(p.course_title.clone()),
-            )]),
-            condition: None,
-        }),
-    ]
 }
 
 impl PaymentRepo {
@@ -301,27 +181,16 @@ impl PaymentRepo {
     ) -> Result<Invoice, CreatePaymentError> {
         let t = &payment.tenant;
         let invoice = Invoice::open_for(payment);
+        let [invoice_put, open_entry_put] = invoices::opening(&invoice)?;
         let mut actions = vec![
             TxAction::Put {
                 item: payment_item(payment)?,
                 condition: Some(Condition::NotExists),
             },
+            invoice_put,
+            open_entry_put,
             TxAction::Put {
-                item: invoice_item(&invoice)?,
-                condition: Some(Condition::NotExists),
-            },
-            TxAction::Put {
-                item: plain_item(
-                    &Purchase {
-                        payment_id: invoice.payment_id,
-                    },
-                    keys::open_invoice(t, invoice.due_at, invoice.id),
-                    "OpenInvoice",
-                )?,
-                condition: None,
-            },
-            TxAction::Put {
-                item: plain_item(
+                item: keyed_item(
                     &ProviderPayment {
                         tenant: t.clone(),
                         payment_id: payment.id,
@@ -332,7 +201,7 @@ impl PaymentRepo {
                 condition: Some(Condition::NotExists),
             },
             TxAction::Put {
-                item: plain_item(
+                item: keyed_item(
                     &Purchase {
                         payment_id: payment.id,
                     },
@@ -462,7 +331,7 @@ impl PaymentRepo {
             Self::event_put(provider, event_id, event_type, at),
         ];
         if refunded > 0 {
-            actions.extend(revenue_actions(
+            actions.extend(revenue::counter_updates(
                 after,
                 at,
                 Revenue {
@@ -471,11 +340,7 @@ impl PaymentRepo {
                     ..Revenue::default()
                 },
             ));
-            actions.push(TxAction::Update(Update {
-                key: keys::invoice(&after.tenant, after.invoice_id),
-                actions: vec![UpdateAction::Add("refundedAmount".into(), refunded)],
-                condition: Some(Condition::Exists),
-            }));
+            actions.push(invoices::refund_added(after, refunded));
         }
         if before.entitles() != after.entitles() {
             actions.push(TxAction::Update(Update {
@@ -488,17 +353,7 @@ impl PaymentRepo {
             }));
         }
         if let Some(dispute) = after.dispute.as_ref().filter(|_| before.dispute.is_none()) {
-            let entry = plain_item(
-                &Purchase {
-                    payment_id: after.id,
-                },
-                keys::dispute_entry(&after.tenant, dispute.opened_at, &dispute.id),
-                "DisputeEntry",
-            )?;
-            actions.push(TxAction::Put {
-                item: entry,
-                condition: None,
-            });
+            actions.push(disputes::entry_put(after, dispute)?);
         }
         match self.table.transact_write(actions).await {
             Ok(()) => Ok(()),
@@ -518,133 +373,8 @@ impl PaymentRepo {
         }
     }
 
-    pub async fn invoice(
-        &self,
-        tenant: &TenantId,
-        id: InvoiceId,
-    ) -> Result<Option<Invoice>, StoreError> {
-        self.table
-            .get(&keys::invoice(tenant, id))
-            .await?
-            .map(from_item)
-            .transpose()
-    }
-
-    /// Marks the payment's invoice paid with the tenant's next number, and counts the revenue. `Ok`
-    /// with the invoice as it is afterwards; paying a paid invoice changes nothing.
-    #[tracing::instrument(skip_all, fields(payment_id = %payment.id))]
-    pub async fn pay_invoice(
-        &self,
-        payment: &Payment,
-        paid_at: OffsetDateTime,
-    ) -> Result<Option<Invoice>, StoreError> {
-        let t = &payment.tenant;
-        let mut attempt = 0;
-        loop {
-            let items = self
-                .table
-                .batch_get(&[
-                    keys::invoice(t, payment.invoice_id),
-                    keys::invoice_counter(t),
-                ])
-                .await?;
-            let [invoice, counter] = <[Option<Item>; 2]>::try_from(items)
-                .map_err(|_| StoreError::Corrupt("batch get answered the wrong count".into()))?;
-            let Some(invoice) = invoice.map(from_item::<Invoice>).transpose()? else {
-                return Ok(None);
-            };
-            if invoice.status != InvoiceStatus::Open {
-                return Ok(Some(invoice));
-            }
-            let last = counter
-                .as_ref()
-                .and_then(|c| c.get("value"))
-                .and_then(AttrValue::as_i64);
-            let next = last.unwrap_or(0) + 1;
-            let mut paid = invoice.clone();
-            paid.status = InvoiceStatus::Paid;
-            paid.number = Some(invoice_number(next as u64));
-            paid.paid_at = Some(paid_at);
-            let mut actions = vec![
-                TxAction::Update(Update {
-                    key: keys::invoice_counter(t),
-                    actions: vec![UpdateAction::Set("value".into(), AttrValue::int(next))],
-                    condition: Some(match last {
-                        None => Condition::AttrNotExists("value".into()),
-                        Some(n) => Condition::Equals("value".into(), AttrValue::int(n)),
-                    }),
-                }),
-                TxAction::Update(Update::between(
-                    keys::invoice(t, invoice.id),
-                    &invoice_item(&invoice)?,
-                    &invoice_item(&paid)?,
-                    Some(Condition::Equals("status".into(), AttrValue::s("open"))),
-                )),
-                TxAction::Delete {
-                    key: keys::open_invoice(t, invoice.due_at, invoice.id),
-                    condition: None,
-                },
-            ];
-            actions.extend(revenue_actions(
-                payment,
-                paid_at,
-                Revenue {
-                    revenue: payment.amount,
-                    payments: 1,
-                    ..Revenue::default()
-                },
-            ));
-            match self.table.transact_write(actions).await {
-                Ok(()) => return Ok(Some(paid)),
-                Err(e) if e.is_lost_race() && attempt < RETRIES => {
-                    attempt += 1;
-                    backoff(attempt).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// One page of a query whose items are `T`, keeping only those `keep` accepts (like DynamoDB's
-    /// filter expressions: items read and dropped still cost their read). The cursor points after the
-    /// last item returned.
-    async fn filtered<T: serde::de::DeserializeOwned>(
-        &self,
-        query: Query,
-        limit: usize,
-        keep: impl Fn(&T) -> bool,
-    ) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
-        let mut query = query;
-        let mut out = Vec::new();
-        loop {
-            let page = self
-                .table
-                .query(&query.clone().limit(MAX_BATCH_GET_KEYS))
-                .await?;
-            let count = page.items.len();
-            for (i, item) in page.items.into_iter().enumerate() {
-                let value: T = from_item(item.clone())?;
-                if keep(&value) {
-                    out.push(value);
-                    if out.len() == limit {
-                        let more = i + 1 < count || page.next.is_some();
-                        let next = if more {
-                            Some(cursor::encode(&item, &query)?)
-                        } else {
-                            None
-                        };
-                        return Ok((out, next));
-                    }
-                }
-            }
-            match page.next {
-                Some(next) => query = query.after(Some(next)),
-                None => return Ok((out, None)),
-            }
-        }
-    }
-
     /// A student's payments, newest first.
+    #[tracing::instrument(skip(self, cursor, keep))]
     pub async fn of_user(
         &self,
         tenant: &TenantId,
@@ -657,11 +387,12 @@ impl PaymentRepo {
             .sort_key(SortKeyCondition::BeginsWith(keys::PAYMENT_PREFIX.into()))
             .backward()
             .after(cursor);
-        let (payments, next) = self.filtered(query, limit, keep).await?;
+        let (payments, next) = filtered_page(self.table.as_ref(), query, limit, keep).await?;
         Ok(PaymentPage { payments, next })
     }
 
     /// A tenant's payments, newest first.
+    #[tracing::instrument(skip(self, cursor, keep))]
     pub async fn all(
         &self,
         tenant: &TenantId,
@@ -673,68 +404,12 @@ impl PaymentRepo {
             .sort_key(SortKeyCondition::BeginsWith(keys::PAYMENT_PREFIX.into()))
             .backward()
             .after(cursor);
-        let (payments, next) = self.filtered(query, limit, keep).await?;
+        let (payments, next) = filtered_page(self.table.as_ref(), query, limit, keep).await?;
         Ok(PaymentPage { payments, next })
     }
 
-    /// A student's invoices (`Some(user)`) or the tenant's, newest first.
-    pub async fn invoices(
-        &self,
-        tenant: &TenantId,
-        user: Option<UserId>,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<InvoicePage, StoreError> {
-        let query = match user {
-            Some(user) => Query::index(Index::Gsi1, keys::wallet_index_pk(tenant, user)),
-            None => Query::partition(keys::invoices_pk(tenant)),
-        }
-        .sort_key(SortKeyCondition::BeginsWith(keys::INVOICE_PREFIX.into()))
-        .backward()
-        .after(cursor);
-        let (invoices, next) = self.filtered(query, limit, |_: &Invoice| true).await?;
-        Ok(InvoicePage { invoices, next })
-    }
-
-    /// Open invoices due before `now`, most overdue first (at most `limit`; the list is short-lived:
-    /// paying an invoice takes it off).
-    pub async fn overdue_invoices(
-        &self,
-        tenant: &TenantId,
-        now: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<Invoice>, StoreError> {
-        let query = Query::partition(keys::invoices_pk(tenant))
-            .sort_key(SortKeyCondition::Between(
-                keys::OPEN_INVOICE_PREFIX.into(),
-                format!("{}{}", keys::OPEN_INVOICE_PREFIX, keys::sortable_time(now)),
-            ))
-            .limit(limit.min(MAX_BATCH_GET_KEYS));
-        let entries = self.table.query(&query).await?.items;
-        let keys: Vec<Key> = entries
-            .into_iter()
-            .filter_map(|item| {
-                let sk = item.get(crate::table::SK)?.as_str()?;
-                let id = sk.rsplit('#').next()?;
-                InvoiceId::parse(id)
-                    .ok()
-                    .map(|id| keys::invoice(tenant, id))
-            })
-            .collect();
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut invoices = Vec::new();
-        for item in self.table.batch_get(&keys).await?.into_iter().flatten() {
-            let invoice: Invoice = from_item(item)?;
-            if invoice.is_overdue(now) {
-                invoices.push(invoice);
-            }
-        }
-        Ok(invoices)
-    }
-
     /// A student's payments and invoices, all of them (the wallet), in one query.
+    #[tracing::instrument(skip(self))]
     pub async fn wallet(
         &self,
         tenant: &TenantId,
@@ -756,223 +431,5 @@ impl PaymentRepo {
                 None => return Ok((payments, invoices)),
             }
         }
-    }
-
-    /// The tenant's disputed payments, newest dispute first.
-    pub async fn disputed(
-        &self,
-        tenant: &TenantId,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<PaymentPage, StoreError> {
-        let query = Query::partition(keys::disputes_pk(tenant))
-            .backward()
-            .limit(limit)
-            .after(cursor);
-        let page = self.table.query(&query).await?;
-        let ids = page
-            .items
-            .into_iter()
-            .map(from_item::<Purchase>)
-            .map(|p| p.map(|p| p.payment_id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let payments = self
-            .get_many(tenant, &ids)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        Ok(PaymentPage {
-            payments,
-            next: page.next,
-        })
-    }
-
-    /// Revenue per day and currency between two dates (inclusive, `YYYY-MM-DD`), for the tenant or
-    /// one course.
-    pub async fn revenue_days(
-        &self,
-        tenant: &TenantId,
-        course: Option<CourseId>,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<RevenueDay>, StoreError> {
-        let mut query =
-            Query::partition(keys::revenue_pk(tenant, course)).sort_key(SortKeyCondition::Between(
-                format!("{}{from}", keys::REVENUE_DAY_PREFIX),
-                format!("{}{to}$", keys::REVENUE_DAY_PREFIX),
-            ));
-        let mut days = Vec::new();
-        loop {
-            let page = self.table.query(&query).await?;
-            for item in &page.items {
-                let sk = item.get(crate::table::SK).and_then(AttrValue::as_str);
-                let Some(rest) = sk.and_then(|s| s.strip_prefix(keys::REVENUE_DAY_PREFIX)) else {
-                    continue;
-                };
-                let Some((date, currency)) = rest.split_once('#') else {
-                    continue;
-                };
-                days.push(RevenueDay {
-                    date: date.to_owned(),
-                    currency: currency.to_owned(),
-                    counters: Revenue::of(item),
-                });
-            }
-            match page.next {
-                Some(next) => query = query.after(Some(next)),
-                None => return Ok(days),
-            }
-        }
-    }
-
-    /// Every course's revenue, all time, per currency.
-    pub async fn revenue_by_course(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<CourseRevenue>, StoreError> {
-        self.course_totals(tenant, keys::REVENUE_COURSE_PREFIX.into())
-            .await
-    }
-
-    /// One course's revenue, all time, per currency: a read of that course's totals only, however
-    /// many courses the tenant sells.
-    pub async fn revenue_of_course(
-        &self,
-        tenant: &TenantId,
-        course: CourseId,
-    ) -> Result<Vec<CourseRevenue>, StoreError> {
-        self.course_totals(tenant, keys::revenue_course_totals_prefix(course))
-            .await
-    }
-
-    /// The all-time totals whose sort key starts with `prefix` (every course's, or one's).
-    async fn course_totals(
-        &self,
-        tenant: &TenantId,
-        prefix: String,
-    ) -> Result<Vec<CourseRevenue>, StoreError> {
-        let mut query = Query::partition(keys::revenue_pk(tenant, None))
-            .sort_key(SortKeyCondition::BeginsWith(prefix));
-        let mut courses = Vec::new();
-        loop {
-            let page = self.table.query(&query).await?;
-            for item in &page.items {
-                let sk = item.get(crate::table::SK).and_then(AttrValue::as_str);
-                let Some((course, currency)) = sk
-                    .and_then(|s| s.strip_prefix(keys::REVENUE_COURSE_PREFIX))
-                    .and_then(|s| s.split_once('#'))
-                else {
-                    continue;
-                };
-                let Ok(course_id) = CourseId::parse(course) else {
-                    continue;
-                };
-                courses.push(CourseRevenue {
-                    course_id,
-                    course_title: item
-                        .get("courseTitle")
-                        .and_then(AttrValue::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    currency: currency.to_owned(),
-                    counters: Revenue::of(item),
-                });
-            }
-            match page.next {
-                Some(next) => query = query.after(Some(next)),
-                None => return Ok(courses),
-            }
-        }
-    }
-
-    /// Records a notification once: its id names its cause and `created_at` is the cause's time, so
-    /// a retried worker writes the same key and the second write is a no-op.
-    pub async fn notify(&self, notification: &Notification) -> Result<(), StoreError> {
-        let key = keys::notification(
-            &notification.tenant,
-            notification.user_id,
-            notification.created_at,
-            &notification.id,
-        );
-        match self
-            .table
-            .put(
-                keyed_item(notification, key, "Notification")?,
-                Some(Condition::NotExists),
-            )
-            .await
-        {
-            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Marks a user's notifications read: those named by `ids`, or (`None`) all of the latest 100.
-    /// Answers how many changed; marking a read one again changes nothing.
-    pub async fn mark_read(
-        &self,
-        actor: &Actor,
-        ids: Option<&[String]>,
-    ) -> Result<usize, StoreError> {
-        let query = Query::partition(keys::user_pk(&actor.tenant, actor.user))
-            .sort_key(SortKeyCondition::BeginsWith(
-                keys::NOTIFICATION_PREFIX.into(),
-            ))
-            .backward()
-            .limit(MAX_BATCH_GET_KEYS);
-        let updates: Vec<TxAction> = self
-            .table
-            .query(&query)
-            .await?
-            .items
-            .into_iter()
-            .filter(|item| item.get("read") != Some(&AttrValue::Bool(true)))
-            .filter(|item| {
-                let id = item
-                    .get("id")
-                    .and_then(AttrValue::as_str)
-                    .unwrap_or_default();
-                ids.is_none_or(|ids| ids.iter().any(|wanted| wanted == id))
-            })
-            .filter_map(|item| Key::of(&item))
-            .map(|key| {
-                TxAction::Update(Update {
-                    key,
-                    actions: vec![UpdateAction::Set("read".into(), AttrValue::Bool(true))],
-                    condition: Some(Condition::Exists),
-                })
-            })
-            .collect();
-        let count = updates.len();
-        if count > 0 {
-            // Up to 100 updates and the actor's check: the first 99 land with the check.
-            commit_in_batches(self.table.as_ref(), actor, Vec::new(), updates).await?;
-        }
-        Ok(count)
-    }
-
-    /// A user's notifications, newest first.
-    pub async fn notifications(
-        &self,
-        tenant: &TenantId,
-        user: UserId,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<(Vec<Notification>, Option<Cursor>), StoreError> {
-        let query = Query::partition(keys::user_pk(tenant, user))
-            .sort_key(SortKeyCondition::BeginsWith(
-                keys::NOTIFICATION_PREFIX.into(),
-            ))
-            .backward()
-            .limit(limit)
-            .after(cursor);
-        let page = self.table.query(&query).await?;
-        let notifications = page
-            .items
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok((notifications, page.next))
     }
 }
