@@ -38,8 +38,8 @@ pub struct TestApp {
 
 /// The local queues in tests: a message comes back after a second, and dead-letters after its third
 /// receive, so retries and the dead-letter queue show within seconds.
-pub fn local_queues() -> payments_function::context::LocalQueues {
-    payments_function::context::LocalQueues {
+pub fn local_queues() -> payments_function::queues::LocalQueues {
+    payments_function::queues::LocalQueues {
         policy: lectern_queue::QueuePolicy::new(3),
         visibility: std::time::Duration::from_secs(1),
     }
@@ -224,7 +224,7 @@ impl TestApp {
             .await
             .unwrap();
         payments.operators =
-            payments_function::context::Operators::parse(&format!("default:{OPERATOR_EMAIL}"))
+            payments_function::operators::Operators::parse(&format!("default:{OPERATOR_EMAIL}"))
                 .unwrap();
         customise(&mut payments);
         let payments = Arc::new(payments);

@@ -1643,10 +1643,10 @@ async fn spawn_without_queue_dedup() -> TestApp {
         let open = |name: &str| -> Arc<dyn Queue> {
             Arc::new(lectern_queue::SqliteQueue::open(&path, name, policy).unwrap())
         };
-        p.confirmations = open(payments_function::context::CONFIRMATIONS_QUEUE);
+        p.confirmations = open(payments_function::queues::CONFIRMATIONS_QUEUE);
         p.ingest = Arc::new(payments_function::Ingest {
             webhook_secret: p.ingest.webhook_secret.clone(),
-            events: open(payments_function::context::EVENTS_QUEUE),
+            events: open(payments_function::queues::EVENTS_QUEUE),
         });
     })
     .await
@@ -2185,7 +2185,7 @@ async fn dead_letters_are_seen_and_redriven_by_their_tenants_admin_and_by_the_op
 
 #[test]
 fn operators_are_read_from_the_configuration_and_malformed_entries_are_refused() {
-    use payments_function::context::Operators;
+    use payments_function::operators::Operators;
     let operators = Operators::parse(" default:Ops@Lectern.test , acme:root@acme.test").unwrap();
     let default = lectern_domain::TenantId::parse("default").unwrap();
     let email = lectern_domain::user::Email::parse("ops@lectern.test").unwrap();

@@ -13,24 +13,48 @@
 //! notifies them.
 //!
 //! # Layout
-//! - [`context`]: the provider, webhook secret, queues and platform operators, from the environment.
-//! - [`handlers`]: create, list, read, confirm, refund a payment.
-//! - [`money`]: invoices, overdue invoices, disputes, wallet, analytics, notifications.
-//! - [`admin`]: dead letters: list, redrive (a tenant's admin their tenant's, platform operators all).
-//! - [`webhook`]: the Stripe webhook endpoint, and the local provider's simulation.
+//! - [`access`]: who may see a payment, refund it, read revenue, see dead letters.
+//! - [`views`]: the response shapes shared by several endpoints.
+//! - [`provider`]: the provider's refusals in our words; a payment's client secret.
+//! - [`checkout`]: buying a course (create a payment).
+//! - [`payments`]: list, read, confirm a payment.
+//! - [`refunds`]: refund a payment through the provider.
+//! - [`invoices`]: invoices, overdue invoices.
+//! - [`disputes`]: the tenant's disputes.
+//! - [`wallet`]: the student's wallet and spending.
+//! - [`analytics`]: revenue by period and by course.
+//! - [`notifications`]: the caller's notifications.
+//! - [`dead_letters`]: dead letters: list, redrive (a tenant's admin their tenant's, platform
+//!   operators all).
+//! - [`webhook`]: the Stripe webhook endpoint.
+//! - [`simulation`]: the local provider's stand-in for Stripe's side (`/dev/…/simulate`, refunds'
+//!   events).
 //! - [`facts`]: applying a provider event to its payment, once, in any order.
 //! - [`settle`]: what follows from a payment's facts: invoice, enrollment, notification.
 //! - [`workers`]: the two queue workers (`Handler`s).
+//! - [`context`]: the provider, webhook secret and queues, from the environment; [`queues`] opens
+//!   the queues, [`operators`] names the platform operators.
 //! - `routes` / `webhook_group::routes` (with the OpenAPI description) and `router` / `webhook_router`
 //!   (without it): the two Lambdas' route tables and apps.
 
-pub mod admin;
+pub mod access;
+pub mod analytics;
+pub mod checkout;
 pub mod context;
+pub mod dead_letters;
+pub mod disputes;
 pub mod facts;
-pub mod handlers;
-pub mod money;
+pub mod invoices;
+pub mod notifications;
+pub mod operators;
+pub mod payments;
+pub mod provider;
+pub mod queues;
+pub mod refunds;
 pub mod settle;
+pub mod simulation;
 pub mod views;
+pub mod wallet;
 pub mod webhook;
 pub mod workers;
 
@@ -41,22 +65,25 @@ use axum::{Extension, Router};
 pub use context::{Ingest, Payments};
 use lectern_web::AppState;
 
+/// The OpenAPI tag of the payments group's operations.
+pub const TAG: &str = "payments";
+
 lectern_web::route_group! {
-    "/api/v1/payments/course" => { POST => handlers::create_course_payment },
-    "/api/v1/payments" => { GET => handlers::list_payments },
-    "/api/v1/payments/analytics" => { GET => money::analytics },
-    "/api/v1/payments/{paymentId}" => { GET => handlers::get_payment },
-    "/api/v1/payments/{paymentId}/confirm" => { POST => handlers::confirm_payment },
-    "/api/v1/payments/{paymentId}/refund" => { POST => handlers::refund_payment },
-    "/api/v1/invoices" => { GET => money::list_invoices },
-    "/api/v1/invoices/overdue" => { GET => money::overdue_invoices },
-    "/api/v1/invoices/{invoiceId}" => { GET => money::get_invoice },
-    "/api/v1/disputes" => { GET => money::list_disputes },
-    "/api/v1/wallet" => { GET => money::wallet },
-    "/api/v1/notifications" => { GET => money::notifications },
-    "/api/v1/notifications/read" => { POST => money::mark_notifications_read },
-    "/api/v1/admin/dead-letters" => { GET => admin::dead_letters },
-    "/api/v1/admin/dead-letters/redrive" => { POST => admin::redrive },
+    "/api/v1/payments/course" => { POST => checkout::create_course_payment },
+    "/api/v1/payments" => { GET => payments::list_payments },
+    "/api/v1/payments/analytics" => { GET => analytics::analytics },
+    "/api/v1/payments/{paymentId}" => { GET => payments::get_payment },
+    "/api/v1/payments/{paymentId}/confirm" => { POST => payments::confirm_payment },
+    "/api/v1/payments/{paymentId}/refund" => { POST => refunds::refund_payment },
+    "/api/v1/invoices" => { GET => invoices::list_invoices },
+    "/api/v1/invoices/overdue" => { GET => invoices::overdue_invoices },
+    "/api/v1/invoices/{invoiceId}" => { GET => invoices::get_invoice },
+    "/api/v1/disputes" => { GET => disputes::list_disputes },
+    "/api/v1/wallet" => { GET => wallet::wallet },
+    "/api/v1/notifications" => { GET => notifications::notifications },
+    "/api/v1/notifications/read" => { POST => notifications::mark_notifications_read },
+    "/api/v1/admin/dead-letters" => { GET => dead_letters::dead_letters },
+    "/api/v1/admin/dead-letters/redrive" => { POST => dead_letters::redrive },
 }
 
 /// The Stripe webhook endpoint (its own Lambda). It needs only the signing secret and the events
@@ -74,7 +101,7 @@ pub fn dev_routes(payments: &Payments) -> Router<AppState> {
     match payments.local {
         Some(_) => Router::new().route(
             "/api/v1/dev/payments/{paymentId}/simulate",
-            post(webhook::simulate),
+            post(simulation::simulate),
         ),
         None => Router::new(),
     }

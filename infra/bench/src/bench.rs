@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use lectern_queue::{QueuePolicy, SqliteQueue};
-use payments_function::context::EVENTS_QUEUE;
+use payments_function::queues::EVENTS_QUEUE;
 
 use crate::api::Api;
 use crate::emulator::{Emulator, Outcome};

@@ -1,7 +1,8 @@
 //! The webhook (events) worker as a Lambda function behind the events queue, reporting partial batch
 //! failures.
 
-use payments_function::context::{CONFIRMATIONS_QUEUE, local_queues, provider_name, queue};
+use payments_function::context::provider_name;
+use payments_function::queues::{CONFIRMATIONS_QUEUE, local_queues, queue};
 use payments_function::workers::EventsWorker;
 
 // Lambda hands an execution environment one event at a time: a current-thread runtime starts no

@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     // No `AppState`: the endpoint reads no table and checks no token, so the store is not opened
     // and the keys are not loaded.
     let config = lectern_web::Config::from_env()?;
-    let local = payments_function::context::local_queues()?;
+    let local = payments_function::queues::local_queues()?;
     let ingest = Arc::new(payments_function::Ingest::from_env(&config, &local.policy).await?);
     lambda_http::run(payments_function::webhook_router(ingest)).await
 }

@@ -3,7 +3,7 @@
 //! dead letters); issue "Hardening" (dead letters stay within their tenant).
 //!
 //! A tenant's admin sees and redrives only their tenant's letters; a platform operator (an admin
-//! account named in `LECTERN_PLATFORM_OPERATORS`, see [`crate::context::Operators`]) sees and
+//! account named in `LECTERN_PLATFORM_OPERATORS`, see [`crate::operators::Operators`]) sees and
 //! redrives all. A letter's tenant is read from the message: a settlement names it; a provider event
 //! is traced to its payment through our provider-id mapping (or, for an intent of ours not recorded,
 //! the tenant our own metadata on it names). A letter no tenant can be found for is the operators'.
@@ -13,7 +13,6 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::State;
 use lectern_domain::TenantId;
-use lectern_domain::user::User;
 use lectern_payments::{EventObject, StripeEvent};
 use lectern_queue::{DeadLetter, Queue};
 use lectern_store::StoreError;
@@ -23,8 +22,8 @@ use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::Payments;
-use crate::handlers::TAG;
+use crate::access::{LetterScope, letter_scope, letter_scope_of};
+use crate::{Payments, TAG};
 
 /// A message in a dead-letter queue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,8 +63,8 @@ enum Carries {
 impl Carries {
     fn name(self) -> &'static str {
         match self {
-            Carries::Events => crate::context::EVENTS_QUEUE,
-            Carries::Settlements => crate::context::CONFIRMATIONS_QUEUE,
+            Carries::Events => crate::queues::EVENTS_QUEUE,
+            Carries::Settlements => crate::queues::CONFIRMATIONS_QUEUE,
         }
     }
 }
@@ -94,42 +93,6 @@ fn selected(ctx: &Payments, which: Option<&str>) -> ApiResult<Vec<(Carries, Arc<
 
 fn unavailable(e: lectern_queue::QueueError) -> ApiError {
     ApiError::Unavailable(anyhow::Error::new(e).context("dead-letter queue"))
-}
-
-/// Whose letters the caller may see: their tenant's, or (a platform operator) everyone's.
-enum Scope {
-    Tenant(TenantId),
-    Everything,
-}
-
-impl Scope {
-    fn admits(&self, tenant: Option<&TenantId>) -> bool {
-        match self {
-            Scope::Everything => true,
-            Scope::Tenant(mine) => tenant == Some(mine),
-        }
-    }
-}
-
-/// An admin is an operator when the configuration lists their account (read only when it lists
-/// any account of their tenant, so tenants without operators pay no store call).
-async fn scope(state: &AppState, ctx: &Payments, admin: &RequireRole<Admin>) -> ApiResult<Scope> {
-    if ctx.operators.any_in(&admin.tenant) {
-        let user = UserRepo::new(state.table.clone())
-            .get(&admin.tenant, admin.id)
-            .await?;
-        return Ok(scope_of(ctx, admin, user.as_ref()));
-    }
-    Ok(Scope::Tenant(admin.tenant.clone()))
-}
-
-/// The scope of an admin whose account was read as `user`.
-fn scope_of(ctx: &Payments, admin: &RequireRole<Admin>, user: Option<&User>) -> Scope {
-    if user.is_some_and(|u| ctx.operators.lists(&admin.tenant, &u.email)) {
-        Scope::Everything
-    } else {
-        Scope::Tenant(admin.tenant.clone())
-    }
 }
 
 /// The tenant of each letter, in order.
@@ -196,7 +159,7 @@ async fn tenants_of(
 async fn visible(
     state: &AppState,
     ctx: &Payments,
-    scope: &Scope,
+    scope: &LetterScope,
     carries: Carries,
     queue: &Arc<dyn Queue>,
 ) -> ApiResult<Vec<(DeadLetter, Option<TenantId>)>> {
@@ -224,7 +187,7 @@ pub async fn dead_letters(
     admin: RequireRole<Admin>,
     Query(selection): Query<QueueSelection>,
 ) -> ApiResult<Json<Vec<DeadLetterView>>> {
-    let scope = scope(&state, &ctx, &admin).await?;
+    let scope = letter_scope(&state, &ctx, &admin).await?;
     let mut out = Vec::new();
     for (carries, queue) in selected(&ctx, selection.queue.as_deref())? {
         let letters = visible(&state, &ctx, &scope, carries, &queue).await?;
@@ -274,12 +237,12 @@ pub async fn redrive(
         .actor()
         .judge(user.as_ref())
         .map_err(StoreError::ActorRefused)?;
-    let scope = scope_of(&ctx, &admin, user.as_ref());
+    let scope = letter_scope_of(&ctx, &admin, user.as_ref());
     let mut redriven = 0;
     for (carries, queue) in selected(&ctx, selection.queue.as_deref())? {
         redriven += match scope {
-            Scope::Everything => queue.redrive().await.map_err(unavailable)?,
-            Scope::Tenant(_) => {
+            LetterScope::Everything => queue.redrive().await.map_err(unavailable)?,
+            LetterScope::Tenant(_) => {
                 let ids: Vec<String> = visible(&state, &ctx, &scope, carries, &queue)
                     .await?
                     .into_iter()
