@@ -18,21 +18,20 @@
 //! - [`money`]: invoices, overdue invoices, disputes, wallet, analytics, notifications.
 //! - [`admin`]: dead letters: list, redrive (a tenant's admin their tenant's, platform operators all).
 //! - [`webhook`]: the Stripe webhook endpoint, and the local provider's simulation.
-//! - [`facts`]: applying a provider event to its payment, once, in any order.
-//! - [`settle`]: what follows from a payment's facts: invoice, enrollment, notification.
-//! - [`workers`]: the two queue workers (`Handler`s).
+//! - [`facts`], [`settle`], [`workers`]: `lectern_payments`' (the queue workers are their own
+//!   function, `functions/payment-workers`, which does not link the HTTP stack): applying a provider
+//!   event to its payment, settling a payment, the two queue workers.
 //! - `routes` / `webhook_group::routes` (with the OpenAPI description) and `router` / `webhook_router`
 //!   (without it): the two Lambdas' route tables and apps.
 
 pub mod admin;
 pub mod context;
-pub mod facts;
 pub mod handlers;
 pub mod money;
-pub mod settle;
 pub mod views;
 pub mod webhook;
-pub mod workers;
+
+pub use lectern_payments::{facts, settle, workers};
 
 use std::sync::Arc;
 
