@@ -74,6 +74,6 @@ build-PaymentsFunction:
 build-StripeWebhookFunction:
 	$(call lambda,payments-function,stripe-webhook)
 build-PaymentEventsWorker:
-	$(call lambda,payments-function,payment-events-worker)
+	$(call lambda,payment-workers-function,payment-events-worker)
 build-PaymentConfirmationWorker:
-	$(call lambda,payments-function,payment-confirmation-worker)
+	$(call lambda,payment-workers-function,payment-confirmation-worker)

@@ -5,10 +5,8 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     return_hash_memory_to_the_os();
-    lectern_web::telemetry::init();
-    // The signing key / Stripe's keys, from Secrets Manager in AWS (template.yaml).
-    lectern_web::secrets::load_from_env().await?;
-    let config = lectern_web::Config::from_env()?;
+    // The signing key is read from Secrets Manager in AWS (template.yaml).
+    let config = lectern_runtime::start().await?;
     let state = lectern_web::AppState::build(&config).await?;
     lambda_http::run(auth_function::router(state)?).await
 }
@@ -17,7 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
 /// the first one is freed, and later blocks then stay in its heaps: peak RSS reached 316 MiB over
 /// 500 hashes (the template gives the function 256 MB). A fixed threshold returns each block to the
 /// OS when its hash is done: 29 MiB (docs/performance.md). The static musl build the template
-/// deploys allocates with dlmalloc (lectern_web's allocator), which after the first hashes keeps
+/// deploys allocates with dlmalloc (lectern_runtime's allocator), which after the first hashes keeps
 /// one block and reuses it for every hash: peak RSS 26.8 MiB, and no 19 MiB of page faults per
 /// sign-in.
 fn return_hash_memory_to_the_os() {

@@ -4,8 +4,7 @@
 // worker threads at cold start (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lectern_web::telemetry::init();
-    let config = lectern_web::Config::from_env()?;
+    let config = lectern_runtime::start().await?;
     let state = lectern_web::AppState::build(&config)
         .await?
         .with_object_store(&config)

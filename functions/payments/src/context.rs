@@ -11,8 +11,7 @@ use anyhow::Context;
 use lectern_payments::{LocalProvider, PaymentProvider, StripeClient};
 use lectern_queue::{Queue, QueuePolicy};
 use lectern_store::sqlite::SharedConnection;
-use lectern_web::Config;
-use lectern_web::state::var;
+use lectern_runtime::{Config, var};
 
 use crate::operators::Operators;
 use crate::queues::{CONFIRMATIONS_QUEUE, EVENTS_QUEUE, LocalQueues, local_queues, queue, queues};
@@ -54,19 +53,9 @@ pub(crate) fn number(name: &str, default: u64) -> anyhow::Result<u64> {
     })
 }
 
-/// Which provider: `LECTERN_PAYMENTS_PROVIDER` (`stripe` | `local`); by default Stripe when
-/// `STRIPE_SECRET_KEY` is set, else the local one. The template sets `stripe`, so a deployment
-/// without a key fails at start instead of serving the local provider.
+/// Which provider: `LECTERN_PAYMENTS_PROVIDER` (see [`lectern_payments::provider_name`]).
 pub fn provider_name() -> anyhow::Result<&'static str> {
-    match var("LECTERN_PAYMENTS_PROVIDER").as_deref() {
-        Some("stripe") => Ok("stripe"),
-        Some("local") => Ok("local"),
-        None if var("STRIPE_SECRET_KEY").is_some() => Ok("stripe"),
-        None => Ok("local"),
-        Some(other) => {
-            anyhow::bail!("LECTERN_PAYMENTS_PROVIDER must be stripe or local, not {other:?}")
-        }
-    }
+    lectern_payments::provider_name(var)
 }
 
 impl Ingest {

@@ -29,9 +29,9 @@
 //! - [`webhook`]: the Stripe webhook endpoint.
 //! - [`simulation`]: the local provider's stand-in for Stripe's side (`/dev/…/simulate`, refunds'
 //!   events).
-//! - [`facts`]: applying a provider event to its payment, once, in any order.
-//! - [`settle`]: what follows from a payment's facts: invoice, enrollment, notification.
-//! - [`workers`]: the two queue workers (`Handler`s).
+//! - [`facts`], [`settle`], [`workers`]: `lectern_payments`' (the queue workers are their own
+//!   function, `functions/payment-workers`, which does not link the HTTP stack): applying a provider
+//!   event to its payment, settling a payment, the two queue workers.
 //! - [`context`]: the provider, webhook secret and queues, from the environment; [`queues`] opens
 //!   the queues, [`operators`] names the platform operators.
 //! - `routes` / `webhook_group::routes` (with the OpenAPI description) and `router` / `webhook_router`
@@ -43,7 +43,6 @@ pub mod checkout;
 pub mod context;
 pub mod dead_letters;
 pub mod disputes;
-pub mod facts;
 pub mod invoices;
 pub mod notifications;
 pub mod operators;
@@ -51,12 +50,12 @@ pub mod payments;
 pub mod provider;
 pub mod queues;
 pub mod refunds;
-pub mod settle;
 pub mod simulation;
 pub mod views;
 pub mod wallet;
 pub mod webhook;
-pub mod workers;
+
+pub use lectern_payments::{facts, settle, workers};
 
 use std::sync::Arc;
 

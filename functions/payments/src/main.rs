@@ -6,12 +6,10 @@ use std::sync::Arc;
 // worker threads at cold start (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lectern_web::telemetry::init();
-    // The signing key / Stripe's keys, from Secrets Manager in AWS (template.yaml).
-    lectern_web::secrets::load_from_env().await?;
-    let config = lectern_web::Config::from_env()?;
+    // Stripe's key is read from Secrets Manager in AWS (template.yaml).
+    let config = lectern_runtime::start().await?;
     // Local queues in the store's SQLite file share its connection: one open at cold start.
-    let store = lectern_web::state::open_store(&config).await?;
+    let store = lectern_runtime::store::open_store(&config).await?;
     let payments =
         Arc::new(payments_function::Payments::from_env(&config, store.sqlite.as_ref()).await?);
     let state = lectern_web::AppState::with_table(&config, store.table)?;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use lectern_domain::TenantId;
 use lectern_domain::user::Email;
-use lectern_web::state::var;
+use lectern_runtime::var;
 
 /// The platform operators: admin accounts, named in the configuration, that act above tenants (every
 /// tenant's dead letters). Read once at cold start from `LECTERN_PLATFORM_OPERATORS`, a comma-separated

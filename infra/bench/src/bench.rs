@@ -71,9 +71,8 @@ pub struct BenchOptions {
     pub cold_starts: usize,
     pub build: Build,
     pub profile: Profile,
-    /// The target triple the functions are built for (`--target`); `None` builds them for this
-    /// machine's default target, as the floor always is. The CLI's default is
-    /// [`deployed_target`].
+    /// The target triple the functions and the floor are built for (`--target`); `None` builds
+    /// them for this machine's default target. The CLI's default is [`deployed_target`].
     pub target: Option<String>,
     /// Extra variables for the function processes (`--env KEY=VALUE`), for experiments.
     pub extra_env: Vec<(String, String)>,
@@ -212,13 +211,14 @@ impl Accumulator {
 pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     ensure!(options.cold_starts >= 1, "--cold-starts must be at least 1");
     let load_before = load_average();
-    let bin_dir = options.target_dir.join(options.profile.dir());
     let function_dir = match &options.target {
         Some(triple) => options.target_dir.join(triple).join(options.profile.dir()),
-        None => bin_dir.clone(),
+        None => options.target_dir.join(options.profile.dir()),
     };
+    // The floor is built exactly as the functions are (same target, profile and allocator), so
+    // that static linking and the allocator do not count for or against a function.
     let mut binaries: Vec<(&str, &str, Option<&str>)> =
-        std::iter::once((FLOOR_PACKAGE, FLOOR_PACKAGE, None))
+        std::iter::once((FLOOR_PACKAGE, FLOOR_PACKAGE, options.target.as_deref()))
             .chain(
                 options
                     .functions
@@ -232,10 +232,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     }
     let mut built: Vec<&str> = Vec::new();
     for (package, binary, triple) in binaries {
-        let path = match triple {
-            Some(_) => function_dir.join(binary),
-            None => bin_dir.join(binary),
-        };
+        let path = function_dir.join(binary);
         let wanted =
             options.build == Build::Always || (options.build == Build::Missing && !path.is_file());
         if wanted && !built.contains(&package) {
@@ -277,7 +274,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         name: "floor (hello world)".into(),
         kind: "floor",
         package: FLOOR_PACKAGE.into(),
-        binary: bin_dir.join(FLOOR_PACKAGE),
+        binary: function_dir.join(FLOOR_PACKAGE),
         env: Vec::new(),
         aws_env: None,
         events: floor_events(&options.root)?,
@@ -799,7 +796,7 @@ pub fn render_table(report: &BenchReport) -> String {
     let m = &report.machine;
     let _ = writeln!(
         out,
-        "Lectern bench: {} build of the functions for {} (the floor: this machine's default), {} cold starts, {} warm invocations per binary",
+        "Lectern bench: {} build of the functions and the floor for {}, {} cold starts, {} warm invocations per binary",
         match report.profile {
             Profile::Release => "release",
             Profile::Debug => "debug",

@@ -142,7 +142,7 @@ pub const FUNCTIONS: [Function; 9] = [
     },
     Function {
         name: "payment-events",
-        package: "payments-function",
+        package: "payment-workers-function",
         binary: "payment-events-worker",
         events: "sqs-payment-events",
         kind: Kind::Worker,
@@ -158,7 +158,7 @@ pub const FUNCTIONS: [Function; 9] = [
     },
     Function {
         name: "confirmations",
-        package: "payments-function",
+        package: "payment-workers-function",
         binary: "payment-confirmation-worker",
         events: "sqs-payment-confirmations",
         kind: Kind::Worker,
@@ -354,7 +354,7 @@ pub fn aws_environment(
     for (name, value) in &mut env {
         if SECRET_VARIABLES.contains(&name.as_str()) {
             *value = secret_arn(name);
-            name.push_str(lectern_web::secrets::ARN_SUFFIX);
+            name.push_str(lectern_runtime::secrets::ARN_SUFFIX);
             named = true;
         }
     }

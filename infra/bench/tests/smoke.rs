@@ -67,8 +67,9 @@ async fn the_emulator_runs_the_auth_function_and_measures_it_without_errors() {
 #[tokio::test]
 async fn the_auth_function_built_as_deployed_answers_its_events() {
     // GIVEN the auth function's DEBUG build as the template deploys it: a static musl binary, whose
-    // Rust allocations go to dlmalloc (lectern-web's allocator.rs); built here when missing, the
-    // target added with rustup (the test command installs musl-gcc for its C libraries)
+    // Rust allocations go to dlmalloc (lectern-runtime's allocator.rs), and the floor built the same
+    // way; built here when missing, the target added with rustup (the test command installs
+    // musl-gcc for its C libraries)
     let out = tempfile::tempdir().unwrap();
     let mut options = debug_run(&["auth"], 10, out.path());
     options.target = Some(bench::deployed_target());

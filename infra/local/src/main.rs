@@ -12,8 +12,7 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", lectern_local::openapi_json());
         return Ok(());
     }
-    lectern_web::telemetry::init();
-    let mut config = lectern_web::Config::from_env()?;
+    let mut config = lectern_runtime::start().await?;
     // Kept alive until the server stops.
     let _embedded_s3 = if config.object_store.is_none() {
         let addr = std::env::var("LECTERN_S3_ADDR").unwrap_or_else(|_| "127.0.0.1:0".into());

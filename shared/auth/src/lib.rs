@@ -7,13 +7,14 @@
 //!   folder; its public JWK and RFC 7638 `kid`.
 //! - [`token`]: access tokens (JWT, EdDSA, typed `at+jwt`, 15 minutes): issuing and verifying with the
 //!   algorithm, the type, `iss`, `aud` and `exp` pinned.
-//! - [`refresh`]: refresh-token material: opaque random secrets that name their tenant, user and
-//!   session, stored only as hashes; the sessions' 30-day lifetime.
+//! - [`refresh`]: refresh-token material (`lectern_domain::refresh`, where the session store, which
+//!   does not depend on this crate, reads it too): opaque random secrets that name their tenant,
+//!   user and session, stored only as hashes; the sessions' 30-day lifetime.
 
 pub mod invitation;
 pub mod keys;
 pub mod password;
-pub mod refresh;
+pub use lectern_domain::refresh;
 pub mod token;
 
 pub use keys::{Jwk, Jwks, SigningKeys};

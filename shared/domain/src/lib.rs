@@ -13,6 +13,8 @@
 //! - [`payment`]: payments for courses, their status from the provider's facts, invoices, disputes.
 //! - [`quiz`]: quizzes: questions, attempts, grading.
 //! - [`rating`]: ratings and reviews of courses.
+//! - [`refresh`]: refresh tokens as clients hold them and the store keeps them (a hash), and the
+//!   sessions' lifetime.
 //! - [`file`]: files in object storage: purposes, status, the stored description.
 //! - [`ids`]: tenant and entity ids (newtypes, never bare strings).
 //! - [`validation`]: per-field validation errors, collected so a client sees all of them at once.
@@ -30,6 +32,7 @@ pub mod notification;
 pub mod payment;
 pub mod quiz;
 pub mod rating;
+pub mod refresh;
 pub mod user;
 pub mod validation;
 

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use lectern_auth::refresh::{RefreshToken, SESSION_LIFETIME};
 use lectern_domain::ids::SessionId;
+use lectern_domain::refresh::{RefreshToken, SESSION_LIFETIME};
 use lectern_domain::user::User;
 use lectern_domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,7 @@
-//! The HTTP edge every Lambda function shares: one error shape, extractors that parse requests into
-//! domain types, request ids and JSON logs, and the configuration read once at cold start.
+//! The HTTP edge every HTTP Lambda function shares: one error shape, extractors that parse requests
+//! into domain types, request ids, pagination, and the limits, idempotency and conditional layers.
+//! Start-up (configuration, secrets, logs, opening the store, the allocator) is `lectern_runtime`'s,
+//! which the queue workers use without this crate; [`AppState`] is built from its pieces.
 //!
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
@@ -13,17 +15,12 @@
 //! - [`idempotency`]: `Idempotency-Key` on every POST: the first answer kept and repeated, one layer
 //!   inside the limits' (a refused request is never kept).
 //! - [`pagination`]: `limit` + `cursor` page parameters, the page envelope, and its `Link` header.
-//! - [`state`]: `AppState` and its configuration from the environment.
-//! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
-//! - [`telemetry`]: JSON logs through `tracing`.
+//! - [`state`]: `AppState`, built from the runtime's configuration and store.
 //! - [`views`]: API shapes several route groups return (`UserView`, the `{message, data}` envelope).
 //! - [`openapi`]: `EdgeErrors`, the error responses the shared edge adds to every operation's
 //!   description.
 //! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
-//! - `allocator`: in the static musl builds the template deploys, the allocator of every function.
 
-#[cfg(target_env = "musl")]
-mod allocator;
 pub mod auth;
 pub mod conditional;
 pub mod error;
@@ -34,7 +31,6 @@ pub mod openapi;
 pub mod pagination;
 pub mod request;
 pub mod state;
-pub mod telemetry;
 pub mod views;
 
 pub use auth::{Admin, AnyRole, AuthUser, Instructor, MaybeAuthUser, RequireRole, Tenant};
@@ -42,7 +38,6 @@ pub use conditional::{IfMatch, Tagged};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query, RawBody};
 pub use lectern_auth::TokenConfig;
-pub use lectern_aws::secrets;
 pub use request::ClientAddress;
 pub use state::{AppState, Config, Tenants};
 

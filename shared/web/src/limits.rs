@@ -25,141 +25,24 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lectern_auth::password::HashPoolSize;
 use lectern_domain::TenantId;
+/// The limits' configuration, read at start with the rest ([`lectern_runtime::Config`]).
+pub use lectern_runtime::config::{Rate, RateLimits};
 use lectern_store::Table;
 use lectern_store::limits::{RateLimitRepo, RateWindow, Taken};
 
 use crate::auth::TENANT_HEADER;
 use crate::error::ApiError;
 use crate::request::ClientAddress;
-use crate::state::{AppState, var};
+use crate::state::AppState;
 
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
-
-/// A quota of requests per window of seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub quota: i64,
-    pub window_secs: i64,
-}
-
-impl Rate {
-    pub const fn new(quota: i64, window_secs: i64) -> Rate {
-        Rate { quota, window_secs }
-    }
-
-    /// `{quota}/{seconds}`, both at least 1: `600/60`.
-    pub fn parse(value: &str) -> Result<Rate, String> {
-        let (quota, window) = value
-            .trim()
-            .split_once('/')
-            .ok_or_else(|| format!("{value:?} is not quota/seconds (600/60)"))?;
-        let number = |s: &str| s.trim().parse::<i64>().ok().filter(|n| *n >= 1);
-        match (number(quota), number(window)) {
-            (Some(quota), Some(window_secs)) => Ok(Rate { quota, window_secs }),
-            _ => Err(format!(
-                "{value:?} needs a quota and a window of at least 1 (600/60)"
-            )),
-        }
-    }
-}
-
-/// Every limit of a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Per client network, requests without a valid access token.
-    pub anonymous: Rate,
-    /// Per user, requests that write.
-    pub writes: Rate,
-    /// Per tenant, every request.
-    pub tenant: Rate,
-    /// Per client network, registrations answered `email_taken`.
-    pub registration_probes: Rate,
-    /// The password hashers requests share.
-    pub hashes: HashPoolSize,
-}
-
-impl Default for RateLimits {
-    /// Generous for people: a browser that opens the catalog makes a few requests a second at most,
-    /// and a class behind one school address stays far below 1,200 a minute. Tight enough that one
-    /// address cannot read the catalog wholesale or hammer sign in, one account cannot write
-    /// faster than a script of 10 a second, and a tenant cannot spend more than some 5,000
-    /// requests a second of the table's capacity.
-    fn default() -> Self {
-        RateLimits {
-            anonymous: Rate::new(1_200, 60),
-            writes: Rate::new(600, 60),
-            tenant: Rate::new(300_000, 60),
-            registration_probes: Rate::new(10, 3_600),
-            hashes: HashPoolSize::for_host(),
-        }
-    }
-}
-
-/// The most counts a second one shard of a tenant's window takes at the tenant's full rate: half
-/// of what DynamoDB writes to one item a second (1,000), leaving room for bursts.
-const SHARD_WRITES_PER_SEC: i64 = 500;
-
-impl RateLimits {
-    /// The defaults, changed by `LECTERN_RATE_LIMIT_ANONYMOUS`, `…_WRITES`, `…_TENANT`,
-    /// `…_REGISTRATION_PROBES` (each `quota/seconds`), `LECTERN_HASH_CONCURRENCY` and
-    /// `LECTERN_HASH_QUEUE`.
-    pub fn from_env() -> anyhow::Result<RateLimits> {
-        let mut limits = RateLimits::default();
-        for (name, rate) in [
-            ("LECTERN_RATE_LIMIT_ANONYMOUS", &mut limits.anonymous),
-            ("LECTERN_RATE_LIMIT_WRITES", &mut limits.writes),
-            ("LECTERN_RATE_LIMIT_TENANT", &mut limits.tenant),
-            (
-                "LECTERN_RATE_LIMIT_REGISTRATION_PROBES",
-                &mut limits.registration_probes,
-            ),
-        ] {
-            if let Some(value) = var(name) {
-                *rate = Rate::parse(&value)
-                    .map_err(anyhow::Error::msg)
-                    .context(name)?;
-            }
-        }
-        for (name, size) in [
-            ("LECTERN_HASH_CONCURRENCY", &mut limits.hashes.concurrent),
-            ("LECTERN_HASH_QUEUE", &mut limits.hashes.queued),
-        ] {
-            if let Some(value) = var(name) {
-                *size = value
-                    .trim()
-                    .parse()
-                    .with_context(|| format!("{name} must be a number, not {value:?}"))?;
-            }
-        }
-        anyhow::ensure!(
-            limits.hashes.concurrent >= 1,
-            "LECTERN_HASH_CONCURRENCY must be at least 1"
-        );
-        Ok(limits)
-    }
-
-    /// Shards of a tenant's window: enough that none takes more than [`SHARD_WRITES_PER_SEC`]
-    /// counts a second at the tenant's full rate.
-    pub fn tenant_shards(&self) -> i64 {
-        let per_sec = ceil_div(self.tenant.quota, self.tenant.window_secs);
-        ceil_div(per_sec, SHARD_WRITES_PER_SEC).max(1)
-    }
-}
-
-/// `a / b` rounded up, for positive numbers.
-fn ceil_div(a: i64, b: i64) -> i64 {
-    let b = b.max(1);
-    a / b + i64::from(a % b > 0)
-}
 
 /// One policy as a request meets it.
 #[derive(Debug, Clone)]
@@ -375,7 +258,7 @@ fn checks(limits: &RateLimits, caller: &Caller, now: i64) -> (Option<Check>, Che
     let tenant_check = Check {
         policy: "tenant",
         rate: limits.tenant,
-        limit: ceil_div(limits.tenant.quota, shards),
+        limit: lectern_runtime::config::ceil_div(limits.tenant.quota, shards),
         window: RateWindow::at(
             tenant.clone(),
             "tenant",
@@ -463,29 +346,4 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
 /// carries the request id). Unmatched paths are not counted: they do no work.
 pub fn layer(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), limit))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_read_as_quota_per_seconds() {
-        assert_eq!(Rate::parse(" 600/60 "), Ok(Rate::new(600, 60)));
-        for bad in ["600", "0/60", "600/0", "-1/60", "a/b", ""] {
-            assert!(Rate::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_tenant_window_has_a_shard_per_500_counts_a_second() {
-        let with = |quota, window_secs| RateLimits {
-            tenant: Rate::new(quota, window_secs),
-            ..RateLimits::default()
-        };
-        assert_eq!(with(5, 60).tenant_shards(), 1);
-        assert_eq!(with(30_000, 60).tenant_shards(), 1);
-        assert_eq!(with(30_060, 60).tenant_shards(), 2);
-        assert_eq!(RateLimits::default().tenant_shards(), 10);
-    }
 }

@@ -7,12 +7,10 @@ use std::sync::Arc;
 // worker threads at cold start (docs/performance.md).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lectern_web::telemetry::init();
-    // The signing secret, from Secrets Manager in AWS (template.yaml).
-    lectern_web::secrets::load_from_env().await?;
-    // No `AppState`: the endpoint reads no table and checks no token, so the store is not opened
-    // and the keys are not loaded.
-    let config = lectern_web::Config::from_env()?;
+    // The signing secret is read from Secrets Manager in AWS (template.yaml). No `AppState`: the
+    // endpoint reads no table and checks no token, so the store is not opened and the keys are not
+    // loaded.
+    let config = lectern_runtime::start().await?;
     let local = payments_function::queues::local_queues()?;
     let ingest = Arc::new(payments_function::Ingest::from_env(&config, &local.policy).await?);
     lambda_http::run(payments_function::webhook_router(ingest)).await

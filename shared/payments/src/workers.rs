@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
+use crate::{EventObject, StripeEvent};
 use anyhow::Context;
 use async_trait::async_trait;
 use lectern_domain::payment::Dispute;
-use lectern_payments::{EventObject, StripeEvent};
 use lectern_queue::{Handler, Message, OutgoingMessage, Queue};
 use lectern_store::Table;
 use lectern_store::payments::PaymentRepo;
@@ -21,6 +21,12 @@ use time::OffsetDateTime;
 
 use crate::facts::{self, Applied, Fact, ProviderEvent};
 use crate::settle::{self, SettleMessage};
+
+/// Queue names (also the local backend's queue names): raw provider events, from the webhook
+/// endpoint to the events worker; payments to settle, from the events worker (and confirm) to the
+/// confirmation worker.
+pub const EVENTS_QUEUE: &str = "payment-events";
+pub const CONFIRMATIONS_QUEUE: &str = "payment-confirmations";
 
 /// Applies provider events.
 pub struct EventsWorker {

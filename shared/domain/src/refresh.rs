@@ -5,10 +5,10 @@
 //! Rotation and reuse detection (RFC 9700 §4.14.2) live with the session repository; this module only
 //! makes and reads the strings.
 
+use crate::ids::SessionId;
+use crate::{TenantId, UserId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use lectern_domain::ids::SessionId;
-use lectern_domain::{TenantId, UserId};
 use sha2::{Digest, Sha256};
 
 /// A session ends 30 days after its sign-in, however often its refresh token rotates: every token of

@@ -1,5 +1,6 @@
 //! The Rust allocator of the functions as deployed: static musl binaries (the Makefile's
-//! `build-<LogicalId>` targets), every one of which links this crate.
+//! `build-<LogicalId>` targets), every one of which links this crate (HTTP functions and queue
+//! workers alike).
 //!
 //! musl's own allocator unmaps a size class's memory as soon as it is empty and maps it again on
 //! the next request, and maps and unmaps the 19 MiB block of every argon2 hash, whose pages then
