@@ -11,11 +11,11 @@ use lectern_domain::assignment::{
 use lectern_domain::course::Course;
 use lectern_domain::user::now;
 use lectern_domain::{AssignmentId, CourseId, UserId};
+use lectern_store::Cursor;
 use lectern_store::assignments::AssignmentRepo;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::users::UserRepo;
-use lectern_store::{Cursor, keys};
 use lectern_web::pagination::{PageLinks, PageParams, Paginated};
 use lectern_web::views::Envelope;
 use lectern_web::{
@@ -151,25 +151,17 @@ pub async fn course_assignments(
         Some((_, s)) => (s.as_slice(), s.iter().map(|a| a.assignment_id).collect()),
         None => (&[][..], Vec::new()),
     };
-    let (extra, submissions) = match (student, manages) {
-        (None, _) => (Vec::new(), vec![None; summaries.len()]),
-        (Some(s), true) => repo.submissions_of(&caller.tenant, &ids, s, &[]).await?,
+    let (enrollment, submissions) = match (student, manages) {
+        (None, _) => (None, vec![None; summaries.len()]),
+        (Some(s), true) => {
+            repo.submissions_with_enrollment(&caller.tenant, id, &ids, s, None)
+                .await?
+        }
         (Some(s), false) => {
-            repo.submissions_of(
-                &caller.tenant,
-                &ids,
-                s,
-                &[keys::enrollment(&caller.tenant, id, caller.id)],
-            )
-            .await?
+            repo.submissions_with_enrollment(&caller.tenant, id, &ids, s, Some(caller.id))
+                .await?
         }
     };
-    let enrollment = extra
-        .into_iter()
-        .next()
-        .flatten()
-        .map(lectern_store::from_item)
-        .transpose()?;
     role_in(&caller, course, enrollment.as_ref(), "course")?;
     if !manages && asked.is_some_and(|a| a != caller.id) {
         return Err(ApiError::Forbidden(
@@ -264,9 +256,7 @@ pub async fn my_assignments(
         .flat_map(|(c, summaries)| summaries.into_iter().map(move |s| (c.clone(), s)))
         .collect();
     let ids: Vec<_> = listed.iter().map(|(_, a)| a.assignment_id).collect();
-    let (_, submissions) = repo
-        .submissions_of(&caller.tenant, &ids, caller.id, &[])
-        .await?;
+    let submissions = repo.submissions_of(&caller.tenant, &ids, caller.id).await?;
     let mut rows: Vec<_> = listed
         .iter()
         .zip(submissions)

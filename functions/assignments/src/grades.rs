@@ -9,7 +9,6 @@ use lectern_domain::assignment::{
 };
 use lectern_domain::user::{User, UserRole, now};
 use lectern_store::assignments::{AssignmentRepo, CourseGradeBook};
-use lectern_store::{from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{
@@ -206,13 +205,10 @@ pub async fn report(
         ));
     }
     let repo = AssignmentRepo::new(state.table.clone());
-    let (extra, book) = repo
-        .grade_book(
-            &caller.tenant,
-            student,
-            |c| sees_all || may_manage(&caller, c),
-            &[keys::user(&caller.tenant, student)],
-        )
+    let (user, book) = repo
+        .grade_book_with_student(&caller.tenant, student, |c| {
+            sees_all || may_manage(&caller, c)
+        })
         .await?;
     if !sees_all && book.is_empty() {
         // A user this tenant does not have is 404, as everywhere; one of someone else's courses 403.
@@ -224,13 +220,7 @@ pub async fn report(
             "instructors see the grades of their own courses' students only".into(),
         ));
     }
-    let user: User = extra
-        .into_iter()
-        .next()
-        .flatten()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user: User = user.ok_or_else(|| ApiError::not_found("user"))?;
     let mut total = GradeTally::default();
     let mut courses = Vec::with_capacity(book.len());
     for CourseGradeBook { course, entries } in &book {

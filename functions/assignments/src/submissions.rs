@@ -10,7 +10,7 @@ use lectern_domain::file::{FilePurpose, StoredFile};
 use lectern_domain::user::now;
 use lectern_domain::{AssignmentId, FieldErrors, FileId};
 use lectern_store::assignments::{AssignmentRepo, AssignmentWriteError};
-use lectern_store::{from_item, keys};
+use lectern_store::files::FileRepo;
 use lectern_web::pagination::Paginated;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query, Tagged};
 use serde::{Deserialize, Serialize};
@@ -213,11 +213,11 @@ async fn submitted_files(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let wanted: Vec<_> = ids.iter().map(|f| keys::file(&caller.tenant, *f)).collect();
-    let found = state.table.batch_get(&wanted).await?;
+    let found = FileRepo::new(state.table.clone())
+        .get_many(&caller.tenant, &ids)
+        .await?;
     let mut files = Vec::with_capacity(ids.len());
-    for ((id, item), field) in ids.iter().zip(found).zip(fields) {
-        let file: Option<StoredFile> = item.map(from_item).transpose()?;
+    for ((id, file), field) in ids.iter().zip(found).zip(fields) {
         match file {
             Some(f)
                 if f.uploader_id == caller.id

@@ -66,14 +66,11 @@ pub async fn refund_payment(
     let repo = PaymentRepo::new(state.table.clone());
     let power = refund_power(&caller)?;
     // The refund happens at the provider, where no transaction of ours can check who asks: the
-    // caller's account is read instead (beside the payment, so no round trip is added) and must be
-    // active and still hold the role the token claims.
-    let actor = caller.actor(power);
-    let (payment, ()) = tokio::try_join!(
-        repo.get(&caller.tenant, id),
-        actor.verify(state.table.as_ref())
-    )?;
-    let payment = payment.ok_or_else(|| ApiError::not_found("payment"))?;
+    // repository reads the caller's account beside the payment.
+    let payment = repo
+        .for_refund(&caller.actor(power), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
     may_refund(&state, &ctx, &caller, &payment).await?;
     let remaining = payment.amount - payment.refunded_amount;
     if payment.succeeded_at.is_none() || remaining <= 0 {

@@ -18,6 +18,7 @@ use lectern_domain::assignment::{
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
 use lectern_domain::lesson::{Lesson, Outline};
+use lectern_domain::user::User;
 use lectern_domain::{AssignmentId, CourseId, FileId, TenantId, UserId};
 
 use crate::actor::{Actor, commit};
@@ -58,7 +59,7 @@ pub struct AssignmentContext {
 }
 
 /// The items of the extra keys asked for (in order), and a student's submission to each assignment.
-pub type WithSubmissions = (Vec<Option<Item>>, Vec<Option<Submission>>);
+type WithSubmissions = (Vec<Option<Item>>, Vec<Option<Submission>>);
 
 /// One course of a student's grade book: its assignments, each with the student's submission.
 #[derive(Debug, Clone)]
@@ -295,10 +296,46 @@ impl AssignmentRepo {
         })
     }
 
+    /// The student's submission to each assignment (in the order asked; `None` where they have
+    /// none): one batch get per 100 assignments.
+    pub async fn submissions_of(
+        &self,
+        tenant: &TenantId,
+        assignments: &[AssignmentId],
+        student: UserId,
+    ) -> Result<Vec<Option<Submission>>, StoreError> {
+        let (_, submissions) = self
+            .submissions_with(tenant, assignments, student, &[])
+            .await?;
+        Ok(submissions)
+    }
+
+    /// A course's assignments as a student stands in them: their submission to each (in the order
+    /// asked) and, when `enrolled` names a user, that user's enrollment in the course, read in the
+    /// same batch get (one per 100 keys). A course's assignment list reads the caller's enrollment
+    /// so, at no extra round trip.
+    pub async fn submissions_with_enrollment(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        assignments: &[AssignmentId],
+        student: UserId,
+        enrolled: Option<UserId>,
+    ) -> Result<(Option<Enrollment>, Vec<Option<Submission>>), StoreError> {
+        let extra: Vec<Key> = enrolled
+            .map(|user| keys::enrollment(tenant, course, user))
+            .into_iter()
+            .collect();
+        let (found, submissions) = self
+            .submissions_with(tenant, assignments, student, &extra)
+            .await?;
+        Ok((decode(found.into_iter().next().flatten())?, submissions))
+    }
+
     /// The student's submission to each assignment (in the order asked; `None` where they have none)
     /// and, first, any `extra` keys' items: one batch get per 100 keys.
     #[tracing::instrument(skip(self, assignments, extra), fields(assignments = assignments.len()))]
-    pub async fn submissions_of(
+    async fn submissions_with(
         &self,
         tenant: &TenantId,
         assignments: &[AssignmentId],
@@ -354,7 +391,7 @@ impl AssignmentRepo {
             .iter()
             .flat_map(|(_, s)| s.iter().map(|a| a.assignment_id))
             .collect();
-        let (extra, submissions) = self.submissions_of(tenant, &ids, student, extra).await?;
+        let (extra, submissions) = self.submissions_with(tenant, &ids, student, extra).await?;
         let mut submissions = submissions.into_iter();
         let book = shown
             .into_iter()
@@ -367,6 +404,22 @@ impl AssignmentRepo {
             })
             .collect();
         Ok((extra, book))
+    }
+
+    /// A student's grade book (see [`AssignmentRepo::grade_book`]) with the student's own user item,
+    /// read in the submissions' batch get: the grade report names the student at no extra round trip.
+    /// `None` for the user: no such user in the tenant.
+    #[tracing::instrument(skip(self, keep))]
+    pub async fn grade_book_with_student(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+        keep: impl Fn(&Course) -> bool,
+    ) -> Result<(Option<User>, Vec<CourseGradeBook>), StoreError> {
+        let (extra, book) = self
+            .grade_book(tenant, student, keep, &[keys::user(tenant, student)])
+            .await?;
+        Ok((decode(extra.into_iter().next().flatten())?, book))
     }
 
     #[tracing::instrument(skip(self))]

@@ -84,6 +84,7 @@
 //! | A student's assignments across courses | GSI1 enrollments, then each active course's assignments, then the submissions | GSI1 + table | 1 query + 1 query per course (concurrent) + 1 batch get per 100 |
 //! | An assignment (details) | PK = assignment, SK = `ASSIGNMENT`; then course + enrollment + own submission + lesson | table | 1 get + 1 batch get |
 //! | Submissions of an assignment | PK = assignment, SK begins_with `SUBMISSION#` (paged); with a status: GSI1PK = its submissions, GSI1SK begins_with `{status}#` | table / GSI1 | 1 query (+ 1 batch get of names) |
+//! | The files handed in with a submission (≤ 100) | the files' keys | table | 1 batch get |
 //! | Submit / start: the student's submission, conditioned on the version read | PK = assignment, SK = `SUBMISSION#{studentId}` | table | 1 put (retried on a fresh read when raced) |
 //! | Grade: submission (version read) + grade change (new) | their keys | table | 1 transaction |
 //! | A course's grade log, newest first | PK = course, SK begins_with `GRADELOG#`, backward (paged) | table | 1 query |
@@ -112,6 +113,7 @@
 //! | Create a payment: purchase, then payment, invoice, open entry, provider id, purchase (and the idempotency key done, when one was claimed) | their keys | table | 1 batch get + 1 transaction |
 //! | A webhook's payment: event seen?, provider id → payment | their keys | table | 1 batch get + 1 get |
 //! | The tenants of dead-lettered provider events: provider id → mapping | their keys | table | 1 batch get per 100 |
+//! | Refund: the payment, and the refunder's user item (active, role held: the refund is at the provider, outside any transaction of ours) | their keys | table | 2 gets (concurrent) |
 //! | Record a fact: payment (version read) + event + counters (revenue; the course's entitling payments when entitlement changes) | their keys | table | 1 transaction |
 //! | Delete a course: the course's entitling payments, then mark it deleting with that count unchanged | their keys | table | 1 get + 1 transaction |
 //! | Pay an invoice: counter (value read) + invoice (open) + open entry + revenue counters | their keys | table | 1 batch get + 1 transaction |

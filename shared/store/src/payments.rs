@@ -117,6 +117,23 @@ impl PaymentRepo {
             .transpose()
     }
 
+    /// A payment to refund, and the refunder's check: the refund happens at the provider, where no
+    /// transaction of ours can check who asks, so the caller's account is read instead (beside the
+    /// payment, concurrently: no round trip is added) and must be active and still hold `actor`'s
+    /// power (else [`StoreError::ActorRefused`]).
+    #[tracing::instrument(skip_all, fields(payment_id = %id))]
+    pub async fn for_refund(
+        &self,
+        actor: &Actor,
+        id: PaymentId,
+    ) -> Result<Option<Payment>, StoreError> {
+        let (payment, ()) = tokio::try_join!(
+            self.get(&actor.tenant, id),
+            actor.verify(self.table.as_ref())
+        )?;
+        Ok(payment)
+    }
+
     /// Payments by id, in the order asked (`None` where absent).
     pub async fn get_many(
         &self,
