@@ -18,6 +18,7 @@ use lectern_domain::assignment::{
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
 use lectern_domain::lesson::{Lesson, Outline};
+use lectern_domain::user::User;
 use lectern_domain::{AssignmentId, CourseId, FileId, TenantId, UserId};
 
 use crate::actor::{Actor, commit};
@@ -69,6 +70,14 @@ pub struct CourseGradeBook {
 
 /// The items of the extra keys asked for (in order), and a student's grade book, course by course.
 pub type GradeBook = (Vec<Option<Item>>, Vec<CourseGradeBook>);
+
+/// A student with their grade book ([`AssignmentRepo::student_grades`]).
+#[derive(Debug, Clone)]
+pub struct StudentGrades {
+    /// `None`: no such user in the tenant.
+    pub student: Option<User>,
+    pub courses: Vec<CourseGradeBook>,
+}
 
 #[derive(Clone)]
 pub struct AssignmentRepo {
@@ -367,6 +376,24 @@ impl AssignmentRepo {
             })
             .collect();
         Ok((extra, book))
+    }
+
+    /// A student (their user item) with their grade book ([`AssignmentRepo::grade_book`]): the user
+    /// rides in the submissions' batch get, so it costs no round trip of its own.
+    #[tracing::instrument(skip(self, keep))]
+    pub async fn student_grades(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+        keep: impl Fn(&Course) -> bool,
+    ) -> Result<StudentGrades, StoreError> {
+        let (extra, courses) = self
+            .grade_book(tenant, student, keep, &[keys::user(tenant, student)])
+            .await?;
+        Ok(StudentGrades {
+            student: decode(extra.into_iter().next().flatten())?,
+            courses,
+        })
     }
 
     #[tracing::instrument(skip(self))]
