@@ -205,8 +205,11 @@ pub async fn report(
         ));
     }
     let repo = AssignmentRepo::new(state.table.clone());
-    let (user, book) = repo
-        .grade_book_with_student(&caller.tenant, student, |c| {
+    let lectern_store::assignments::StudentGrades {
+        student: user,
+        courses: book,
+    } = repo
+        .student_grades(&caller.tenant, student, |c| {
             sees_all || may_manage(&caller, c)
         })
         .await?;

@@ -13,7 +13,7 @@ use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Mayb
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::handlers::{CourseView, InstructorView};
+use crate::views::{CourseView, InstructorView};
 
 const TAG: &str = "courses";
 

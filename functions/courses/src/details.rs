@@ -2,112 +2,23 @@
 //! (`CourseDetails`), seed 003 course `statistics`.
 
 use axum::extract::{Path, State};
-use lectern_domain::CourseId;
-use std::collections::HashMap;
-
-use lectern_domain::AssignmentId;
-use lectern_domain::assignment::{AssignmentSummary, Submission, SubmissionStatus};
-use lectern_domain::course::{Course, CourseCategory, DifficultyLevel};
+use lectern_domain::assignment::{AssignmentSummary, SubmissionStatus};
+use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::quiz::QuizSummary;
-use lectern_domain::user::User;
-use lectern_store::{Key, from_item, keys};
+use lectern_store::courses::{CourseRepo, PageReader};
 use lectern_web::views::timestamp;
-use lectern_web::{ApiResult, AppState, ErrorBody, Json, MaybeAuthUser, Tagged};
+use lectern_web::{ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tagged};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::enrollment::visible_page;
-use crate::handlers::{CourseView, InstructorView, may_manage};
-use crate::lessons::LessonView;
+use crate::access::{managed_course, may_manage, visible_page};
+use crate::views::{
+    CourseView, InstructorView, LessonView, LinkedCourse, PrerequisiteView, RatingView,
+    RequiredByView,
+};
 
 const TAG: &str = "courses";
-
-/// Most prerequisite and dependent courses the page names; the rest of its one batch get (100 keys)
-/// holds the instructor, the caller's enrollment and their submissions.
-const MAX_LINKED: usize = 60;
-/// Keys in one batch get.
-const MAX_BATCH_KEYS: usize = 100;
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkedCourse {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    pub title: String,
-    pub category: CourseCategory,
-    pub difficulty_level: DifficultyLevel,
-}
-
-impl LinkedCourse {
-    pub(crate) fn new(c: &Course) -> Self {
-        LinkedCourse {
-            course_id: c.id.to_string(),
-            title: c.title.as_str().to_owned(),
-            category: c.category,
-            difficulty_level: c.difficulty_level,
-        }
-    }
-}
-
-/// Seed 002 `CourseDetails.prerequisites[]`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PrerequisiteView {
-    /// The link's id (`{courseId}:{prerequisiteId}`).
-    pub id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub prerequisite_id: String,
-    pub prerequisite: LinkedCourse,
-}
-
-/// Seed 002 `CourseDetails.requiredBy[]`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RequiredByView {
-    pub id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    pub course: LinkedCourse,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewerView {
-    pub first_name: String,
-    pub last_name: String,
-}
-
-/// Seed 002 `CourseDetails.ratings[]` (the latest ten; all of them at `/ratings`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RatingView {
-    #[schema(value_type = String, format = Uuid)]
-    pub rating_id: String,
-    pub rating: u8,
-    pub review: Option<String>,
-    pub student: ReviewerView,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: String,
-}
-
-impl RatingView {
-    pub(crate) fn new(r: &lectern_domain::rating::Rating) -> Self {
-        RatingView {
-            rating_id: r.id.to_string(),
-            rating: r.rating,
-            review: r.review.clone(),
-            student: ReviewerView {
-                first_name: r.student_first_name.clone(),
-                last_name: r.student_last_name.clone(),
-            },
-            created_at: timestamp(r.created_at),
-            updated_at: timestamp(r.updated_at),
-        }
-    }
-}
 
 /// Seed 002 `CourseDetails.enrollment`: the caller's.
 #[derive(Debug, Serialize, ToSchema)]
@@ -246,62 +157,16 @@ pub async fn get_course(
 ) -> ApiResult<Tagged<CourseDetailsView>> {
     let page = visible_page(&state, caller.as_ref(), &course_id).await?;
     let course = &page.course;
-    let tenant = &course.tenant;
-    let prerequisites: Vec<CourseId> = course
-        .prerequisites
-        .iter()
-        .copied()
-        .take(MAX_LINKED)
-        .collect();
-    let required_by: Vec<CourseId> = page
-        .required_by
-        .courses
-        .iter()
-        .copied()
-        .take(MAX_LINKED - prerequisites.len())
-        .collect();
-    let mut wanted: Vec<Key> = vec![keys::user(tenant, course.instructor_id)];
-    if let Some(c) = &caller {
-        wanted.push(keys::enrollment(tenant, course.id, c.id));
-    }
     // The caller's own submissions, when they study here (managers see statuses per student instead).
     let learner = caller.as_ref().filter(|c| !may_manage(c, course));
-    let submissions: Vec<AssignmentId> = match learner {
-        Some(_) => page
-            .assignments
-            .iter()
-            .map(|a| a.assignment_id)
-            .take(MAX_BATCH_KEYS - wanted.len() - prerequisites.len() - required_by.len())
-            .collect(),
-        None => Vec::new(),
-    };
-    if let Some(c) = learner {
-        wanted.extend(
-            submissions
-                .iter()
-                .map(|a| keys::submission(tenant, *a, c.id)),
-        );
-    }
-    wanted.extend(
-        prerequisites
-            .iter()
-            .chain(&required_by)
-            .map(|id| keys::course(tenant, *id)),
-    );
-    let mut found = state.table.batch_get(&wanted).await?.into_iter();
-    let teacher: Option<User> = found.next().flatten().map(from_item).transpose()?;
-    let enrollment: Option<Enrollment> = match &caller {
-        Some(_) => found.next().flatten().map(from_item).transpose()?,
-        None => None,
-    };
-    let mut statuses: HashMap<AssignmentId, SubmissionStatus> = HashMap::new();
-    for id in &submissions {
-        let submission: Option<Submission> = found.next().flatten().map(from_item).transpose()?;
-        statuses.insert(
-            *id,
-            submission.map_or(SubmissionStatus::NotStarted, |s| s.status),
-        );
-    }
+    let reader = caller.as_ref().map(|c| PageReader {
+        user: c.id,
+        learner: learner.is_some(),
+    });
+    let context = CourseRepo::new(state.table.clone())
+        .page_context(&page, reader)
+        .await?;
+    let enrollment = context.enrollment;
     // Members see assignments in full; everyone else their title, points and due date, as
     // `GET /courses/{courseId}/assignments` refuses them the rest.
     let member = caller.as_ref().is_some_and(|c| may_manage(c, course))
@@ -316,32 +181,31 @@ pub async fn get_course(
         rubric_url: member.then(|| a.rubric_url.clone()),
         created_at: member.then(|| timestamp(a.created_at)),
         status: learner.filter(|_| member).map(|_| {
-            statuses
+            context
+                .submissions
                 .get(&a.assignment_id)
-                .copied()
-                .unwrap_or(SubmissionStatus::NotStarted)
+                .map_or(SubmissionStatus::NotStarted, |s| s.status)
         }),
     };
-    let linked: Vec<Option<Course>> = found
-        .map(|item| item.map(from_item).transpose())
-        .collect::<Result<_, _>>()?;
-    let (pre, req) = linked.split_at(prerequisites.len().min(linked.len()));
     let quizzes = page.quiz_ids();
     let view = CourseDetailsView {
-        course: CourseView::new(course, teacher.as_ref().map(InstructorView::from)),
+        course: CourseView::new(
+            course,
+            context.instructor.as_ref().map(InstructorView::from),
+        ),
         instructor_id: course.instructor_id.to_string(),
-        prerequisites: pre
+        prerequisites: context
+            .prerequisites
             .iter()
-            .flatten()
             .map(|p| PrerequisiteView {
                 id: format!("{}:{}", course.id, p.id),
                 prerequisite_id: p.id.to_string(),
                 prerequisite: LinkedCourse::new(p),
             })
             .collect(),
-        required_by: req
+        required_by: context
+            .required_by
             .iter()
-            .flatten()
             .filter(|r| r.is_published() || caller.as_ref().is_some_and(|c| may_manage(c, r)))
             .map(|r| RequiredByView {
                 id: format!("{}:{}", r.id, course.id),
@@ -395,9 +259,9 @@ pub async fn get_course(
 #[tracing::instrument(skip(state, caller))]
 pub async fn statistics(
     State(state): State<AppState>,
-    caller: lectern_web::AuthUser,
+    caller: AuthUser,
     Path(course_id): Path<String>,
 ) -> ApiResult<Json<CourseStatisticsView>> {
-    let course = crate::handlers::managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, &course_id).await?;
     Ok(Json(CourseStatisticsView::new(&course)))
 }

@@ -9,8 +9,9 @@ use lectern_store::courses::CourseRepo;
 use lectern_web::views::Envelope;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
 
-use crate::enrollment::visible_page;
-use crate::handlers::{CourseView, instructor_view, manager, may_manage};
+use crate::access::{manager, may_manage, visible_page};
+use crate::courses::instructor_view;
+use crate::views::CourseView;
 
 const TAG: &str = "courses";
 

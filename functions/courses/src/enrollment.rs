@@ -4,117 +4,33 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lectern_domain::assignment::{Submission, SubmissionStatus};
-use lectern_domain::course::Course;
+use lectern_domain::assignment::SubmissionStatus;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::payment::Payment;
-use lectern_domain::quiz::QuizStanding;
 use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, LessonId, UserId};
-use lectern_store::courses::{CoursePage, CourseRepo};
-use lectern_store::enrollments::EnrollmentRepo;
+use lectern_store::courses::CoursePage;
+use lectern_store::enrollments::{CourseWork, EnrollmentRepo};
 use lectern_store::payments::PaymentRepo;
 use lectern_store::users::UserRepo;
-use lectern_store::{Key, from_item, keys};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::handlers::{may_manage, may_see, may_see_course};
+use crate::access::{course_page, may_manage, may_see, visible_page};
+use crate::views::EnrollmentView;
 
 const TAG: &str = "enrollment";
 
-/// A student's enrollment as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EnrollmentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub enrollment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
-    pub status: EnrollmentStatus,
-    #[schema(value_type = String, format = DateTime)]
-    pub enrolled_at: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_activity: Option<String>,
-    pub progress: Progress,
-}
-
-impl EnrollmentView {
-    pub(crate) fn new(e: &Enrollment, page: &CoursePage) -> Self {
-        EnrollmentView {
-            enrollment_id: e.id.to_string(),
-            course_id: e.course_id.to_string(),
-            student_id: e.student_id.to_string(),
-            status: e.status,
-            enrolled_at: timestamp(e.enrolled_at),
-            completed_at: e.completed_at.map(timestamp),
-            last_activity: e.last_activity.map(timestamp),
-            progress: e.progress(&page.lessons, &page.quiz_ids()),
-        }
-    }
-}
-
-/// The course page, if the caller may see the course (404 otherwise, as for [`visible_course`]).
-pub(crate) async fn visible_page(
-    state: &AppState,
-    caller: Option<&AuthUser>,
-    course_id: &str,
-) -> ApiResult<CoursePage> {
-    let page = course_page(state, caller, course_id).await?;
-    if may_see_course(state, caller, &page.course).await? {
-        Ok(page)
-    } else {
-        Err(ApiError::not_found("course"))
-    }
-}
-
-/// The course page in the caller's tenant, whoever may see it (404 for no course).
-async fn course_page(
-    state: &AppState,
-    caller: Option<&AuthUser>,
-    course_id: &str,
-) -> ApiResult<CoursePage> {
-    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
-    let tenant = caller
-        .map(|c| c.tenant.clone())
-        .unwrap_or_else(|| state.tenants.default_tenant().clone());
-    CourseRepo::new(state.table.clone())
-        .page(&tenant, id)
-        .await?
-        .filter(|p| p.course.deleting_since.is_none())
-        .ok_or_else(|| ApiError::not_found("course"))
-}
-
 /// 409 `course_archived`: an archived course takes no new students (nor buyers). Said to anyone who
 /// tries: it was in the catalog when it was published, so its existence is no secret.
-pub(crate) fn course_archived() -> ApiError {
+fn course_archived() -> ApiError {
     ApiError::conflict(
         "course_archived",
         "the course is archived: it takes no new enrollments; its enrolled students keep access",
     )
-}
-
-/// Lessons, quizzes and progress are for the course's members: its instructor, admins, and students
-/// enrolled now. Others get 403 (they can see the course exists).
-pub(crate) fn require_member(
-    caller: &AuthUser,
-    course: &Course,
-    enrollment: Option<&Enrollment>,
-) -> ApiResult<()> {
-    if may_manage(caller, course) || enrollment.is_some_and(Enrollment::is_active) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only the course's enrolled students, its instructor and admins may see this".into(),
-        ))
-    }
 }
 
 /// Enrolls the caller (a student) in a published, free course whose prerequisites they have
@@ -206,28 +122,16 @@ pub async fn unenroll(
 ) -> ApiResult<StatusCode> {
     // The course and the caller's enrollment in one read: both keys are known from the path.
     let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
-    let found = state
-        .table
-        .batch_get(&[
-            keys::course(&caller.tenant, id),
-            keys::enrollment(&caller.tenant, id, caller.id),
-        ])
-        .await?;
-    let mut found = found.into_iter();
-    let course: Option<Course> = found.next().flatten().map(from_item).transpose()?;
-    let enrollment: Option<Enrollment> = found
-        .next()
-        .flatten()
-        .map(from_item)
-        .transpose()?
-        .filter(Enrollment::is_active);
+    let repo = EnrollmentRepo::new(state.table.clone());
+    let membership = repo.membership(&caller.tenant, caller.id, id).await?;
+    let enrollment = membership.enrollment.filter(Enrollment::is_active);
     // An archived course's enrolled students still see it, and may leave it.
-    let course = course
+    let course = membership
+        .course
         .filter(|c| may_see(Some(&caller), c) || (c.is_archived() && enrollment.is_some()))
         .ok_or_else(|| ApiError::not_found("course"))?;
     let enrollment = enrollment.ok_or_else(|| ApiError::not_found("enrollment"))?;
-    EnrollmentRepo::new(state.table.clone())
-        .unenroll(Some(&caller.member()), &course, &enrollment, now())
+    repo.unenroll(Some(&caller.member()), &course, &enrollment, now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -313,53 +217,13 @@ pub struct CourseProgressView {
     pub quizzes: Vec<QuizProgressView>,
 }
 
-/// What a student has done in a course's quizzes and assignments, in course page order.
-#[derive(Default)]
-struct Records {
-    standings: Vec<Option<QuizStanding>>,
-    submissions: Vec<Option<Submission>>,
-}
-
-/// The student's quiz standings and assignment submissions: one batch get per 100 keys (none when the
-/// course has neither).
-async fn records(state: &AppState, page: &CoursePage, student: UserId) -> ApiResult<Records> {
-    let tenant = &page.course.tenant;
-    let mut wanted: Vec<Key> = page
-        .quizzes
-        .iter()
-        .map(|q| keys::quiz_attempt_counter(tenant, q.quiz_id, student))
-        .collect();
-    wanted.extend(
-        page.assignments
-            .iter()
-            .map(|a| keys::submission(tenant, a.assignment_id, student)),
-    );
-    let mut found = Vec::with_capacity(wanted.len());
-    for chunk in wanted.chunks(100) {
-        found.extend(state.table.batch_get(chunk).await?);
-    }
-    let mut found = found.into_iter();
-    let mut records = Records::default();
-    for _ in &page.quizzes {
-        records
-            .standings
-            .push(found.next().flatten().map(from_item).transpose()?);
-    }
-    for _ in &page.assignments {
-        records
-            .submissions
-            .push(found.next().flatten().map(from_item).transpose()?);
-    }
-    Ok(records)
-}
-
 impl CourseProgressView {
-    fn new(page: &CoursePage, e: &Enrollment, records: &Records) -> Self {
-        let standings = &records.standings;
+    fn new(page: &CoursePage, e: &Enrollment, work: &CourseWork) -> Self {
+        let standings = &work.standings;
         let assignments: Vec<AssignmentProgressView> = page
             .assignments
             .iter()
-            .zip(records.submissions.iter().chain(std::iter::repeat(&None)))
+            .zip(work.submissions.iter().chain(std::iter::repeat(&None)))
             .map(|(a, s)| AssignmentProgressView {
                 assignment_id: a.assignment_id.to_string(),
                 title: a.title.clone(),
@@ -463,13 +327,14 @@ pub async fn complete_lesson(
     if page.lesson(lesson).is_none() {
         return Err(ApiError::not_found("lesson"));
     }
-    let enrollment = EnrollmentRepo::new(state.table.clone())
+    let repo = EnrollmentRepo::new(state.table.clone());
+    let enrollment = repo
         .complete_lesson(&caller.member(), &page, lesson, now())
         .await?;
-    let records = records(&state, &page, caller.id).await?;
+    let work = repo.work_in(&page, caller.id).await?;
     Ok(Json(Envelope::new(
         "Lesson completed",
-        CourseProgressView::new(&page, &enrollment, &records),
+        CourseProgressView::new(&page, &enrollment, &work),
     )))
 }
 
@@ -488,12 +353,13 @@ pub async fn progress(
     Path(course_id): Path<String>,
 ) -> ApiResult<Json<CourseProgressView>> {
     let page = visible_page(&state, Some(&caller), &course_id).await?;
-    let enrollment = EnrollmentRepo::new(state.table.clone())
+    let repo = EnrollmentRepo::new(state.table.clone());
+    let enrollment = repo
         .get(&caller.tenant, page.course.id, caller.id)
         .await?
         .ok_or_else(|| ApiError::not_found("enrollment"))?;
-    let records = records(&state, &page, caller.id).await?;
-    Ok(Json(CourseProgressView::new(&page, &enrollment, &records)))
+    let work = repo.work_in(&page, caller.id).await?;
+    Ok(Json(CourseProgressView::new(&page, &enrollment, &work)))
 }
 
 /// A student of a course, with their progress.

@@ -12,58 +12,15 @@ use lectern_store::StoreError;
 use lectern_store::courses::CoursePage;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::lessons::LessonRepo;
-use lectern_web::views::{Envelope, timestamp};
+use lectern_web::views::Envelope;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Tagged};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::enrollment::{require_member, visible_page};
-use crate::handlers::{manager, may_manage};
+use crate::access::{manager, may_manage, require_member, visible_page};
+use crate::views::LessonView;
 
 const TAG: &str = "lessons";
-
-/// A lesson (seed 002 `CourseDetails.lessons`); `content` only where one lesson is read.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LessonView {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    pub title: String,
-    pub description: String,
-    /// 1-based; unique and dense within the course.
-    pub order: u32,
-    /// Minutes.
-    pub estimated_time: u32,
-    /// Bytes of markdown content.
-    pub content_length: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: String,
-    pub version: u64,
-}
-
-impl LessonView {
-    pub(crate) fn new(lesson: &Lesson, order: u32, content: Option<&LessonContent>) -> Self {
-        LessonView {
-            lesson_id: lesson.id.to_string(),
-            course_id: lesson.course_id.to_string(),
-            title: lesson.title.as_str().to_owned(),
-            description: lesson.description.clone(),
-            order,
-            estimated_time: lesson.estimated_time,
-            content_length: lesson.content_bytes,
-            content: content.map(|c| c.as_str().to_owned()),
-            created_at: timestamp(lesson.created_at),
-            updated_at: timestamp(lesson.updated_at),
-            version: lesson.version,
-        }
-    }
-}
 
 /// The page of a course the caller manages (404 when they cannot see it, else 403).
 async fn managed_page(

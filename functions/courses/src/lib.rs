@@ -5,8 +5,11 @@
 //! `/api/v1`.
 //!
 //! # Layout
-//! - [`handlers`]: create, update, publish, archive and unarchive, delete (cascading, resumable);
-//!   who may see and manage.
+//! - [`access`]: who may see a course (published, archived for its students, drafts for its
+//!   managers; 404 otherwise) and who may manage it; the visible course and course page.
+//! - [`views`]: the response shapes several resources show (course, instructor, lesson, rating,
+//!   enrollment, linked course).
+//! - [`courses`]: create, update, publish, archive and unarchive, delete (cascading, resumable).
 //! - [`catalog`]: the catalog list (filters, search, sort, pages and cursors).
 //! - [`duplicate`]: copying a course into a new draft.
 //! - [`details`]: the course page (seed `CourseDetails`) and statistics.
@@ -17,29 +20,31 @@
 //! - [`quizzes`]: quizzes of a course: create, read, delete; attempts: start, submit (graded); results.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
+pub mod access;
 pub mod catalog;
+pub mod courses;
 pub mod details;
 pub mod duplicate;
 pub mod enrollment;
-pub mod handlers;
 pub mod lessons;
 pub mod prerequisites;
 pub mod quizzes;
 pub mod ratings;
+pub mod views;
 
 use axum::Router;
 use lectern_web::AppState;
 
 lectern_web::route_group! {
-    "/api/v1/courses" => { GET => catalog::list_courses, POST => handlers::create_course },
+    "/api/v1/courses" => { GET => catalog::list_courses, POST => courses::create_course },
     "/api/v1/courses/{courseId}" => {
         GET => details::get_course,
-        PUT => handlers::update_course,
-        DELETE => handlers::delete_course,
+        PUT => courses::update_course,
+        DELETE => courses::delete_course,
     },
-    "/api/v1/courses/{courseId}/publish" => { POST => handlers::publish_course },
-    "/api/v1/courses/{courseId}/archive" => { POST => handlers::archive_course },
-    "/api/v1/courses/{courseId}/unarchive" => { POST => handlers::unarchive_course },
+    "/api/v1/courses/{courseId}/publish" => { POST => courses::publish_course },
+    "/api/v1/courses/{courseId}/archive" => { POST => courses::archive_course },
+    "/api/v1/courses/{courseId}/unarchive" => { POST => courses::unarchive_course },
     "/api/v1/courses/{courseId}/statistics" => { GET => details::statistics },
     "/api/v1/courses/{courseId}/duplicate" => { POST => duplicate::duplicate_course },
     "/api/v1/courses/{courseId}/enroll" => { POST => enrollment::enroll, DELETE => enrollment::unenroll },

@@ -19,8 +19,8 @@ use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::details::{LinkedCourse, PrerequisiteView};
-use crate::handlers::{managed_course, manager, may_see};
+use crate::access::{managed_course, manager, may_see};
+use crate::views::{LinkedCourse, PrerequisiteView};
 
 const TAG: &str = "courses";
 

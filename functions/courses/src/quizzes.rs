@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lectern_domain::course::Course;
 use lectern_domain::quiz::{
     Attempt, AttemptStatus, MAX_QUIZZES_PER_COURSE, Question, QuestionResult, QuestionType, Quiz,
     QuizInput, ScoringPolicy, SubmitRefusal,
 };
 use lectern_domain::user::now;
 use lectern_domain::{AttemptId, QuizId, UserId};
+use lectern_store::Power;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::quizzes::{QuizRepo, QuizWriteError, StudentContext};
@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::handlers::{managed_course, manager, may_manage};
-use lectern_store::Power;
+use crate::access::{QuizRole, managed_course, manager, quiz_role, students_only};
 
 const TAG: &str = "quizzes";
 
@@ -130,14 +129,6 @@ impl QuizView {
     }
 }
 
-/// What the caller is to a quiz.
-enum Role {
-    /// The course's instructor or an admin.
-    Manager,
-    /// A student enrolled (active) in the course.
-    Student,
-}
-
 /// The quiz at the path, or 404 (malformed id, another tenant's, gone).
 async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: &str) -> ApiResult<Quiz> {
     let id = QuizId::parse(quiz_id).map_err(|_| ApiError::not_found("quiz"))?;
@@ -147,27 +138,6 @@ async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: &str) -> ApiRes
         .ok_or_else(|| ApiError::not_found("quiz"))
 }
 
-/// The caller's role for a quiz of `course`: its managers and its enrolled students; others get 404
-/// while the course is a draft they cannot see (or is gone), else 403.
-fn role_in(caller: &AuthUser, course: Option<&Course>, ctx: &StudentContext) -> ApiResult<Role> {
-    let course = course
-        .filter(|c| c.deleting_since.is_none())
-        .ok_or_else(|| ApiError::not_found("quiz"))?;
-    if may_manage(caller, course) {
-        return Ok(Role::Manager);
-    }
-    if ctx.enrollment.as_ref().is_some_and(|e| e.is_active()) {
-        return Ok(Role::Student);
-    }
-    if course.is_published() {
-        Err(ApiError::Forbidden(
-            "only students enrolled in the course may take its quizzes".into(),
-        ))
-    } else {
-        Err(ApiError::not_found("quiz"))
-    }
-}
-
 /// The quiz at the path with the caller's context (course, enrollment, standing and optionally an
 /// attempt), and the caller's role: one get and one batch get.
 async fn quiz_for(
@@ -175,12 +145,12 @@ async fn quiz_for(
     caller: &AuthUser,
     quiz_id: &str,
     attempt: Option<AttemptId>,
-) -> ApiResult<(Quiz, StudentContext, Role)> {
+) -> ApiResult<(Quiz, StudentContext, QuizRole)> {
     let quiz = find_quiz(state, caller, quiz_id).await?;
     let ctx = QuizRepo::new(state.table.clone())
         .student_context(&quiz, caller.id, attempt)
         .await?;
-    let role = role_in(caller, ctx.course.as_ref(), &ctx)?;
+    let role = quiz_role(caller, ctx.course.as_ref(), ctx.enrollment.as_ref())?;
     Ok((quiz, ctx, role))
 }
 
@@ -264,13 +234,13 @@ pub async fn get_quiz(
         .transpose()?;
     let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, attempt).await?;
     let questions = match role {
-        Role::Manager => Questions::WithAnswers,
-        Role::Student if quiz.time_limit.is_none() => Questions::WithoutAnswers,
+        QuizRole::Manager => Questions::WithAnswers,
+        QuizRole::Student if quiz.time_limit.is_none() => Questions::WithoutAnswers,
         // The attempt was read under the caller's own key, so it is theirs.
-        Role::Student if ctx.attempt.as_ref().is_some_and(|a| is_open(a, now())) => {
+        QuizRole::Student if ctx.attempt.as_ref().is_some_and(|a| is_open(a, now())) => {
             Questions::WithoutAnswers
         }
-        Role::Student => Questions::Hidden,
+        QuizRole::Student => Questions::Hidden,
     };
     Ok(Json(QuizView::new(&quiz, questions)))
 }
@@ -294,9 +264,9 @@ pub async fn delete_quiz(
     let course = CourseRepo::new(state.table.clone())
         .get(&caller.tenant, quiz.course_id)
         .await?;
-    match role_in(&caller, course.as_ref(), &StudentContext::default())? {
-        Role::Manager => {}
-        Role::Student => {
+    match quiz_role(&caller, course.as_ref(), None)? {
+        QuizRole::Manager => {}
+        QuizRole::Student => {
             return Err(ApiError::Forbidden(
                 "only the course's instructor or an admin may delete its quizzes".into(),
             ));
@@ -327,15 +297,6 @@ pub struct AttemptStartedView {
     pub attempt_number: u32,
     /// The quiz's questions, without the answers: the clock has started.
     pub questions: Vec<QuestionView>,
-}
-
-fn students_only(role: Role) -> ApiResult<()> {
-    match role {
-        Role::Student => Ok(()),
-        Role::Manager => Err(ApiError::Forbidden(
-            "only students enrolled in the course take its quizzes".into(),
-        )),
-    }
 }
 
 /// Issue "Quizzes": start an attempt (enrolled students), within the quiz's allowed attempts.
@@ -550,9 +511,9 @@ pub async fn quiz_results(
         .transpose()?;
     let (quiz, _, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
     let student = match role {
-        Role::Manager => requested,
-        Role::Student if requested.is_none_or(|s| s == caller.id) => Some(caller.id),
-        Role::Student => {
+        QuizRole::Manager => requested,
+        QuizRole::Student if requested.is_none_or(|s| s == caller.id) => Some(caller.id),
+        QuizRole::Student => {
             return Err(ApiError::Forbidden(
                 "students see only their own results".into(),
             ));

@@ -2,21 +2,19 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lectern_domain::enrollment::Enrollment;
 use lectern_domain::rating::{Rating, parse_review, parse_stars};
-use lectern_domain::user::{User, now};
+use lectern_domain::user::now;
 use lectern_domain::{FieldErrors, RatingId};
 use lectern_store::StoreError;
-use lectern_store::ratings::RatingRepo;
-use lectern_store::{from_item, keys};
+use lectern_store::ratings::{Rater, RatingRepo};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::Envelope;
 use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Query};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::details::RatingView;
-use crate::enrollment::visible_page;
+use crate::access::{visible_course, visible_page};
+use crate::views::RatingView;
 
 const TAG: &str = "ratings";
 
@@ -62,19 +60,11 @@ pub async fn rate(
     for _ in 0..RETRIES {
         let page = visible_page(&state, Some(&caller), &course_id).await?;
         let course = &page.course;
-        let tenant = &caller.tenant;
-        let found = state
-            .table
-            .batch_get(&[
-                keys::enrollment(tenant, course.id, caller.id),
-                keys::rating(tenant, course.id, caller.id),
-                keys::user(tenant, caller.id),
-            ])
-            .await?;
-        let mut found = found.into_iter();
-        let enrollment: Option<Enrollment> = found.next().flatten().map(from_item).transpose()?;
-        let previous: Option<Rating> = found.next().flatten().map(from_item).transpose()?;
-        let user: Option<User> = found.next().flatten().map(from_item).transpose()?;
+        let Rater {
+            enrollment,
+            previous,
+            user,
+        } = repo.rater(&caller.tenant, course.id, caller.id).await?;
         if !enrollment.is_some_and(|e| e.is_active() || e.is_completed()) {
             return Err(ApiError::Forbidden(
                 "only students enrolled in the course may rate it".into(),
@@ -144,7 +134,7 @@ pub async fn list_ratings(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Paginated<RatingView>> {
     let (limit, cursor) = params.parse()?;
-    let course = crate::handlers::visible_course(&state, caller.as_ref(), &course_id).await?;
+    let course = visible_course(&state, caller.as_ref(), &course_id).await?;
     let page = RatingRepo::new(state.table.clone())
         .of_course(&course.tenant, course.id, limit, cursor)
         .await?;

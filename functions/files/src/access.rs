@@ -13,10 +13,9 @@
 use std::collections::HashMap;
 
 use lectern_domain::course::Course;
-use lectern_domain::enrollment::Enrollment;
 use lectern_domain::file::{FilePurpose, StoredFile};
 use lectern_domain::{CourseId, UserId};
-use lectern_store::{Key, from_item, keys};
+use lectern_store::enrollments::EnrollmentRepo;
 use lectern_web::{ApiResult, AppState, AuthUser};
 
 /// A file's course and the caller's enrollment in it, as far as reading it depends on them.
@@ -44,36 +43,25 @@ impl CourseContext {
         Self::of_courses(state, caller, &courses).await
     }
 
-    /// These courses and the caller's enrollments in them, in one batch get (none for no courses).
+    /// These courses and the caller's enrollments in them: one batch get per 50 courses (none for no
+    /// courses).
     pub async fn of_courses(
         state: &AppState,
         caller: &AuthUser,
         courses: &[CourseId],
     ) -> ApiResult<CourseContext> {
         let mut context = CourseContext::default();
-        if courses.is_empty() {
-            return Ok(context);
-        }
-        let wanted: Vec<Key> = courses
-            .iter()
-            .flat_map(|c| {
-                [
-                    keys::course(&caller.tenant, *c),
-                    keys::enrollment(&caller.tenant, *c, caller.id),
-                ]
-            })
-            .collect();
-        let mut found = state.table.batch_get(&wanted).await?.into_iter();
-        for id in courses {
-            let course: Option<Course> = found.next().flatten().map(from_item).transpose()?;
-            let enrollment: Option<Enrollment> =
-                found.next().flatten().map(from_item).transpose()?;
-            if let Some(course) = course {
-                context.courses.insert(*id, course);
+        let found = EnrollmentRepo::new(state.table.clone())
+            .memberships(&caller.tenant, caller.id, courses)
+            .await?;
+        for membership in found {
+            let id = membership.course_id;
+            if let Some(course) = membership.course {
+                context.courses.insert(id, course);
             }
             context
                 .enrolled
-                .insert(*id, enrollment.is_some_and(|e| e.is_active()));
+                .insert(id, membership.enrollment.is_some_and(|e| e.is_active()));
         }
         Ok(context)
     }

@@ -3,7 +3,7 @@
 //! `GET /api/lessons/[lessonId]/download`; issue "Assignments, submissions, grading, and secure files
 //! on S3" §Files ("lesson content and media use these files").
 //!
-//! These are the files of [`crate::handlers`] seen from the lesson: an upload here is `POST /files`
+//! These are the files of [`crate::uploads`] and [`crate::files`] seen from the lesson: an upload here is `POST /files`
 //! with purpose `lesson_content` / `lesson_media` and the lesson's course and id filled in, on the same
 //! code path (same limits, same rule: the course's instructor or an admin, else 403); the upload is
 //! then confirmed with `POST /files/{fileId}/confirm` as any other.
@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::access::{CourseContext, may_read};
-use crate::handlers::{
-    FileView, NewUpload, SecureUrl, UploadTicket, download_url, issue_upload, object_store,
-};
+use crate::files::{download_url, object_store};
+use crate::uploads::{NewUpload, issue_upload};
+use crate::views::{FileView, SecureUrl, UploadTicket};
 
 const TAG: &str = "lessons";
 

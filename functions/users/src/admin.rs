@@ -7,11 +7,11 @@ use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, UserView};
-use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
+use lectern_web::{Admin, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::profile::path_user;
+use crate::access::target;
 
 const TAG: &str = "user administration";
 
@@ -53,26 +53,6 @@ pub async fn list_users(
         data: page.users.iter().map(UserView::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
     })
-}
-
-/// The target of an admin action: a user of the admin's tenant other than the admin.
-async fn target(
-    state: &AppState,
-    admin: &RequireRole<Admin>,
-    user_id: &str,
-    action: &str,
-) -> ApiResult<User> {
-    let id = path_user(user_id)?;
-    if id == admin.id {
-        return Err(ApiError::conflict(
-            "own_account",
-            format!("admins cannot {action} their own account; ask another admin"),
-        ));
-    }
-    UserRepo::new(state.table.clone())
-        .get(&admin.tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

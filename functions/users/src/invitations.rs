@@ -13,10 +13,11 @@ use lectern_domain::invitation::{INVITATION_LIFETIME, Invitation, InvitedRole};
 use lectern_domain::user::{Email, now};
 use lectern_store::invitations::InvitationRepo;
 use lectern_web::pagination::{PageParams, Paginated};
-use lectern_web::views::timestamp;
 use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
+
+use crate::views::{CreatedInvitation, InvitationView};
 
 const TAG: &str = "user administration";
 
@@ -28,45 +29,6 @@ pub struct NewInvitation {
     pub email: String,
     /// The role they get: `student` or `instructor`.
     pub role: InvitedRole,
-}
-
-/// A pending invitation.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InvitationView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
-    pub email: String,
-    pub role: InvitedRole,
-    #[schema(value_type = String, format = Uuid)]
-    pub invited_by: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub expires_at: String,
-}
-
-impl From<&Invitation> for InvitationView {
-    fn from(i: &Invitation) -> Self {
-        InvitationView {
-            id: i.id.to_string(),
-            email: i.email.as_str().to_owned(),
-            role: i.role,
-            invited_by: i.invited_by.to_string(),
-            created_at: timestamp(i.created_at),
-            expires_at: timestamp(i.expires_at),
-        }
-    }
-}
-
-/// A new invitation with its token.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedInvitation {
-    pub invitation: InvitationView,
-    /// What the invited person registers with (`invitationToken`). Shown this once: only its hash is
-    /// kept, so a lost token is revoked and a new invitation made.
-    pub token: String,
 }
 
 /// Invites an email address to register with a role (issue 22 item 14). No email is sent: the

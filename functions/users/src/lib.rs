@@ -4,15 +4,20 @@
 //! `/check-username`) and "User Management & Roles", under `/api/v1`.
 //!
 //! # Layout
+//! - [`access`]: who a request is about: the caller's own profile, or (admins) another user of the
+//!   tenant; malformed ids and other tenants' users are 404.
+//! - [`views`]: the response shapes (profile with statistics, preferences, invitations).
 //! - [`profile`]: reading a profile, updating one's own profile and preferences, username checks.
 //! - [`admin`]: listing users, changing roles, suspending and unsuspending.
 //! - [`invitations`]: admins invite an email address to register as a student or an instructor,
 //!   list and revoke pending invitations.
 //! - `routes` / `router`: the group's routes with their OpenAPI description, and the servable app.
 
+pub mod access;
 pub mod admin;
 pub mod invitations;
 pub mod profile;
+pub mod views;
 
 use axum::Router;
 use lectern_web::AppState;

@@ -3,79 +3,29 @@
 
 use axum::extract::{Path, State};
 use lectern_auth::password::HashPool;
+use lectern_domain::FieldErrors;
 use lectern_domain::assignment::GradeTally;
 use lectern_domain::user::{
     Email, Password, PersonName, StudyTime, User, Username, WeeklyGoal, now,
 };
-use lectern_domain::{FieldErrors, UserId};
 use lectern_store::assignments::AssignmentRepo;
 use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
-use lectern_store::{from_item, keys};
 use lectern_web::views::UserView;
 use lectern_web::{
     ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Tagged,
     Tenant,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::access::{check_target, own_user, path_user};
+use crate::views::{
+    PreferencesUpdated, PreferencesView, ProfileStatistics, ProfileUpdated, ProfileView,
+    UsernameAvailability,
+};
+
 const TAG: &str = "profiles";
-
-/// A path's user id; a malformed one names no user.
-pub(crate) fn path_user(id: &str) -> ApiResult<UserId> {
-    UserId::parse(id).map_err(|_| ApiError::not_found("user"))
-}
-
-/// The caller's own user, as stored.
-async fn own_user(state: &AppState, caller: &AuthUser) -> ApiResult<User> {
-    UserRepo::new(state.table.clone())
-        .get(&caller.tenant, caller.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
-}
-
-/// Refuses a body that names another user (seed 002 bodies carry `userId`) or an outdated `version`.
-fn check_target(user: &User, user_id: Option<&str>, version: Option<u64>) -> ApiResult<()> {
-    if user_id.is_some_and(|id| id != user.id.to_string()) {
-        return Err(ApiError::Forbidden(
-            "you can only change your own profile".into(),
-        ));
-    }
-    if version.is_some_and(|v| v != user.version) {
-        return Err(ApiError::conflict(
-            "stale_version",
-            format!(
-                "the profile is at version {}, not the one you read; read it again",
-                user.version
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// What the platform knows about the user's learning so far (seed 002 `StudentProfile.statistics`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileStatistics {
-    pub current_streak: u32,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_learned: Option<String>,
-    /// Assignments handed in (submitted or graded), across the courses the user is enrolled in.
-    pub total_assignments_submitted: u32,
-    /// Percent (one decimal) of the possible points earned on graded assignments, the grade report's
-    /// `averageGrade` (`GET /grades/{userId}`); null when nothing is graded.
-    pub average_grade: Option<f64>,
-}
-
-/// Seed 002 `StudentProfile`: the user with their learning statistics.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProfileView {
-    #[serde(flatten)]
-    pub user: UserView,
-    pub statistics: ProfileStatistics,
-}
 
 /// Seed 002 `GET /api/users/[userId]/profile`. Your own profile, or any profile of your tenant as an
 /// admin; anyone else's is a 404, so that existence is not revealed. The statistics' grades come from
@@ -103,23 +53,12 @@ pub async fn get_profile(
     }
     // The user rides along in the grade book's batch get: enrollments (1 query), each course's
     // assignments (1 query per course, concurrently), then the user with the submissions.
-    let (extra, book) = AssignmentRepo::new(state.table.clone())
-        .grade_book(
-            &caller.tenant,
-            id,
-            |_| true,
-            &[keys::user(&caller.tenant, id)],
-        )
+    let found = AssignmentRepo::new(state.table.clone())
+        .student_grades(&caller.tenant, id, |_| true)
         .await?;
-    let user: User = extra
-        .into_iter()
-        .next()
-        .flatten()
-        .map(from_item)
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user = found.student.ok_or_else(|| ApiError::not_found("user"))?;
     let mut grades = GradeTally::default();
-    for (assignment, submission) in book.iter().flat_map(|c| &c.entries) {
+    for (assignment, submission) in found.courses.iter().flat_map(|c| &c.entries) {
         grades.add(assignment.points, submission.as_ref());
     }
     let view = UserView::from(&user);
@@ -153,12 +92,6 @@ pub struct UpdateProfileRequest {
     pub new_password: Option<String>,
     /// The `version` you read; when sent, a profile changed since is refused with 409.
     pub version: Option<u64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProfileUpdated {
-    pub message: String,
-    pub user: UserView,
 }
 
 /// What an update changed that sessions depend on.
@@ -303,23 +236,6 @@ pub struct PreferencesRequest {
     pub version: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PreferencesView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
-    pub notification_preference: bool,
-    pub preferred_study_time: Option<StudyTime>,
-    pub weekly_learning_goal: u32,
-    pub version: u64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PreferencesUpdated {
-    pub message: String,
-    pub user: PreferencesView,
-}
-
 /// Seed 002 `PUT /api/profile/preferences`: the caller's learning preferences.
 #[utoipa::path(put, path = "/api/v1/profile/preferences", tag = TAG,
     security(("bearer" = [])),
@@ -380,11 +296,6 @@ pub async fn update_preferences(
 #[serde(deny_unknown_fields)]
 pub struct CheckUsernameRequest {
     pub username: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UsernameAvailability {
-    pub available: bool,
 }
 
 /// Seed 002 `POST /api/profile/check-username`. Anonymous callers (a registration form) ask about

@@ -71,6 +71,14 @@ pub struct CourseGradeBook {
 /// The items of the extra keys asked for (in order), and a student's grade book, course by course.
 pub type GradeBook = (Vec<Option<Item>>, Vec<CourseGradeBook>);
 
+/// A student with their grade book ([`AssignmentRepo::student_grades`]).
+#[derive(Debug, Clone)]
+pub struct StudentGrades {
+    /// `None`: no such user in the tenant.
+    pub student: Option<User>,
+    pub courses: Vec<CourseGradeBook>,
+}
+
 #[derive(Clone)]
 pub struct AssignmentRepo {
     table: Arc<dyn Table>,
@@ -366,7 +374,7 @@ impl AssignmentRepo {
     /// summaries (a query per course, concurrently), then the submissions and extras (one batch get
     /// per 100 keys). The grade report and the profile statistics both stand on it.
     #[tracing::instrument(skip(self, keep, extra))]
-    pub async fn grade_book(
+    async fn grade_book(
         &self,
         tenant: &TenantId,
         student: UserId,
@@ -406,20 +414,22 @@ impl AssignmentRepo {
         Ok((extra, book))
     }
 
-    /// A student's grade book (see [`AssignmentRepo::grade_book`]) with the student's own user item,
-    /// read in the submissions' batch get: the grade report names the student at no extra round trip.
-    /// `None` for the user: no such user in the tenant.
+    /// A student (their user item) with their grade book ([`AssignmentRepo::grade_book`]): the user
+    /// rides in the submissions' batch get, so it costs no round trip of its own.
     #[tracing::instrument(skip(self, keep))]
-    pub async fn grade_book_with_student(
+    pub async fn student_grades(
         &self,
         tenant: &TenantId,
         student: UserId,
         keep: impl Fn(&Course) -> bool,
-    ) -> Result<(Option<User>, Vec<CourseGradeBook>), StoreError> {
-        let (extra, book) = self
+    ) -> Result<StudentGrades, StoreError> {
+        let (extra, courses) = self
             .grade_book(tenant, student, keep, &[keys::user(tenant, student)])
             .await?;
-        Ok((decode(extra.into_iter().next().flatten())?, book))
+        Ok(StudentGrades {
+            student: decode(extra.into_iter().next().flatten())?,
+            courses,
+        })
     }
 
     #[tracing::instrument(skip(self))]

@@ -1,13 +1,16 @@
 //! Courses of a tenant's catalog.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use lectern_domain::assignment::AssignmentSummary;
+use lectern_domain::assignment::{AssignmentSummary, Submission};
 use lectern_domain::course::{Course, RequiredBy};
+use lectern_domain::enrollment::Enrollment;
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::quiz::QuizSummary;
 use lectern_domain::rating::RecentRatings;
-use lectern_domain::{CourseId, LessonId, QuizId, TenantId};
+use lectern_domain::user::User;
+use lectern_domain::{AssignmentId, CourseId, LessonId, QuizId, TenantId, UserId};
 
 use crate::actor::{Actor, commit, commit_in_batches};
 use crate::catalog::catalog_writes;
@@ -178,6 +181,32 @@ pub struct CoursePage {
     pub required_by: RequiredBy,
 }
 
+/// Most prerequisite and dependent courses the course page names; the rest of its one batch get (100
+/// keys) holds the instructor, the reader's enrollment and their submissions.
+pub const MAX_LINKED_COURSES: usize = 60;
+
+/// Who reads a course page, as far as what it shows depends on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageReader {
+    pub user: UserId,
+    /// They study in the course rather than manage it: the page shows their submissions' statuses.
+    pub learner: bool,
+}
+
+/// What the course page shows beside its own item collection ([`CourseRepo::page_context`]).
+#[derive(Debug, Clone, Default)]
+pub struct PageContext {
+    pub instructor: Option<User>,
+    /// The reader's enrollment (none for an anonymous reader).
+    pub enrollment: Option<Enrollment>,
+    /// A learner's submissions, by assignment (absent where they have none, or beyond the batch).
+    pub submissions: HashMap<AssignmentId, Submission>,
+    /// The prerequisites that still exist, in the course's order.
+    pub prerequisites: Vec<Course>,
+    /// The courses requiring this one that still exist.
+    pub required_by: Vec<Course>,
+}
+
 impl CoursePage {
     pub fn quiz_ids(&self) -> Vec<QuizId> {
         self.quizzes.iter().map(|q| q.quiz_id).collect()
@@ -251,6 +280,84 @@ impl CourseRepo {
             recent_ratings: recent,
             required_by,
         }))
+    }
+
+    /// What the course page shows beside its own items ([`CourseRepo::page`]), in one batch get: the
+    /// instructor; for a signed-in reader their enrollment, and for a learner their submission to each
+    /// assignment (as many as the batch has room for after the linked courses); the prerequisite and
+    /// dependent courses (at most [`MAX_LINKED_COURSES`] together, prerequisites first).
+    #[tracing::instrument(skip_all, fields(course_id = %page.course.id))]
+    pub async fn page_context(
+        &self,
+        page: &CoursePage,
+        reader: Option<PageReader>,
+    ) -> Result<PageContext, StoreError> {
+        let course = &page.course;
+        let tenant = &course.tenant;
+        let prerequisites: Vec<CourseId> = course
+            .prerequisites
+            .iter()
+            .copied()
+            .take(MAX_LINKED_COURSES)
+            .collect();
+        let required_by: Vec<CourseId> = page
+            .required_by
+            .courses
+            .iter()
+            .copied()
+            .take(MAX_LINKED_COURSES - prerequisites.len())
+            .collect();
+        let mut wanted: Vec<Key> = vec![keys::user(tenant, course.instructor_id)];
+        if let Some(r) = reader {
+            wanted.push(keys::enrollment(tenant, course.id, r.user));
+        }
+        let learner = reader.filter(|r| r.learner);
+        let submissions: Vec<AssignmentId> = match learner {
+            Some(_) => page
+                .assignments
+                .iter()
+                .map(|a| a.assignment_id)
+                .take(MAX_BATCH_GET_KEYS - wanted.len() - prerequisites.len() - required_by.len())
+                .collect(),
+            None => Vec::new(),
+        };
+        if let Some(r) = learner {
+            wanted.extend(
+                submissions
+                    .iter()
+                    .map(|a| keys::submission(tenant, *a, r.user)),
+            );
+        }
+        wanted.extend(
+            prerequisites
+                .iter()
+                .chain(&required_by)
+                .map(|id| keys::course(tenant, *id)),
+        );
+        let mut found = self.table.batch_get(&wanted).await?.into_iter();
+        let mut context = PageContext {
+            instructor: found.next().flatten().map(from_item).transpose()?,
+            ..PageContext::default()
+        };
+        if reader.is_some() {
+            context.enrollment = found.next().flatten().map(from_item).transpose()?;
+        }
+        for id in &submissions {
+            if let Some(s) = found.next().flatten().map(from_item).transpose()? {
+                context.submissions.insert(*id, s);
+            }
+        }
+        for (i, item) in found.enumerate() {
+            let Some(linked) = item.map(from_item::<Course>).transpose()? else {
+                continue;
+            };
+            if i < prerequisites.len() {
+                context.prerequisites.push(linked);
+            } else {
+                context.required_by.push(linked);
+            }
+        }
+        Ok(context)
     }
 
     /// Courses by id, in the order asked, in batches of 100 (`None` where absent).

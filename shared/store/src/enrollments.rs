@@ -13,10 +13,12 @@
 
 use std::sync::Arc;
 
+use lectern_domain::assignment::Submission;
 use lectern_domain::catalog::CatalogSort;
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Grant};
 use lectern_domain::payment::Payment;
+use lectern_domain::quiz::QuizStanding;
 use lectern_domain::{CourseId, LessonId, PaymentId, QuizId, TenantId, UserId};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -29,8 +31,8 @@ use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
 use crate::payments::PaymentRepo;
 use crate::table::{
-    Condition, Index, Query, SortKeyCondition, StoreError, Table, TxAction, Update, UpdateAction,
-    backoff,
+    Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SortKeyCondition, StoreError, Table,
+    TxAction, Update, UpdateAction, backoff,
 };
 
 /// Why a student could not enroll.
@@ -63,7 +65,24 @@ pub struct EnrollmentPage {
     pub next: Option<Cursor>,
 }
 
-/// How often a write that lost a race is retried on fresh data before giving up.
+/// A course and a user's enrollment in it, read together ([`EnrollmentRepo::memberships`]).
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub course_id: CourseId,
+    /// `None`: no such course (gone, or never in this tenant).
+    pub course: Option<Course>,
+    pub enrollment: Option<Enrollment>,
+}
+
+/// What a student has done in a course's quizzes and assignments ([`EnrollmentRepo::work_in`]).
+#[derive(Debug, Clone, Default)]
+pub struct CourseWork {
+    /// The standing in each quiz, in the course page's order (`None`: never started).
+    pub standings: Vec<Option<QuizStanding>>,
+    /// The submission to each assignment, in the course page's order (`None`: none yet).
+    pub submissions: Vec<Option<Submission>>,
+}
+
 /// What admits a student to a course.
 enum Admission {
     /// The course is published and free.
@@ -72,6 +91,7 @@ enum Admission {
     Paid { payment: PaymentId, guard: TxAction },
 }
 
+/// How often a write that lost a race is retried on fresh data before giving up.
 const RETRIES: u32 = 5;
 
 #[derive(Clone)]
@@ -491,6 +511,89 @@ impl EnrollmentRepo {
                 other => return other,
             }
         }
+    }
+
+    /// Each course with the student's enrollment in it, in the order asked: one batch get per 50
+    /// courses (none for no courses).
+    #[tracing::instrument(skip(self, courses), fields(courses = courses.len()))]
+    pub async fn memberships(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+        courses: &[CourseId],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let mut found = Vec::with_capacity(courses.len());
+        for chunk in courses.chunks(MAX_BATCH_GET_KEYS / 2) {
+            let wanted: Vec<Key> = chunk
+                .iter()
+                .flat_map(|c| {
+                    [
+                        keys::course(tenant, *c),
+                        keys::enrollment(tenant, *c, student),
+                    ]
+                })
+                .collect();
+            let mut items = self.table.batch_get(&wanted).await?.into_iter();
+            for course_id in chunk {
+                found.push(Membership {
+                    course_id: *course_id,
+                    course: items.next().flatten().map(from_item).transpose()?,
+                    enrollment: items.next().flatten().map(from_item).transpose()?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// A course with the student's enrollment in it, in one batch get.
+    pub async fn membership(
+        &self,
+        tenant: &TenantId,
+        student: UserId,
+        course: CourseId,
+    ) -> Result<Membership, StoreError> {
+        let found = self.memberships(tenant, student, &[course]).await?;
+        Ok(found.into_iter().next().unwrap_or(Membership {
+            course_id: course,
+            course: None,
+            enrollment: None,
+        }))
+    }
+
+    /// The student's standing in each of the page's quizzes and their submission to each of its
+    /// assignments: one batch get per 100 keys (none when the course has neither).
+    #[tracing::instrument(skip_all, fields(course_id = %page.course.id, student_id = %student))]
+    pub async fn work_in(
+        &self,
+        page: &CoursePage,
+        student: UserId,
+    ) -> Result<CourseWork, StoreError> {
+        let tenant = &page.course.tenant;
+        let mut wanted: Vec<Key> = page
+            .quizzes
+            .iter()
+            .map(|q| keys::quiz_attempt_counter(tenant, q.quiz_id, student))
+            .collect();
+        wanted.extend(
+            page.assignments
+                .iter()
+                .map(|a| keys::submission(tenant, a.assignment_id, student)),
+        );
+        let mut found = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(MAX_BATCH_GET_KEYS) {
+            found.extend(self.table.batch_get(chunk).await?);
+        }
+        let mut found = found.into_iter();
+        let mut work = CourseWork::default();
+        for _ in &page.quizzes {
+            work.standings
+                .push(found.next().flatten().map(from_item).transpose()?);
+        }
+        for _ in &page.assignments {
+            work.submissions
+                .push(found.next().flatten().map(from_item).transpose()?);
+        }
+        Ok(work)
     }
 
     /// One page of a course's enrollments (active and unenrolled), by student id.

@@ -27,9 +27,12 @@
 
 use std::sync::Arc;
 
+use lectern_domain::assignment::AssignmentSummary;
+use lectern_domain::course::Course;
+use lectern_domain::enrollment::Enrollment;
 use lectern_domain::file::{FileStatus, QuotaScope, StorageQuotas, StoredFile};
 use lectern_domain::lesson::Lesson;
-use lectern_domain::{AssignmentId, FileId, LessonId, TenantId, UserId};
+use lectern_domain::{AssignmentId, CourseId, FileId, LessonId, TenantId, UserId};
 use time::{Duration, OffsetDateTime};
 
 use crate::actor::{Actor, commit};
@@ -48,6 +51,28 @@ pub const PENDING_TTL: Duration = Duration::hours(24);
 pub struct LessonMaterial {
     pub lesson: Lesson,
     pub files: Vec<StoredFile>,
+}
+
+/// What a new file is attached to within its course ([`FileRepo::attach_context`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachTo {
+    /// Work handed in for an assignment of the course.
+    Submission(AssignmentId),
+    /// Course material: lesson content or media (of one lesson, when named), or a thumbnail.
+    Material(Option<LessonId>),
+}
+
+/// What the right to attach a file to a course depends on, read together.
+#[derive(Debug, Clone, Default)]
+pub struct AttachContext {
+    pub course: Option<Course>,
+    /// The uploader's enrollment (read for a submission only).
+    pub enrollment: Option<Enrollment>,
+    /// The assignment's summary in the course (a submission's; `None` when the course has no such
+    /// assignment).
+    pub assignment: Option<AssignmentSummary>,
+    /// The named lesson of the course (material for one lesson; `None` when it has no such lesson).
+    pub lesson: Option<Lesson>,
 }
 
 /// The counter attribute of the storage items.
@@ -327,6 +352,43 @@ impl FileRepo {
             Some(item) => live(item, OffsetDateTime::now_utc()),
             None => Ok(None),
         }
+    }
+
+    /// The course a file is to be attached to, with what else the right to attach depends on, in one
+    /// batch get: for a submission the uploader's enrollment and the assignment's summary in the
+    /// course; for lesson material the lesson, when one is named.
+    #[tracing::instrument(skip(self))]
+    pub async fn attach_context(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        uploader: UserId,
+        to: AttachTo,
+    ) -> Result<AttachContext, StoreError> {
+        let mut wanted = vec![keys::course(tenant, course)];
+        match to {
+            AttachTo::Submission(assignment) => {
+                wanted.push(keys::enrollment(tenant, course, uploader));
+                wanted.push(keys::assignment_summary(tenant, course, assignment));
+            }
+            AttachTo::Material(Some(lesson)) => wanted.push(keys::lesson(tenant, course, lesson)),
+            AttachTo::Material(None) => {}
+        }
+        let mut found = self.table.batch_get(&wanted).await?.into_iter();
+        let mut context = AttachContext {
+            course: found.next().flatten().map(from_item).transpose()?,
+            ..AttachContext::default()
+        };
+        match to {
+            AttachTo::Submission(_) => {
+                context.enrollment = found.next().flatten().map(from_item).transpose()?;
+                context.assignment = found.next().flatten().map(from_item).transpose()?;
+            }
+            AttachTo::Material(_) => {
+                context.lesson = found.next().flatten().map(from_item).transpose()?;
+            }
+        }
+        Ok(context)
     }
 
     /// Files by id, in the order asked (`None` where absent), in batches of 100.

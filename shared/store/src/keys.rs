@@ -62,14 +62,16 @@
 //! | Refresh: user + session + token | the three keys | table | 1 batch get |
 //! | Course by id | PK = course, SK = `COURSE` | table | 1 get |
 //! | Course page: course, outline, lessons (≤ 500), quizzes (≤ 100), assignments (≤ 100), latest reviews, courses requiring it (≤ 40) | PK = course, SK begins_with `COURSE` | table | 1 query |
-//! | …plus instructor, caller's enrollment, prerequisite and dependent courses | their keys | table | 1 batch get |
+//! | …plus instructor, the reader's enrollment and (a learner's) submissions, prerequisite and dependent courses (≤ 60) | their keys | table | 1 batch get |
 //! | A prerequisite with the courses requiring it (link, unlink) | PK = course, SK = `COURSE` and `COURSE#REQUIREDBY` | table | 1 batch get |
 //! | An instructor's courses, every status (revenue) | GSI1PK = `T#{t}#INSTRUCTOR#{instructorId}#COURSES` | GSI1 | 1 query per 1 MB of their courses |
 //! | Catalog page, any filter of category / difficulty / instructor, any order | GSI1PK = that list's entries, GSI1SK > the cursor's, limit = the page (by page number: the entries before it too, ≤ 1,000); then the page's courses, its instructors and the list's count | GSI1 + table | 1 query + 1 batch get per 100 keys |
 //! | Catalog search | GSI1PK = each word's term entries (a probe of 20, then the most selective word's, ≤ 1,000); then those courses and instructors | GSI1 + table | 1 query per word (+ 1) + 1 batch get per 100 keys |
 //! | Lesson with content | PK = course, SK = `COURSE#LESSON#{id}` and `CONTENT#{id}` | table | 1 batch get |
 //! | Students of a course | PK = course, SK begins_with `ENROLL#` | table | 1 query (paged) |
+//! | Courses with a user's enrollment in each (unenroll; a file's readers) | PK = course, SK = `COURSE` and `ENROLL#{userId}` | table | 1 batch get per 50 courses |
 //! | A student's enrollments | GSI1PK = `T#{t}#USER#{userId}#ENROLLMENTS` | GSI1 | 1 query |
+//! | Rate a course: the student's enrollment, their rating so far and their user | their keys | table | 1 batch get |
 //! | Ratings of a course, newest first | GSI1PK = `T#{t}#COURSE#{courseId}#RATINGS`, backward | GSI1 | 1 query (paged) |
 //! | Everything of a course (cascade delete) | PK = course | table | 1 query (paged) |
 //! | A quiz | PK = quiz, SK = `QUIZ` | table | 1 get |
@@ -77,7 +79,8 @@
 //! | Every attempt at a quiz (its instructor) | PK = quiz, SK begins_with `ATTEMPT#` | table | 1 query (paged) |
 //! | Start an attempt: quiz, then course + enrollment + standing | their keys | table | 1 get + 1 batch get, then 1 transaction (standing's count conditioned) |
 //! | Submit an attempt: quiz, then course + enrollment + standing + attempt | their keys | table | 1 get + 1 batch get, then 1 transaction (attempt still open, standing's version) |
-//! | A student's standing in a course's quizzes (progress) | PK = each quiz, SK = `ATTEMPTS#{userId}` | table | 1 batch get |
+//! | A student's standing in a course's quizzes | PK = each quiz, SK = `ATTEMPTS#{userId}` | table | 1 batch get |
+//! | A student's work in a course (progress): their standing in each quiz and submission to each assignment | PK = each quiz, SK = `ATTEMPTS#{userId}`; PK = each assignment, SK = `SUBMISSION#{userId}` | table | 1 batch get per 100 keys |
 //! | Everything of a quiz (its deletion) | PK = quiz | table | 1 query per 100 items |
 //! | A course with its assignment summaries | PK = course, SK between `COURSE` and `COURSE#ASSIGNMENT$` | table | 1 query |
 //! | …plus the caller's enrollment and their submission to each | their keys | table | 1 batch get per 99 assignments |
@@ -95,8 +98,8 @@
 //! | A user's sessions (suspend, a password or email change revoke them) | PK = user, SK begins_with `SESSION#` | table | 1 query |
 //! | A file (metadata, confirm, secure URL, delete) | PK = file, SK = `FILE` | table | 1 get |
 //! | …its course and the caller's enrollment (when neither uploader nor admin) | their keys | table | + 1 batch get |
-//! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get |
-//! | Attach a file: the course (+ the lesson, or the caller's enrollment for a submission) | their keys | table | 1 batch get |
+//! | Files by id (bulk permissions, ≤ 100) | the files' keys; then their courses and the caller's enrollments | table | 1 batch get + 1 batch get per 50 courses |
+//! | Attach a file: the course (+ the lesson; for a submission the caller's enrollment and the assignment's summary) | their keys | table | 1 batch get |
 //! | Ask for an upload: the pending file, with the uploader's and the tenant's storage checked for room | their keys | table | 1 transaction (put + 2 condition checks) |
 //! | Confirm an upload: the file (pending → active) + both storage counters (added to, each conditioned on room) | their keys | table | 1 transaction |
 //! | Delete an active file: the file + both storage counters (given back) | their keys | table | 1 transaction |

@@ -15,8 +15,10 @@
 //! - [`dynamo`]: the production backend on aws-sdk-dynamodb.
 //! - [`keys`]: the key schema: every key builder and the access patterns they serve.
 //! - [`users`]: users and their unique email and username claims.
-//! - [`courses`]: the courses of a catalog.
-//! - [`enrollments`]: enrollments and progress, with the course's counters kept exact.
+//! - [`courses`]: the courses of a catalog; the course page (its item collection, then what it shows
+//!   beside it: instructor, the reader's enrollment and submissions, linked courses).
+//! - [`enrollments`]: enrollments and progress, with the course's counters kept exact; courses with a
+//!   user's enrollment in each; a student's work in a course (quiz standings, submissions).
 //! - [`lessons`]: lessons, their content and their order.
 //! - [`ratings`]: ratings, with the course's exact average and its latest reviews.
 //! - [`catalog`]: the catalog: a course's entries in every list (filter × order), its counts and

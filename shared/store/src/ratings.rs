@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use lectern_domain::catalog::CatalogSort;
 use lectern_domain::course::Course;
+use lectern_domain::enrollment::Enrollment;
 use lectern_domain::rating::{Rating, RecentRatings};
+use lectern_domain::user::User;
 use lectern_domain::{CourseId, TenantId, UserId};
 use time::format_description::well_known::Rfc3339;
 
@@ -22,6 +24,16 @@ use crate::table::{Condition, Index, Query, StoreError, Table, TxAction, Update,
 pub struct RatingPage {
     pub ratings: Vec<Rating>,
     pub next: Option<Cursor>,
+}
+
+/// What rating a course depends on, about the student who rates it ([`RatingRepo::rater`]).
+#[derive(Debug, Clone, Default)]
+pub struct Rater {
+    pub enrollment: Option<Enrollment>,
+    /// Their rating of the course so far.
+    pub previous: Option<Rating>,
+    /// The student, whose name the rating shows.
+    pub user: Option<User>,
 }
 
 #[derive(Clone)]
@@ -66,6 +78,28 @@ impl RatingRepo {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    /// The student's enrollment in the course, their rating of it so far, and their user, in one
+    /// batch get.
+    #[tracing::instrument(skip(self))]
+    pub async fn rater(
+        &self,
+        tenant: &TenantId,
+        course: CourseId,
+        student: UserId,
+    ) -> Result<Rater, StoreError> {
+        let wanted = [
+            keys::enrollment(tenant, course, student),
+            keys::rating(tenant, course, student),
+            keys::user(tenant, student),
+        ];
+        let mut found = self.table.batch_get(&wanted).await?.into_iter();
+        Ok(Rater {
+            enrollment: found.next().flatten().map(from_item).transpose()?,
+            previous: found.next().flatten().map(from_item).transpose()?,
+            user: found.next().flatten().map(from_item).transpose()?,
+        })
     }
 
     /// Writes a new or changed rating with the course's counters and latest reviews, all conditional

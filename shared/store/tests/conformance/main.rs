@@ -34,6 +34,7 @@ mod items;
 mod limits;
 mod queries;
 mod quotas;
+mod reads;
 mod transactions;
 mod updates;
 
@@ -149,6 +150,10 @@ macro_rules! conformance {
             limits {
                 concurrent_takes_admit_exactly_the_limit_each_with_its_own_count,
                 a_full_window_refuses_and_a_unit_given_back_is_taken_again,
+            }
+            reads {
+                memberships_answer_every_course_in_the_order_asked_across_batches,
+                the_course_page_context_names_the_instructor_the_readers_enrollment_and_the_linked_courses,
             }
         );
     };

@@ -1,4 +1,6 @@
-//! Handlers of the courses route group.
+//! Courses themselves: create, update, publish, archive and unarchive, delete (cascading,
+//! resumable). Contract: seed 002 `POST /api/courses`, `PUT` / `DELETE /api/courses/[courseId]`; issue
+//! "Courses".
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -6,100 +8,24 @@ use lectern_domain::course::{
     Course, CourseCategory, CourseDescription, CourseStatus, CourseTitle, DifficultyLevel,
     HttpsUrl, Price,
 };
-use lectern_domain::user::{User, UserRole, now};
+use lectern_domain::user::{UserRole, now};
 use lectern_domain::{CourseId, FieldErrors, UserId};
-use lectern_store::Actor;
 use lectern_store::courses::CourseRepo;
-use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::users::UserRepo;
-use lectern_web::views::{Envelope, timestamp};
+use lectern_web::views::Envelope;
 use lectern_web::{
     ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Instructor, Json, RequireRole,
     Tagged,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
+
+use crate::access::{managed_course, manager, may_manage};
+use crate::views::{CourseView, InstructorView};
 
 const TAG: &str = "courses";
 
-/// The instructor as a course shows them (seed 002 `instructor`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InstructorView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub username: String,
-}
-
-impl From<&User> for InstructorView {
-    fn from(u: &User) -> Self {
-        InstructorView {
-            id: u.id.to_string(),
-            first_name: u.first_name.as_str().to_owned(),
-            last_name: u.last_name.as_str().to_owned(),
-            username: u.username.as_str().to_owned(),
-        }
-    }
-}
-
-/// A course (seed 002 `CourseDetails`, the course's own fields).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CourseView {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    pub title: String,
-    pub description: String,
-    pub thumbnail_url: Option<String>,
-    pub category: CourseCategory,
-    pub difficulty_level: DifficultyLevel,
-    /// Minor units (cents); 0 = free.
-    pub price: u64,
-    /// ISO 4217.
-    pub currency: String,
-    pub status: CourseStatus,
-    pub instructor: Option<InstructorView>,
-    pub average_rating: f64,
-    pub total_lessons: u32,
-    pub total_enrollments: u32,
-    pub total_ratings: u32,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: String,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub published_at: Option<String>,
-    /// Send it back as `version` to update only what you read.
-    pub version: u64,
-}
-
-impl CourseView {
-    pub(crate) fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
-        CourseView {
-            course_id: course.id.to_string(),
-            title: course.title.as_str().to_owned(),
-            description: course.description.as_str().to_owned(),
-            thumbnail_url: course.thumbnail_url.as_ref().map(|u| u.as_str().to_owned()),
-            category: course.category,
-            difficulty_level: course.difficulty_level,
-            price: course.price.amount,
-            currency: course.price.currency.to_string(),
-            status: course.status,
-            instructor,
-            average_rating: course.average_rating(),
-            total_lessons: course.total_lessons,
-            total_enrollments: course.total_enrollments,
-            total_ratings: course.total_ratings,
-            created_at: timestamp(course.created_at),
-            updated_at: timestamp(course.updated_at),
-            published_at: course.published_at.map(timestamp),
-            version: course.version,
-        }
-    }
-}
-
+/// The course's instructor as a course shows them (one get).
 pub(crate) async fn instructor_view(
     state: &AppState,
     course: &Course,
@@ -199,82 +125,6 @@ pub async fn create_course(
         StatusCode::CREATED,
         Json(Envelope::new("Course created successfully", view)),
     ))
-}
-
-/// Admins, and the course's instructor while they are one: owning a course gives no power to an
-/// owner made a student. (The token's role is checked here; writes check the stored role too.)
-pub(crate) fn may_manage(caller: &AuthUser, course: &Course) -> bool {
-    caller.is_admin() || (caller.id == course.instructor_id && caller.role == UserRole::Instructor)
-}
-
-/// The caller as the actor of a change to a course they manage ([`AuthUser::manager_of`]).
-pub(crate) fn manager(caller: &AuthUser, course: &Course) -> Actor {
-    caller.manager_of(course.instructor_id)
-}
-
-/// Whether the caller may see a course, as far as the course alone tells: published ones everyone
-/// in the tenant (and anonymous callers of the default tenant), drafts and archived ones their
-/// instructor and admins; one being deleted nobody. An archived course's enrolled students see it
-/// too: [`may_see_course`] asks their enrollment.
-pub(crate) fn may_see(caller: Option<&AuthUser>, course: &Course) -> bool {
-    course.deleting_since.is_none()
-        && (course.is_published() || caller.is_some_and(|c| may_manage(c, course)))
-}
-
-/// [`may_see`], and for an archived course its actively enrolled students as well: their enrollment
-/// is read (one get) only then, so other courses' reads keep their budgets.
-pub(crate) async fn may_see_course(
-    state: &AppState,
-    caller: Option<&AuthUser>,
-    course: &Course,
-) -> ApiResult<bool> {
-    if may_see(caller, course) {
-        return Ok(true);
-    }
-    let Some(caller) = caller.filter(|_| course.is_archived()) else {
-        return Ok(false);
-    };
-    Ok(EnrollmentRepo::new(state.table.clone())
-        .get(&caller.tenant, course.id, caller.id)
-        .await?
-        .is_some_and(|e| e.is_active()))
-}
-
-/// The course at the path, if the caller may see it ([`may_see`]). Otherwise 404.
-pub(crate) async fn visible_course(
-    state: &AppState,
-    caller: Option<&AuthUser>,
-    course_id: &str,
-) -> ApiResult<Course> {
-    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
-    let tenant = caller
-        .map(|c| c.tenant.clone())
-        .unwrap_or_else(|| state.tenants.default_tenant().clone());
-    let course = CourseRepo::new(state.table.clone())
-        .get(&tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("course"))?;
-    if may_see_course(state, caller, &course).await? {
-        Ok(course)
-    } else {
-        Err(ApiError::not_found("course"))
-    }
-}
-
-/// A course the caller manages (its instructor, or an admin); others get 403, or 404 for a draft
-/// they cannot see.
-pub(crate) async fn managed_course(
-    state: &AppState,
-    caller: &AuthUser,
-    course_id: &str,
-) -> ApiResult<Course> {
-    let course = visible_course(state, Some(caller), course_id).await?;
-    if !may_manage(caller, &course) {
-        return Err(ApiError::Forbidden(
-            "only the course's instructor or an admin may change it".into(),
-        ));
-    }
-    Ok(course)
 }
 
 /// Every field optional; `version` makes the update conditional on what was read.
