@@ -315,3 +315,174 @@ fn the_apis_cors_origins_are_a_parameter_without_a_wildcard_and_without_credenti
         "{text}"
     );
 }
+
+/// The template's functions that serve HTTP routes, and the route group each one runs (its
+/// binary's router: see the Makefile and `functions/*/src/main.rs`, `bin/stripe-webhook.rs`).
+const GROUP_OF_FUNCTION: [(&str, &str); 7] = [
+    ("AuthFunction", "auth"),
+    ("UsersFunction", "users"),
+    ("CoursesFunction", "courses"),
+    ("AssignmentsFunction", "assignments"),
+    ("FilesFunction", "files"),
+    ("PaymentsFunction", "payments"),
+    ("StripeWebhookFunction", "webhooks"),
+];
+
+/// A route of the HTTP API: a function's `HttpApi` event.
+#[derive(Debug)]
+struct ApiRoute {
+    function: String,
+    event: String,
+    /// `ANY` or a method.
+    method: String,
+    path: String,
+}
+
+impl ApiRoute {
+    fn segments(&self) -> Vec<&str> {
+        self.path.trim_start_matches('/').split('/').collect()
+    }
+
+    fn is_greedy(&self) -> bool {
+        self.path.ends_with("{proxy+}")
+    }
+
+    /// Whether API Gateway could send `method path` here.
+    fn matches(&self, method: &str, path: &str) -> bool {
+        if self.method != "ANY" && self.method != method {
+            return false;
+        }
+        let route = self.segments();
+        let request: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        if self.is_greedy() {
+            let prefix = &route[..route.len() - 1];
+            request.len() > prefix.len() && segments_match(prefix, &request[..prefix.len()])
+        } else {
+            route.len() == request.len() && segments_match(&route, &request)
+        }
+    }
+
+    /// API Gateway's preference among the routes that match a request (HTTP APIs, "Routing API
+    /// requests"): a route without a greedy variable before one with it, then the most specific
+    /// (literal segments before variables, left to right; for greedy routes the longest prefix),
+    /// then a method before `ANY`. The smallest key wins.
+    fn preference(&self) -> (bool, Vec<bool>, std::cmp::Reverse<usize>, bool) {
+        let route = self.segments();
+        (
+            self.is_greedy(),
+            route.iter().map(|s| s.starts_with('{')).collect(),
+            std::cmp::Reverse(route.len()),
+            self.method == "ANY",
+        )
+    }
+}
+
+fn segments_match(route: &[&str], request: &[&str]) -> bool {
+    route
+        .iter()
+        .zip(request)
+        .all(|(r, q)| r == q || (r.starts_with('{') && !q.is_empty()))
+}
+
+/// Every `HttpApi` event of every function of the template.
+fn api_routes(template: &Value) -> Vec<ApiRoute> {
+    let mut routes = Vec::new();
+    for (function, properties) in resources(template, "AWS::Serverless::Function") {
+        for (event, spec) in properties["Events"].as_mapping().into_iter().flatten() {
+            if spec["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let route = &spec["Properties"];
+            assert_eq!(reference(&route["ApiId"]), Some("HttpApi"), "{function}");
+            routes.push(ApiRoute {
+                function: function.to_owned(),
+                event: event.as_str().unwrap().to_owned(),
+                method: route["Method"].as_str().unwrap().to_ascii_uppercase(),
+                path: route["Path"].as_str().unwrap().to_owned(),
+            });
+        }
+    }
+    routes
+}
+
+/// The route API Gateway picks for a request, if any; two equally preferred routes are a template
+/// API Gateway would refuse.
+fn route_for<'a>(routes: &'a [ApiRoute], method: &str, path: &str) -> Option<&'a ApiRoute> {
+    let mut matching: Vec<&ApiRoute> = routes.iter().filter(|r| r.matches(method, path)).collect();
+    matching.sort_by_key(|r| r.preference());
+    if let [first, second, ..] = matching.as_slice() {
+        assert!(
+            first.preference() != second.preference(),
+            "{method} {path}: {first:?} and {second:?} are equally specific"
+        );
+    }
+    matching.first().copied()
+}
+
+/// A request path for a route group's path: each variable an id (which no literal segment is).
+fn request_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| {
+            if s.starts_with('{') {
+                "0193a5c0-7e2f-7b44-8a21-3c7b5d9e0f12"
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn every_route_of_every_group_reaches_its_groups_function_and_every_api_route_serves_one() {
+    // GIVEN the template's HTTP routes and the route groups' tables
+    let template = template();
+    let routes = api_routes(&template);
+    let function_of = |group: &str| {
+        GROUP_OF_FUNCTION
+            .iter()
+            .find(|(_, g)| *g == group)
+            .map(|(f, _)| *f)
+            .unwrap_or_else(|| panic!("no function of the template runs the {group} group"))
+    };
+    let mut functions: Vec<&str> = routes.iter().map(|r| r.function.as_str()).collect();
+    functions.dedup();
+    let mut mapped: Vec<&str> = GROUP_OF_FUNCTION.iter().map(|(f, _)| *f).collect();
+    functions.sort();
+    mapped.sort();
+    assert_eq!(functions, mapped, "the functions with HTTP routes");
+    let mut used = std::collections::BTreeSet::new();
+    let mut misrouted = Vec::new();
+    for group in lectern_local::ROUTE_GROUPS {
+        for (method, path) in group.route_table {
+            // WHEN API Gateway routes a request for it
+            let request = request_path(path);
+            match route_for(&routes, method, &request) {
+                // THEN it reaches the function that serves the group
+                Some(route) if route.function == function_of(group.name) => {
+                    used.insert((route.function.as_str(), route.event.as_str()));
+                }
+                Some(route) => misrouted.push(format!(
+                    "{method} {path} ({}) goes to {}'s {} ({} {})",
+                    group.name, route.function, route.event, route.method, route.path
+                )),
+                None => misrouted.push(format!(
+                    "{method} {path} ({}) matches no route of the template",
+                    group.name
+                )),
+            }
+        }
+    }
+    assert!(misrouted.is_empty(), "{}", misrouted.join("\n"));
+    // AND every route of the template is the one some route of its group takes
+    let unused: Vec<String> = routes
+        .iter()
+        .filter(|r| !used.contains(&(r.function.as_str(), r.event.as_str())))
+        .map(|r| format!("{}'s {}: {} {}", r.function, r.event, r.method, r.path))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "routes that no group serves:\n{}",
+        unused.join("\n")
+    );
+}

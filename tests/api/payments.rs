@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use lectern_payments::{Outcome, events, webhook};
 use lectern_queue::{OutgoingMessage, Queue};
-use lectern_store::{Condition, Item, Key, Page, TxAction, Update};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -1012,93 +1011,26 @@ async fn when_the_provider_is_down_buying_is_a_clean_503_and_nothing_is_recorded
     .assert(404);
 }
 
-/// Fails the next `n` writes, then behaves.
-struct FlakyTable {
-    inner: lectern_store::sqlite::SqliteTable,
-    failures_left: std::sync::atomic::AtomicUsize,
-}
-
-impl FlakyTable {
-    fn write(&self) -> lectern_store::StoreResult<()> {
-        use std::sync::atomic::Ordering;
-        let failing = self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
-            return Err(lectern_store::StoreError::Unavailable(anyhow::anyhow!(
-                "flaky: this write fails"
-            )));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl lectern_store::Table for FlakyTable {
-    async fn get(&self, key: &Key) -> lectern_store::StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> lectern_store::StoreResult<Vec<Option<Item>>> {
-        self.inner.batch_get(keys).await
-    }
-    async fn put(
-        &self,
-        item: Item,
-        condition: Option<Condition>,
-    ) -> lectern_store::StoreResult<()> {
-        self.write()?;
-        self.inner.put(item, condition).await
-    }
-    async fn update(&self, update: Update) -> lectern_store::StoreResult<Item> {
-        self.write()?;
-        self.inner.update(update).await
-    }
-    async fn delete(
-        &self,
-        key: &Key,
-        condition: Option<Condition>,
-    ) -> lectern_store::StoreResult<Option<Item>> {
-        self.write()?;
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &lectern_store::Query) -> lectern_store::StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn transact_write(&self, actions: Vec<TxAction>) -> lectern_store::StoreResult<()> {
-        self.write()?;
-        self.inner.transact_write(actions).await
-    }
-}
-
 #[tokio::test]
 async fn a_store_outage_while_handling_an_event_is_retried_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let table = Arc::new(FlakyTable {
-        inner: lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
-        failures_left: std::sync::atomic::AtomicUsize::new(0),
-    });
+    let table = Arc::new(lectern_testkit::SabotagedTable::healthy(
+        lectern_store::sqlite::SqliteTable::open(&dir.path().join("t.db")).unwrap(),
+    ));
     let app = TestApp::spawn_on(dir, table.clone()).await;
     let (teacher, student, course) = paid_course(&app).await;
     let payment = buy(&app, &student, &course).await["payment"].clone();
     let id = payment["id"].as_str().unwrap();
     let event = succeeded_event(&app, payment["providerPaymentId"].as_str().unwrap());
     // The next two writes fail: the events worker's first try (and maybe the settlement's).
-    table
-        .failures_left
-        .store(2, std::sync::atomic::Ordering::SeqCst);
+    table.fail_next_writes(2);
     send_event(&app, &event).await.assert(200);
     wait_for_status(&app, &student, id, "completed").await;
     eventually("the enrollment", || async {
         is_enrolled(&app, &student, &course).await.then_some(())
     })
     .await;
-    assert_eq!(
-        table
-            .failures_left
-            .load(std::sync::atomic::Ordering::SeqCst),
-        0
-    );
+    assert_eq!(table.failures_left(), 0);
     assert_eq!(enrollment_count(&app, &teacher, &course).await, 1);
     assert_no_dead_letters(&app, &app.admin().await).await;
 }

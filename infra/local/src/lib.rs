@@ -1,9 +1,12 @@
 //! The local server: every route group of Lectern in one process, for laptops and black-box tests.
 //!
 //! It serves exactly the routers the Lambda functions serve, merged, over the same `AppState` (by
-//! default the embedded SQLite store under the local data folder).
+//! default the embedded SQLite store under the local data folder), plus what only local runs have:
+//! the local payment provider's simulation route, the interactive documentation, and CORS and
+//! compression for browsers (which API Gateway and the functions leave out in AWS).
 //!
 //! # Layout
+//! - `ROUTE_GROUPS`: every route group (name, route table, described routes), each once.
 //! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API,
 //!   and (local server only) its interactive documentation at `/docs`.
 //! - `start_workers`: the payment queues' workers, polling the local (or SQS) queues.
@@ -11,7 +14,8 @@
 //!   (`lectern_web::openapi::EdgeErrors`); `openapi_json`: it as the JSON committed in
 //!   `docs/openapi.json`.
 //! - `bootstrap_admin`: the first admin account, from `LECTERN_ADMIN_EMAIL` / `LECTERN_ADMIN_PASSWORD`.
-//! - `serve`: runs an app on a listener until Ctrl-C.
+//! - `serve` / `with_client_addresses`: runs an app on a listener until Ctrl-C, with each
+//!   connection's peer address as the client address.
 //! - [`browsers`]: CORS for the web clients' origins and response compression, around the app.
 //! - [`s3`]: the embedded S3 endpoint (s3s + s3s-fs) the files group presigns against.
 
@@ -68,16 +72,72 @@ impl Modify for BearerAuth {
     }
 }
 
+/// A route group as one Lambda function serves it, from the group's `route_group!` table.
+#[derive(Clone, Copy)]
+pub struct RouteGroup {
+    /// The group's name: its crate (`auth`, `users`, …), or `webhooks` for the Stripe endpoint.
+    pub name: &'static str,
+    /// Every (method, path) the group serves.
+    pub route_table: &'static [(&'static str, &'static str)],
+    /// Its routes with their OpenAPI description.
+    pub routes: fn() -> OpenApiRouter<AppState>,
+    /// Each operation described alone (`route_group!`'s `operation_descriptions`).
+    pub operation_descriptions: fn() -> Vec<(String, utoipa::openapi::OpenApi)>,
+}
+
+/// Every route group the Lambda functions serve, each once: the local server, the OpenAPI
+/// description and the tests that hold `template.yaml` to the groups read this list.
+pub const ROUTE_GROUPS: [RouteGroup; 7] = [
+    RouteGroup {
+        name: "auth",
+        route_table: auth_function::ROUTE_TABLE,
+        routes: auth_function::routes,
+        operation_descriptions: auth_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "users",
+        route_table: users_function::ROUTE_TABLE,
+        routes: users_function::routes,
+        operation_descriptions: users_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "courses",
+        route_table: courses_function::ROUTE_TABLE,
+        routes: courses_function::routes,
+        operation_descriptions: courses_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "assignments",
+        route_table: assignments_function::ROUTE_TABLE,
+        routes: assignments_function::routes,
+        operation_descriptions: assignments_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "files",
+        route_table: files_function::ROUTE_TABLE,
+        routes: files_function::routes,
+        operation_descriptions: files_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "payments",
+        route_table: payments_function::ROUTE_TABLE,
+        routes: payments_function::routes,
+        operation_descriptions: payments_function::operation_descriptions,
+    },
+    RouteGroup {
+        name: "webhooks",
+        route_table: payments_function::webhook_group::ROUTE_TABLE,
+        routes: || payments_function::webhook_group::routes().with_state(()),
+        operation_descriptions: payments_function::webhook_group::operation_descriptions,
+    },
+];
+
 /// Every route group, merged, with the whole API's description.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth_function::routes())
-        .merge(users_function::routes())
-        .merge(courses_function::routes())
-        .merge(assignments_function::routes())
-        .merge(files_function::routes())
-        .merge(payments_function::routes())
-        .merge(payments_function::webhook_group::routes().with_state(()))
+    ROUTE_GROUPS.iter().fold(
+        OpenApiRouter::with_openapi(ApiDoc::openapi()),
+        |all, group| all.merge((group.routes)()),
+    )
 }
 
 /// The servable app of every route group (with the local provider's simulation route when it is
@@ -217,8 +277,9 @@ pub fn with_client_addresses(
     app.into_make_service_with_connect_info::<std::net::SocketAddr>()
 }
 
-/// Serves `app` until Ctrl-C, with each connection's peer address (the client address of the sign-in
-/// throttle, as API Gateway's source IP is in AWS).
+/// Serves `app` until Ctrl-C, with each connection's peer address (the client address of the rate
+/// limits, idempotency keys of anonymous calls and the sign-in throttle, as API Gateway's source IP
+/// is in AWS).
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
     axum::serve(listener, with_client_addresses(app))
         .with_graceful_shutdown(async {

@@ -53,57 +53,13 @@ fn described(api: &utoipa::openapi::OpenApi) -> std::collections::BTreeSet<(Stri
     lectern_testkit::openapi::operations(&serde_json::to_value(api).unwrap())
 }
 
-/// A route group: its name, its route table, its description.
-type Group = (
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    utoipa::openapi::OpenApi,
-);
-
 /// What a Lambda serves (`plain_routes`, from each group's route table) is exactly what the group
 /// describes (`routes`, from the handlers' `#[utoipa::path]`).
 #[test]
 fn each_groups_route_table_is_its_description() {
-    let groups: [Group; 7] = [
-        (
-            "auth",
-            auth_function::ROUTE_TABLE,
-            auth_function::routes().split_for_parts().1,
-        ),
-        (
-            "users",
-            users_function::ROUTE_TABLE,
-            users_function::routes().split_for_parts().1,
-        ),
-        (
-            "courses",
-            courses_function::ROUTE_TABLE,
-            courses_function::routes().split_for_parts().1,
-        ),
-        (
-            "assignments",
-            assignments_function::ROUTE_TABLE,
-            assignments_function::routes().split_for_parts().1,
-        ),
-        (
-            "files",
-            files_function::ROUTE_TABLE,
-            files_function::routes().split_for_parts().1,
-        ),
-        (
-            "payments",
-            payments_function::ROUTE_TABLE,
-            payments_function::routes().split_for_parts().1,
-        ),
-        (
-            "webhooks",
-            payments_function::webhook_group::ROUTE_TABLE,
-            payments_function::webhook_group::routes()
-                .split_for_parts()
-                .1,
-        ),
-    ];
-    for (name, table, api) in groups {
+    for group in lectern_local::ROUTE_GROUPS {
+        let (name, table) = (group.name, group.route_table);
+        let api = (group.routes)().split_for_parts().1;
         let served: std::collections::BTreeSet<(String, String)> = table
             .iter()
             .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -133,19 +89,11 @@ fn every_reference_in_the_description_resolves() {
 
 /// Every operation of every route group, described alone: (operation, description).
 fn operations_alone() -> Vec<(String, serde_json::Value)> {
-    [
-        auth_function::operation_descriptions(),
-        users_function::operation_descriptions(),
-        courses_function::operation_descriptions(),
-        assignments_function::operation_descriptions(),
-        files_function::operation_descriptions(),
-        payments_function::operation_descriptions(),
-        payments_function::webhook_group::operation_descriptions(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|(name, api)| (name, serde_json::to_value(api).unwrap()))
-    .collect()
+    lectern_local::ROUTE_GROUPS
+        .iter()
+        .flat_map(|group| (group.operation_descriptions)())
+        .map(|(name, api)| (name, serde_json::to_value(api).unwrap()))
+        .collect()
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Test support shared by Lectern's suites.
 //!
 //! # Layout
-//! - [`SabotagedTable`]: a `Table` whose every write fails, for "nothing half-written" tests.
+//! - [`SabotagedTable`]: a `Table` whose writes fail (all, or the next few), for "nothing
+//!   half-written" and outage tests.
 //! - [`temp_sqlite`]: an SQLite table in a temporary directory.
 //! - [`counting`]: a `Table` that counts calls, for per-endpoint round-trip budgets.
 //! - [`lambda`]: real API Gateway events sent through `lambda_http` into a router.
@@ -23,6 +24,8 @@ pub mod secrets;
 pub mod stripe;
 pub mod tools;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use async_trait::async_trait;
 use lectern_store::sqlite::SqliteTable;
 use lectern_store::{
@@ -39,45 +42,65 @@ pub fn temp_sqlite() -> (tempfile::TempDir, SqliteTable) {
 
 /// Wraps a table: reads pass through, every write (put, update, delete, transaction) fails as if the
 /// backend were down, before reaching the inner table. [`SabotagedTable::healthy`] fails nothing
-/// until told to fail the next few transactions (the work of a request, not its bookkeeping).
+/// until told to fail the next few writes ([`SabotagedTable::fail_next_writes`], an outage) or
+/// transactions ([`SabotagedTable::fail_next_transactions`], the work of a request, not its
+/// bookkeeping).
 pub struct SabotagedTable<T> {
     inner: T,
-    /// Whether single-item writes fail too.
-    single_writes: bool,
-    /// How many more transactions fail.
-    transactions: std::sync::atomic::AtomicUsize,
+    /// How many more writes of any kind fail.
+    writes: AtomicUsize,
+    /// How many more transactions fail (once `writes` has run out).
+    transactions: AtomicUsize,
 }
 
 impl<T: Table> SabotagedTable<T> {
     pub fn new(inner: T) -> Self {
         SabotagedTable {
             inner,
-            single_writes: true,
-            transactions: usize::MAX.into(),
+            writes: usize::MAX.into(),
+            transactions: 0.into(),
         }
     }
 
-    /// Passes every call through until [`SabotagedTable::fail_next_transactions`].
+    /// Passes every call through until told to fail some.
     pub fn healthy(inner: T) -> Self {
         SabotagedTable {
             inner,
-            single_writes: false,
+            writes: 0.into(),
             transactions: 0.into(),
         }
     }
 
     /// Fails the next `times` transactions (single-item writes keep working).
     pub fn fail_next_transactions(&self, times: usize) {
-        self.transactions
-            .store(times, std::sync::atomic::Ordering::SeqCst);
+        self.transactions.store(times, Ordering::SeqCst);
     }
 
-    fn single_write(&self) -> StoreResult<()> {
-        if self.single_writes {
+    /// Fails the next `times` writes, whatever their kind.
+    pub fn fail_next_writes(&self, times: usize) {
+        self.writes.store(times, Ordering::SeqCst);
+    }
+
+    /// How many of the failures asked for have not happened yet.
+    pub fn failures_left(&self) -> usize {
+        self.writes
+            .load(Ordering::SeqCst)
+            .saturating_add(self.transactions.load(Ordering::SeqCst))
+    }
+
+    fn write(&self) -> StoreResult<()> {
+        if take_one(&self.writes) {
             return Err(refused());
         }
         Ok(())
     }
+}
+
+/// Takes one from a count of failures still to come: whether this call fails.
+fn take_one(count: &AtomicUsize) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 fn refused() -> StoreError {
@@ -95,17 +118,17 @@ impl<T: Table> Table for SabotagedTable<T> {
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> StoreResult<()> {
-        self.single_write()?;
+        self.write()?;
         self.inner.put(item, condition).await
     }
 
     async fn update(&self, update: Update) -> StoreResult<Item> {
-        self.single_write()?;
+        self.write()?;
         self.inner.update(update).await
     }
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> StoreResult<Option<Item>> {
-        self.single_write()?;
+        self.write()?;
         self.inner.delete(key, condition).await
     }
 
@@ -114,12 +137,8 @@ impl<T: Table> Table for SabotagedTable<T> {
     }
 
     async fn transact_write(&self, actions: Vec<TxAction>) -> StoreResult<()> {
-        use std::sync::atomic::Ordering;
-        let failing = self
-            .transactions
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if failing {
+        self.write()?;
+        if take_one(&self.transactions) {
             return Err(refused());
         }
         self.inner.transact_write(actions).await

@@ -3,7 +3,16 @@
 //! The event source mapping must have `FunctionResponseTypes: [ReportBatchItemFailures]`: then only
 //! the records named in the response go back to the queue (and on to its dead-letter queue after its
 //! maximum receive count), and the others are deleted. So every record is handled, whatever happened
-//! to the others, and the invocation itself succeeds unless the runtime fails.
+//! to the others, and the invocation itself succeeds unless the process dies.
+//!
+//! A handler's panic is caught as its record's failure only where panics unwind: the debug builds
+//! of tests and local runs. The release profile the deployed functions are built with has
+//! `panic = "abort"`: a panic ends the process, the invocation fails, and Lambda deletes nothing, so
+//! every record of the batch comes back after its visibility timeout with its receive count one
+//! higher (those already handled are handled again, which idempotent handlers survive). A message
+//! that always panics is retried with its batch until the maximum receive count sends it to the
+//! dead-letter queue, and records that keep sharing its batch can follow it there: handlers return
+//! errors, they do not panic.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -16,7 +25,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use crate::queue::{Handler, Message};
 
 /// Handles every record of `event` (concurrently) and names the ones that failed, so that only they
-/// are retried. A handler's error or panic fails its record only.
+/// are retried. A handler's error fails its record only; so does a panic where panics unwind (in the
+/// deployed release builds a panic aborts the process and the whole batch is retried: see the
+/// module's documentation).
 ///
 /// A record without a body is failed by its id. One without an id cannot be named: it is reported
 /// with an empty identifier, which makes Lambda retry the whole batch (its documented reading of an
@@ -59,7 +70,8 @@ async fn handle_record(record: SqsMessage, handler: &dyn Handler) -> Option<Stri
         body,
         receive_count,
     };
-    // A panic is one record's failure, not the batch's (an unwinding invocation would retry all).
+    // Where panics unwind (debug builds), a panic is one record's failure, not the batch's. Release
+    // builds abort on panic, before this can catch anything.
     match AssertUnwindSafe(handler.handle(&message))
         .catch_unwind()
         .await

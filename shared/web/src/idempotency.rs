@@ -6,7 +6,8 @@
 //! is claimed in the caller's scope ([`lectern_store::keys::idempotency`]: the signed-in user, or for
 //! an anonymous call its tenant and client address) before the handler runs. Then:
 //! - the handler's answer (status, body, and the headers that belong to it: `content-type`,
-//!   `location`, `etag`) is kept with the key for 24 hours, 4xx answers included, as Stripe does;
+//!   `location`, `content-location`, `etag`) is kept with the key for 24 hours, 4xx answers
+//!   included, as Stripe does (an answer over 256 KiB is returned but not kept: its key is released);
 //! - a repeat with the same key and the same request gets that answer again, with
 //!   `Idempotent-Replayed: true`, and does nothing else;
 //! - the same key with another request is 422 `idempotency_key_reused`; while the first request still
