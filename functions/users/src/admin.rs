@@ -1,17 +1,18 @@
 //! User administration (admins of the caller's tenant): listing users, changing roles, suspending.
 //! Contract: seed 002 "User Management & Roles".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use lectern_domain::UserId;
 use lectern_domain::user::{User, UserRole, UserStatus, now};
 use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, UserView};
-use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
+use lectern_web::{
+    Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Path, Query, RequireRole,
+};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-use crate::profile::path_user;
 
 const TAG: &str = "user administration";
 
@@ -59,10 +60,9 @@ pub async fn list_users(
 async fn target(
     state: &AppState,
     admin: &RequireRole<Admin>,
-    user_id: &str,
+    id: UserId,
     action: &str,
 ) -> ApiResult<User> {
-    let id = path_user(user_id)?;
     if id == admin.id {
         return Err(ApiError::conflict(
             "own_account",
@@ -96,10 +96,10 @@ pub struct SetRoleRequest {
 pub async fn set_role(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     Json(body): Json<SetRoleRequest>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "change the role of").await?;
+    let user = target(&state, &admin, user_id, "change the role of").await?;
     let mut next = user.clone();
     if user.role != body.role {
         next.role = body.role;
@@ -160,9 +160,9 @@ async fn set_status(
 pub async fn suspend(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "suspend").await?;
+    let user = target(&state, &admin, user_id, "suspend").await?;
     let user = set_status(&state, &admin, user, UserStatus::Suspended).await?;
     Ok(Json(Envelope::new("User suspended", UserView::from(&user))))
 }
@@ -180,9 +180,9 @@ pub async fn suspend(
 pub async fn unsuspend(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "unsuspend").await?;
+    let user = target(&state, &admin, user_id, "unsuspend").await?;
     let user = set_status(&state, &admin, user, UserStatus::Active).await?;
     Ok(Json(Envelope::new(
         "User unsuspended",

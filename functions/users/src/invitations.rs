@@ -5,16 +5,18 @@
 //! on; the store keeps only its secret's hash. The invited person registers with it
 //! (`POST /api/v1/auth/register`, `invitationToken`) within 7 days, once.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_auth::invitation::InvitationToken;
-use lectern_domain::InvitationId;
 use lectern_domain::invitation::{INVITATION_LIFETIME, Invitation, InvitedRole};
 use lectern_domain::user::{Email, now};
+use lectern_domain::{InvitationId, UserId};
 use lectern_store::invitations::InvitationRepo;
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::timestamp;
-use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
+use lectern_web::{
+    Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Path, Query, RequireRole,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,12 +36,10 @@ pub struct NewInvitation {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: InvitationId,
     pub email: String,
     pub role: InvitedRole,
-    #[schema(value_type = String, format = Uuid)]
-    pub invited_by: String,
+    pub invited_by: UserId,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
     #[schema(value_type = String, format = DateTime)]
@@ -49,10 +49,10 @@ pub struct InvitationView {
 impl From<&Invitation> for InvitationView {
     fn from(i: &Invitation) -> Self {
         InvitationView {
-            id: i.id.to_string(),
+            id: i.id,
             email: i.email.as_str().to_owned(),
             role: i.role,
-            invited_by: i.invited_by.to_string(),
+            invited_by: i.invited_by,
             created_at: timestamp(i.created_at),
             expires_at: timestamp(i.expires_at),
         }
@@ -150,9 +150,8 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(invitation_id): Path<String>,
+    Path(id): Path<InvitationId>,
 ) -> ApiResult<StatusCode> {
-    let id = InvitationId::parse(&invitation_id).map_err(|_| ApiError::not_found("invitation"))?;
     if InvitationRepo::new(state.table.clone())
         .revoke(&admin.tenant, id)
         .await?

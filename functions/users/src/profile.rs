@@ -1,7 +1,7 @@
 //! Profiles: reading one (your own, or anyone's as an admin), updating your own profile and learning
 //! preferences, and checking whether a username is free.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use lectern_auth::password::HashPool;
 use lectern_domain::assignment::GradeTally;
 use lectern_domain::user::{
@@ -14,18 +14,13 @@ use lectern_store::users::UserRepo;
 use lectern_store::{from_item, keys};
 use lectern_web::views::UserView;
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Tagged,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Path, Tagged,
     Tenant,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const TAG: &str = "profiles";
-
-/// A path's user id; a malformed one names no user.
-pub(crate) fn path_user(id: &str) -> ApiResult<UserId> {
-    UserId::parse(id).map_err(|_| ApiError::not_found("user"))
-}
 
 /// The caller's own user, as stored.
 async fn own_user(state: &AppState, caller: &AuthUser) -> ApiResult<User> {
@@ -95,9 +90,8 @@ pub struct ProfileView {
 pub async fn get_profile(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(user_id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Tagged<ProfileView>> {
-    let id = path_user(&user_id)?;
     if id != caller.id && !caller.is_admin() {
         return Err(ApiError::not_found("user"));
     }
@@ -306,8 +300,7 @@ pub struct PreferencesRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PreferencesView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: UserId,
     pub notification_preference: bool,
     pub preferred_study_time: Option<StudyTime>,
     pub weekly_learning_goal: u32,
@@ -366,7 +359,7 @@ pub async fn update_preferences(
         PreferencesUpdated {
             message: "Preferences updated successfully".into(),
             user: PreferencesView {
-                id: next.id.to_string(),
+                id: next.id,
                 notification_preference: next.notification_preference,
                 preferred_study_time: next.preferred_study_time,
                 weekly_learning_goal: next.weekly_learning_goal.minutes(),

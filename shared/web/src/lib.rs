@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
 //! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault; `RawBody`.
+//! - [`path`]: `Path<CourseId>`, ids from the request path; a malformed one is the resource's 404.
 //! - [`conditional`]: entity tags of versioned resources, `If-None-Match` (304) and `If-Match` (412).
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
@@ -14,12 +15,16 @@
 //!   inside the limits' (a refused request is never kept).
 //! - [`pagination`]: `limit` + `cursor` page parameters, the page envelope, and its `Link` header.
 //! - [`state`]: `AppState` and its configuration from the environment.
-//! - [`secrets`]: secrets a function's start reads from Secrets Manager before its configuration.
+//! - [`secrets`] (`lectern_aws`'s): secrets a function's start reads from Secrets Manager before its
+//!   configuration.
 //! - [`telemetry`]: JSON logs through `tracing`.
 //! - [`views`]: API shapes several route groups return (`UserView`, the `{message, data}` envelope).
 //! - [`openapi`]: `EdgeErrors`, the error responses the shared edge adds to every operation's
 //!   description.
-//! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
+//! - [`finish`]: wraps a function's routes with the JSON 404/405 fallbacks, the body limit,
+//!   conditional GETs, pages' `Link` headers and the request layer (the rate limits and idempotency
+//!   keys are layers of their own, [`limits::layer`] and [`idempotency::layer`]).
+//! - [`route_group!`]: a route group's route table, declared once.
 //! - `allocator`: in the static musl builds the template deploys, the allocator of every function.
 
 #[cfg(target_env = "musl")]
@@ -32,6 +37,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod pagination;
+pub mod path;
 pub mod request;
 pub mod state;
 pub mod telemetry;
@@ -43,6 +49,7 @@ pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query, RawBody};
 pub use lectern_auth::TokenConfig;
 pub use lectern_aws::secrets;
+pub use path::{Path, PathId};
 pub use request::ClientAddress;
 pub use state::{AppState, Config, Tenants};
 
@@ -71,8 +78,9 @@ pub fn finish(routes: Router) -> Router {
 /// - `plain_routes()`: the same routes without it, for the Lambda functions, which never serve the
 ///   description: building it (path items and schemas of every route) costs milliseconds of cold
 ///   start;
-/// - `ROUTE_TABLE`: the (method, path) pairs, which a test checks against the description, so that
-///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart;
+/// - `ROUTE_TABLE`: the (method, path) pairs, which tests check against the description (so that
+///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart) and
+///   against `template.yaml`'s routes (so that API Gateway sends each to the group's function);
 /// - `operation_descriptions()`: each operation described alone, for the test that no two types
 ///   share a schema name.
 ///
