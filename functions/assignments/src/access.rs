@@ -71,18 +71,13 @@ pub fn students_only(role: Role) -> ApiResult<()> {
     }
 }
 
-pub fn parse_course_id(value: &str) -> ApiResult<CourseId> {
-    CourseId::parse(value).map_err(|_| ApiError::not_found("course"))
-}
-
 /// The assignment at the path with the caller's context (course, enrollment, own submission,
 /// lesson) and role: one get and one batch get.
 pub async fn assignment_for(
     state: &AppState,
     caller: &AuthUser,
-    assignment_id: &str,
+    id: AssignmentId,
 ) -> ApiResult<(Assignment, AssignmentContext, Role)> {
-    let id = AssignmentId::parse(assignment_id).map_err(|_| ApiError::not_found("assignment"))?;
     let repo = AssignmentRepo::new(state.table.clone());
     let assignment = repo
         .get(&caller.tenant, id)
@@ -102,9 +97,8 @@ pub async fn assignment_for(
 pub async fn managed_course(
     state: &AppState,
     caller: &AuthUser,
-    course_id: &str,
+    id: CourseId,
 ) -> ApiResult<Course> {
-    let id = parse_course_id(course_id)?;
     let course = CourseRepo::new(state.table.clone())
         .get(&caller.tenant, id)
         .await?;

@@ -2,7 +2,7 @@
 //! theirs across courses; everyone involved reads the details.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use futures::future::try_join_all;
 use lectern_domain::assignment::{
@@ -10,7 +10,7 @@ use lectern_domain::assignment::{
 };
 use lectern_domain::course::Course;
 use lectern_domain::user::now;
-use lectern_domain::{AssignmentId, CourseId, UserId};
+use lectern_domain::{AssignmentId, CourseId, LessonId, UserId};
 use lectern_store::Cursor;
 use lectern_store::assignments::AssignmentRepo;
 use lectern_store::courses::CourseRepo;
@@ -19,12 +19,12 @@ use lectern_store::users::UserRepo;
 use lectern_web::pagination::{PageLinks, PageParams, Paginated};
 use lectern_web::views::Envelope;
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Query, Tagged,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Path, Query, Tagged,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::access::{Role, assignment_for, managers_only, parse_course_id, role_in};
+use crate::access::{Role, assignment_for, managers_only, role_in};
 use crate::views::{AssignmentListItem, AssignmentView, SubmissionView};
 
 const TAG: &str = "assignments";
@@ -63,10 +63,10 @@ async fn managed_page(
 pub async fn create_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<AssignmentInput>,
 ) -> ApiResult<(StatusCode, Json<Envelope<AssignmentView>>)> {
-    let page = managed_page(&state, &caller, parse_course_id(&course_id)?).await?;
+    let page = managed_page(&state, &caller, course_id).await?;
     if page.assignments.len() >= MAX_ASSIGNMENTS_PER_COURSE as usize {
         return Err(ApiError::conflict(
             "too_many_assignments",
@@ -108,11 +108,9 @@ pub struct CourseAssignmentsParams {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseAssignments {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     /// Whose status `status` shows; absent when none was asked (managers).
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub student_id: Option<String>,
+    pub student_id: Option<UserId>,
     /// By creation.
     pub assignments: Vec<AssignmentListItem>,
 }
@@ -132,10 +130,9 @@ pub struct CourseAssignments {
 pub async fn course_assignments(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(id): Path<CourseId>,
     Query(params): Query<CourseAssignmentsParams>,
 ) -> ApiResult<Json<CourseAssignments>> {
-    let id = parse_course_id(&course_id)?;
     let asked = params
         .student_id
         .as_deref()
@@ -169,8 +166,8 @@ pub async fn course_assignments(
         ));
     }
     Ok(Json(CourseAssignments {
-        course_id: id.to_string(),
-        student_id: student.map(|s| s.to_string()),
+        course_id: id,
+        student_id: student,
         assignments: summaries
             .iter()
             .zip(&submissions)
@@ -311,8 +308,7 @@ const MAX_OFFSET: usize = 1_000_000;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LessonRef {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     pub title: String,
     /// 1-based position in the course.
     pub order: u32,
@@ -341,8 +337,7 @@ pub struct AssignmentDetails {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseContext {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub title: String,
     pub category: lectern_domain::course::CourseCategory,
 }
@@ -365,17 +360,17 @@ pub struct CourseContext {
 pub async fn get_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(assignment_id): Path<AssignmentId>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<(Extension<PageLinks>, Tagged<AssignmentDetails>)> {
     let (limit, cursor) = page.parse()?;
-    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, assignment_id).await?;
     let course = ctx
         .course
         .ok_or_else(|| ApiError::not_found("assignment"))?;
     let lesson = match (&ctx.lesson, &ctx.outline) {
         (Some(l), Some(o)) => Some(LessonRef {
-            lesson_id: l.id.to_string(),
+            lesson_id: l.id,
             title: l.title.as_str().to_owned(),
             order: o.order_of(l.id).unwrap_or(0),
         }),
@@ -414,7 +409,7 @@ pub async fn get_assignment(
         AssignmentDetails {
             assignment: AssignmentView::from(&assignment),
             course: CourseContext {
-                course_id: course.id.to_string(),
+                course_id: course.id,
                 title: course.title.as_str().to_owned(),
                 category: course.category,
             },
@@ -468,13 +463,12 @@ pub(crate) async fn with_students(
 pub async fn replace_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(id): Path<AssignmentId>,
     if_match: IfMatch,
     Json(body): Json<AssignmentInput>,
 ) -> ApiResult<Tagged<Envelope<AssignmentView>>> {
     // The assignment, then its course's page (for the lessons it may name), which also says who the
     // caller is: managers only, so the caller's enrollment and submission need no read.
-    let id = AssignmentId::parse(&assignment_id).map_err(|_| ApiError::not_found("assignment"))?;
     let assignment = AssignmentRepo::new(state.table.clone())
         .get(&caller.tenant, id)
         .await?
@@ -521,10 +515,10 @@ pub async fn replace_assignment(
 pub async fn delete_assignment(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(assignment_id): Path<AssignmentId>,
     if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, assignment_id).await?;
     managers_only(role)?;
     let course = ctx
         .course

@@ -1,18 +1,18 @@
 //! Grading, the grade change log and grade reports. Contract: issue §Grading; seed 002
 //! `POST /api/assignments/[assignmentId]/grade`, `GET /api/grades/[userId]`.
 
-use axum::extract::{Path, State};
-use lectern_domain::UserId;
+use axum::extract::State;
 use lectern_domain::assignment::{
     CriterionAssessment, GradeChange, GradeInput, GradeRefusal, GradeTally, SubmissionStatus,
     round2,
 };
 use lectern_domain::user::{User, UserRole, now};
+use lectern_domain::{AssignmentId, CourseId, UserId};
 use lectern_store::assignments::{AssignmentRepo, CourseGradeBook};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Query, Tagged,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Path, Query, Tagged,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,8 +26,7 @@ const TAG: &str = "grades";
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GradeRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
+    pub student_id: UserId,
     /// 0 to the assignment's points, before any late deduction.
     pub grade: Option<f64>,
     /// Points per criterion of the assignment's inline rubric, every criterion once.
@@ -55,12 +54,11 @@ pub struct GradeRequest {
 pub async fn grade(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(assignment_id): Path<AssignmentId>,
     if_match: IfMatch,
     Json(body): Json<GradeRequest>,
 ) -> ApiResult<Tagged<Envelope<SubmissionView>>> {
-    let student =
-        UserId::parse(&body.student_id).map_err(|e| ApiError::invalid_field("studentId", e.0))?;
+    let student = body.student_id;
     let input = match (body.grade, body.rubric_assessment) {
         (Some(g), None) => GradeInput::Points(g),
         (None, Some(r)) => GradeInput::Rubric(r),
@@ -71,7 +69,7 @@ pub async fn grade(
             ));
         }
     };
-    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, assignment_id).await?;
     managers_only(role)?;
     let actor = ctx
         .course
@@ -118,11 +116,11 @@ pub async fn grade(
 pub async fn grade_log(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Query(page): Query<PageParams>,
 ) -> ApiResult<Paginated<GradeChangeView>> {
     let (limit, cursor) = page.parse()?;
-    let course = managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, course_id).await?;
     let (changes, next) = AssignmentRepo::new(state.table.clone())
         .grade_log(&caller.tenant, course.id, limit, cursor)
         .await?;
@@ -136,8 +134,7 @@ pub async fn grade_log(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentGrade {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
+    pub assignment_id: AssignmentId,
     pub title: String,
     pub points: u32,
     #[schema(value_type = String, format = DateTime)]
@@ -154,8 +151,7 @@ pub struct AssignmentGrade {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseGrades {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub title: String,
     pub assignments: Vec<AssignmentGrade>,
     /// Points earned on graded assignments.
@@ -170,8 +166,7 @@ pub struct CourseGrades {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GradeReport {
-    #[schema(value_type = String, format = Uuid)]
-    pub user_id: String,
+    pub user_id: UserId,
     pub student: StudentView,
     pub courses: Vec<CourseGrades>,
     /// Percent (one decimal) over every graded assignment; null when none is graded.
@@ -195,9 +190,8 @@ pub struct GradeReport {
 pub async fn report(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(user_id): Path<String>,
+    Path(student): Path<UserId>,
 ) -> ApiResult<Json<GradeReport>> {
-    let student = UserId::parse(&user_id).map_err(|_| ApiError::not_found("user"))?;
     let sees_all = caller.id == student || caller.is_admin();
     if !sees_all && caller.role != UserRole::Instructor {
         return Err(ApiError::Forbidden(
@@ -232,7 +226,7 @@ pub async fn report(
         for (a, s) in entries {
             tally.add(a.points, s.as_ref());
             rows.push(AssignmentGrade {
-                assignment_id: a.assignment_id.to_string(),
+                assignment_id: a.assignment_id,
                 title: a.title.clone(),
                 points: a.points,
                 due_date: timestamp(a.due_date),
@@ -247,7 +241,7 @@ pub async fn report(
         }
         total.merge(tally);
         courses.push(CourseGrades {
-            course_id: course.id.to_string(),
+            course_id: course.id,
             title: course.title.as_str().to_owned(),
             assignments: rows,
             points_earned: round2(tally.earned),
@@ -256,7 +250,7 @@ pub async fn report(
         });
     }
     Ok(Json(GradeReport {
-        user_id: student.to_string(),
+        user_id: student,
         student: StudentView::from(&user),
         courses,
         average_grade: total.percent(),

@@ -1,18 +1,18 @@
 //! Students start and submit their work; the course's instructor lists it. Contract: seed 002
 //! `POST /api/assignments/submit` and `AssignmentSubmission`; issue §Submissions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::assignment::{
     Assignment, MAX_CONTENT_CHARS, MAX_FILES, Submission, SubmissionStatus,
 };
 use lectern_domain::file::{FilePurpose, StoredFile};
 use lectern_domain::user::now;
-use lectern_domain::{AssignmentId, FieldErrors, FileId};
+use lectern_domain::{AssignmentId, FieldErrors, FileId, UserId};
 use lectern_store::assignments::{AssignmentRepo, AssignmentWriteError};
 use lectern_store::files::FileRepo;
 use lectern_web::pagination::Paginated;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query, Tagged};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, Query, Tagged};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -43,9 +43,9 @@ fn illegal(e: lectern_domain::assignment::IllegalTransition) -> ApiError {
 pub async fn start(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(assignment_id): Path<AssignmentId>,
 ) -> ApiResult<Json<SubmissionView>> {
-    let (assignment, ctx, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, assignment_id).await?;
     students_only(role)?;
     let current = ctx
         .submission
@@ -70,16 +70,14 @@ pub async fn start(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = SubmitAssignmentRequest)]
 pub struct SubmitRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
+    pub assignment_id: AssignmentId,
     /// The student's text or notes (at most 50,000 characters).
     pub submission_content: Option<String>,
     /// Confirmed (`active`) files the student uploaded with purpose `submission`; at most 10.
     #[serde(default)]
     pub file_ids: Vec<String>,
     /// Seed 002 sends it: when present, the caller's own id.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub student_id: Option<String>,
+    pub student_id: Option<UserId>,
     /// Seed 002's one file: the address of a file the student uploaded (its API path
     /// `/api/v1/files/{fileId}`, or its upload or download URL), taken as one more of `fileIds`.
     pub file_url: Option<String>,
@@ -109,11 +107,7 @@ fn seed_fields(
     assignment: &Assignment,
 ) -> ApiResult<Vec<(String, String)>> {
     let mut errors = FieldErrors::new();
-    if body
-        .student_id
-        .as_ref()
-        .is_some_and(|id| *id != caller.id.to_string())
-    {
+    if body.student_id.as_ref().is_some_and(|id| *id != caller.id) {
         errors.add(
             "studentId",
             "must be your own id: a student submits only their own work",
@@ -149,8 +143,7 @@ fn seed_fields(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmittedFile {
-    #[schema(value_type = String, format = Uuid)]
-    pub file_id: String,
+    pub file_id: FileId,
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
@@ -269,8 +262,7 @@ pub async fn submit(
     caller: AuthUser,
     Json(body): Json<SubmitRequest>,
 ) -> ApiResult<(StatusCode, Tagged<AssignmentSubmission>)> {
-    let id = AssignmentId::parse(&body.assignment_id)
-        .map_err(|e| ApiError::invalid_field("assignmentId", e.0))?;
+    let id = body.assignment_id;
     if body
         .submission_content
         .as_ref()
@@ -281,7 +273,7 @@ pub async fn submit(
             format!("must be at most {MAX_CONTENT_CHARS} characters"),
         ));
     }
-    let (assignment, ctx, role) = assignment_for(&state, &caller, &id.to_string()).await?;
+    let (assignment, ctx, role) = assignment_for(&state, &caller, id).await?;
     students_only(role)?;
     let course = ctx
         .course
@@ -341,7 +333,7 @@ pub async fn submit(
                 files: files
                     .into_iter()
                     .map(|f| SubmittedFile {
-                        file_id: f.id.to_string(),
+                        file_id: f.id,
                         file_name: f.file_name,
                         content_type: f.content_type,
                         size: f.size,
@@ -387,7 +379,7 @@ pub struct SubmissionsParams {
 pub async fn list_submissions(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(assignment_id): Path<String>,
+    Path(assignment_id): Path<AssignmentId>,
     Query(params): Query<SubmissionsParams>,
 ) -> ApiResult<Paginated<SubmissionView>> {
     let (limit, cursor) = lectern_web::pagination::PageParams {
@@ -395,7 +387,7 @@ pub async fn list_submissions(
         cursor: params.cursor.clone(),
     }
     .parse()?;
-    let (assignment, _, role) = assignment_for(&state, &caller, &assignment_id).await?;
+    let (assignment, _, role) = assignment_for(&state, &caller, assignment_id).await?;
     managers_only(role)?;
     let (page, next) = AssignmentRepo::new(state.table.clone())
         .submissions(&caller.tenant, assignment.id, params.status, limit, cursor)

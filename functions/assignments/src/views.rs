@@ -6,6 +6,7 @@ use lectern_domain::assignment::{
 };
 use lectern_domain::course::Course;
 use lectern_domain::user::User;
+use lectern_domain::{AssignmentId, CourseId, LessonId, SubmissionId, UserId};
 use lectern_web::views::timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,12 +15,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
+    pub assignment_id: AssignmentId,
+    pub course_id: CourseId,
+    pub lesson_id: Option<LessonId>,
     pub title: String,
     pub description: String,
     pub points: u32,
@@ -40,9 +38,9 @@ pub struct AssignmentView {
 impl From<&Assignment> for AssignmentView {
     fn from(a: &Assignment) -> Self {
         AssignmentView {
-            assignment_id: a.id.to_string(),
-            course_id: a.course_id.to_string(),
-            lesson_id: a.lesson_id.map(|l| l.to_string()),
+            assignment_id: a.id,
+            course_id: a.course_id,
+            lesson_id: a.lesson_id,
             title: a.title.clone(),
             description: a.description.clone(),
             points: a.points,
@@ -83,12 +81,9 @@ impl From<&User> for StudentView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmissionView {
-    #[schema(value_type = String, format = Uuid)]
-    pub submission_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
+    pub submission_id: SubmissionId,
+    pub student_id: UserId,
+    pub assignment_id: AssignmentId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub student: Option<StudentView>,
     pub status: SubmissionStatus,
@@ -124,9 +119,9 @@ pub struct SubmissionView {
 impl SubmissionView {
     pub fn new(s: &Submission, a: &Assignment, student: Option<&User>) -> Self {
         SubmissionView {
-            submission_id: s.id.to_string(),
-            student_id: s.student_id.to_string(),
-            assignment_id: s.assignment_id.to_string(),
+            submission_id: s.id,
+            student_id: s.student_id,
+            assignment_id: s.assignment_id,
             student: student.map(StudentView::from),
             status: s.status,
             attempts: s.attempts,
@@ -153,15 +148,14 @@ impl SubmissionView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseRef {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub title: String,
 }
 
 impl From<&Course> for CourseRef {
     fn from(c: &Course) -> Self {
         CourseRef {
-            course_id: c.id.to_string(),
+            course_id: c.id,
             title: c.title.as_str().to_owned(),
         }
     }
@@ -172,14 +166,11 @@ impl From<&Course> for CourseRef {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentListItem {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub assignment_id: AssignmentId,
+    pub course_id: CourseId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub course: Option<CourseRef>,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
+    pub lesson_id: Option<LessonId>,
     pub title: String,
     pub description: String,
     pub points: u32,
@@ -212,10 +203,10 @@ impl AssignmentListItem {
         with_status: bool,
     ) -> Self {
         AssignmentListItem {
-            assignment_id: a.assignment_id.to_string(),
-            course_id: a.course_id.to_string(),
+            assignment_id: a.assignment_id,
+            course_id: a.course_id,
             course: course.map(CourseRef::from),
-            lesson_id: a.lesson_id.map(|l| l.to_string()),
+            lesson_id: a.lesson_id,
             title: a.title.clone(),
             description: a.description.clone(),
             points: a.points,
@@ -237,16 +228,11 @@ impl AssignmentListItem {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GradeChangeView {
-    #[schema(value_type = String, format = Uuid)]
-    pub change_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub submission_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub graded_by: String,
+    pub change_id: uuid::Uuid,
+    pub assignment_id: AssignmentId,
+    pub submission_id: SubmissionId,
+    pub student_id: UserId,
+    pub graded_by: UserId,
     /// Absent for the first grade.
     pub old_grade: Option<f64>,
     pub new_grade: f64,
@@ -257,11 +243,11 @@ pub struct GradeChangeView {
 impl From<GradeChange> for GradeChangeView {
     fn from(c: GradeChange) -> Self {
         GradeChangeView {
-            change_id: c.id.to_string(),
-            assignment_id: c.assignment_id.to_string(),
-            submission_id: c.submission_id.to_string(),
-            student_id: c.student_id.to_string(),
-            graded_by: c.graded_by.to_string(),
+            change_id: c.id,
+            assignment_id: c.assignment_id,
+            submission_id: c.submission_id,
+            student_id: c.student_id,
+            graded_by: c.graded_by,
             old_grade: c.old_grade,
             new_grade: c.new_grade,
             at: timestamp(c.at),

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use lectern_payments::{LocalProvider, PaymentProvider, StripeClient};
 use lectern_queue::{Queue, QueuePolicy};
-use lectern_store::sqlite::SharedConnection;
 use lectern_runtime::{Config, var};
+use lectern_store::sqlite::SharedConnection;
 
 use crate::operators::Operators;
 use crate::queues::{CONFIRMATIONS_QUEUE, EVENTS_QUEUE, LocalQueues, local_queues, queue, queues};

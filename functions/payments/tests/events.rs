@@ -12,7 +12,7 @@ use lectern_testkit::counting::CountingTable;
 use lectern_testkit::lambda::{
     access_token, send_event as send, sqlite_config, sqlite_state, with_bearer,
 };
-use payments_function::context::{EVENTS_QUEUE, LocalQueues};
+use payments_function::queues::{EVENTS_QUEUE, LocalQueues};
 use payments_function::workers::ConfirmationWorker;
 use payments_function::{Ingest, Payments};
 

@@ -1,16 +1,11 @@
 //! Who a request is about: the caller's own profile (bodies may name only the caller, at the version
 //! they read), or, for an admin, another user of their tenant. A user of another tenant, or a
-//! malformed id, is no user at all (404).
+//! malformed id (see `lectern_web::Path`), is no user at all (404).
 
 use lectern_domain::UserId;
 use lectern_domain::user::User;
 use lectern_store::users::UserRepo;
 use lectern_web::{Admin, ApiError, ApiResult, AppState, AuthUser, RequireRole};
-
-/// A path's user id; a malformed one names no user.
-pub(crate) fn path_user(id: &str) -> ApiResult<UserId> {
-    UserId::parse(id).map_err(|_| ApiError::not_found("user"))
-}
 
 /// The caller's own user, as stored.
 pub(crate) async fn own_user(state: &AppState, caller: &AuthUser) -> ApiResult<User> {
@@ -47,10 +42,9 @@ pub(crate) fn check_target(
 pub(crate) async fn target(
     state: &AppState,
     admin: &RequireRole<Admin>,
-    user_id: &str,
+    id: UserId,
     action: &str,
 ) -> ApiResult<User> {
-    let id = path_user(user_id)?;
     if id == admin.id {
         return Err(ApiError::conflict(
             "own_account",

@@ -1,13 +1,14 @@
 //! User administration (admins of the caller's tenant): listing users, changing roles, suspending.
 //! Contract: seed 002 "User Management & Roles".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+use lectern_domain::UserId;
 use lectern_domain::user::{User, UserRole, UserStatus, now};
 use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, UserView};
-use lectern_web::{Admin, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
+use lectern_web::{Admin, ApiResult, AppState, ErrorBody, Json, Path, Query, RequireRole};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,10 +77,10 @@ pub struct SetRoleRequest {
 pub async fn set_role(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
     Json(body): Json<SetRoleRequest>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "change the role of").await?;
+    let user = target(&state, &admin, user_id, "change the role of").await?;
     let mut next = user.clone();
     if user.role != body.role {
         next.role = body.role;
@@ -140,9 +141,9 @@ async fn set_status(
 pub async fn suspend(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "suspend").await?;
+    let user = target(&state, &admin, user_id, "suspend").await?;
     let user = set_status(&state, &admin, user, UserStatus::Suspended).await?;
     Ok(Json(Envelope::new("User suspended", UserView::from(&user))))
 }
@@ -160,9 +161,9 @@ pub async fn suspend(
 pub async fn unsuspend(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(user_id): Path<String>,
+    Path(user_id): Path<UserId>,
 ) -> ApiResult<Json<Envelope<UserView>>> {
-    let user = target(&state, &admin, &user_id, "unsuspend").await?;
+    let user = target(&state, &admin, user_id, "unsuspend").await?;
     let user = set_status(&state, &admin, user, UserStatus::Active).await?;
     Ok(Json(Envelope::new(
         "User unsuspended",

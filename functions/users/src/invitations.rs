@@ -5,7 +5,7 @@
 //! on; the store keeps only its secret's hash. The invited person registers with it
 //! (`POST /api/v1/auth/register`, `invitationToken`) within 7 days, once.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_auth::invitation::InvitationToken;
 use lectern_domain::InvitationId;
@@ -13,7 +13,9 @@ use lectern_domain::invitation::{INVITATION_LIFETIME, Invitation, InvitedRole};
 use lectern_domain::user::{Email, now};
 use lectern_store::invitations::InvitationRepo;
 use lectern_web::pagination::{PageParams, Paginated};
-use lectern_web::{Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Query, RequireRole};
+use lectern_web::{
+    Admin, ApiError, ApiResult, AppState, ErrorBody, Json, Path, Query, RequireRole,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -112,9 +114,8 @@ pub async fn list_invitations(
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     admin: RequireRole<Admin>,
-    Path(invitation_id): Path<String>,
+    Path(id): Path<InvitationId>,
 ) -> ApiResult<StatusCode> {
-    let id = InvitationId::parse(&invitation_id).map_err(|_| ApiError::not_found("invitation"))?;
     if InvitationRepo::new(state.table.clone())
         .revoke(&admin.tenant, id)
         .await?

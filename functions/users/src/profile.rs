@@ -1,25 +1,25 @@
 //! Profiles: reading one (your own, or anyone's as an admin), updating your own profile and learning
 //! preferences, and checking whether a username is free.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use lectern_auth::password::HashPool;
-use lectern_domain::FieldErrors;
 use lectern_domain::assignment::GradeTally;
 use lectern_domain::user::{
     Email, Password, PersonName, StudyTime, User, Username, WeeklyGoal, now,
 };
+use lectern_domain::{FieldErrors, UserId};
 use lectern_store::assignments::AssignmentRepo;
 use lectern_store::sessions::SessionRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::UserView;
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Tagged,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, MaybeAuthUser, Path, Tagged,
     Tenant,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::access::{check_target, own_user, path_user};
+use crate::access::{check_target, own_user};
 use crate::views::{
     PreferencesUpdated, PreferencesView, ProfileStatistics, ProfileUpdated, ProfileView,
     UsernameAvailability,
@@ -45,9 +45,8 @@ const TAG: &str = "profiles";
 pub async fn get_profile(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(user_id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Tagged<ProfileView>> {
-    let id = path_user(&user_id)?;
     if id != caller.id && !caller.is_admin() {
         return Err(ApiError::not_found("user"));
     }
@@ -282,7 +281,7 @@ pub async fn update_preferences(
         PreferencesUpdated {
             message: "Preferences updated successfully".into(),
             user: PreferencesView {
-                id: next.id.to_string(),
+                id: next.id,
                 notification_preference: next.notification_preference,
                 preferred_study_time: next.preferred_study_time,
                 weekly_learning_goal: next.weekly_learning_goal.minutes(),

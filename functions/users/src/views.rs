@@ -4,6 +4,7 @@
 
 use lectern_domain::invitation::{Invitation, InvitedRole};
 use lectern_domain::user::StudyTime;
+use lectern_domain::{InvitationId, UserId};
 use lectern_web::views::{UserView, timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -40,8 +41,7 @@ pub struct ProfileUpdated {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PreferencesView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: UserId,
     pub notification_preference: bool,
     pub preferred_study_time: Option<StudyTime>,
     pub weekly_learning_goal: u32,
@@ -63,12 +63,10 @@ pub struct UsernameAvailability {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: InvitationId,
     pub email: String,
     pub role: InvitedRole,
-    #[schema(value_type = String, format = Uuid)]
-    pub invited_by: String,
+    pub invited_by: UserId,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
     #[schema(value_type = String, format = DateTime)]
@@ -78,10 +76,10 @@ pub struct InvitationView {
 impl From<&Invitation> for InvitationView {
     fn from(i: &Invitation) -> Self {
         InvitationView {
-            id: i.id.to_string(),
+            id: i.id,
             email: i.email.as_str().to_owned(),
             role: i.role,
-            invited_by: i.invited_by.to_string(),
+            invited_by: i.invited_by,
             created_at: timestamp(i.created_at),
             expires_at: timestamp(i.expires_at),
         }

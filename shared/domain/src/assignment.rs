@@ -190,8 +190,7 @@ pub struct AssignmentInput {
     pub points: i64,
     #[schema(value_type = String, format = DateTime)]
     pub due_date: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
+    pub lesson_id: Option<LessonId>,
     /// An https URL; or give an inline `rubric` (not both).
     pub rubric_url: Option<String>,
     /// Criteria whose points add up to `points`.
@@ -289,13 +288,11 @@ impl Assignment {
         let due_date = errors.check("dueDate", parse_time(&input.due_date));
         let lesson_id = match &input.lesson_id {
             None => None,
-            Some(id) => match LessonId::parse(id) {
-                Ok(id) if lesson_exists(id) => Some(id),
-                _ => {
-                    errors.add("lessonId", "names no lesson of this course");
-                    None
-                }
-            },
+            Some(id) if lesson_exists(*id) => Some(*id),
+            Some(_) => {
+                errors.add("lessonId", "names no lesson of this course");
+                None
+            }
         };
         let rubric_url = match &input.rubric_url {
             None => None,

@@ -19,7 +19,6 @@ use crate::validation::FieldErrors;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuizSummary {
-    #[schema(value_type = String, format = Uuid)]
     pub quiz_id: QuizId,
     pub title: String,
     pub description: Option<String>,
@@ -579,7 +578,6 @@ fn percentage(score: u32, max: u32) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuestionResult {
-    #[schema(value_type = String, format = Uuid)]
     pub question_id: QuestionId,
     pub correct: bool,
     pub points_awarded: u32,

@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`error`]: `ApiError`, the one place errors become `{"error", "code", "requestId", "details"}`.
 //! - [`extract`]: `Json` and `Query` extractors whose rejections name the field at fault; `RawBody`.
+//! - [`path`]: `Path<CourseId>`, ids from the request path; a malformed one is the resource's 404.
 //! - [`conditional`]: entity tags of versioned resources, `If-None-Match` (304) and `If-Match` (412).
 //! - [`auth`]: `AuthUser`, `MaybeAuthUser`, `RequireRole<R>`, and the tenant of anonymous calls.
 //! - [`request`]: request ids (the Lambda invocation's, or generated), the request's log span, and
@@ -20,6 +21,8 @@
 //! - [`openapi`]: `EdgeErrors`, the error responses the shared edge adds to every operation's
 //!   description.
 //! - [`finish`]: wraps a function's routes with fallbacks, limits and the request layer.
+//! - [`path`]: typed path ids (`Path<CourseId>`): a malformed id is the resource's 404.
+//! - [`route_group!`]: a route group's route table, declared once.
 
 pub mod auth;
 pub mod conditional;
@@ -29,6 +32,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod pagination;
+pub mod path;
 pub mod request;
 pub mod state;
 pub mod views;
@@ -38,6 +42,7 @@ pub use conditional::{IfMatch, Tagged};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use extract::{Json, Query, RawBody};
 pub use lectern_auth::TokenConfig;
+pub use path::{Path, PathId};
 pub use request::ClientAddress;
 pub use state::{AppState, Config, Tenants};
 
@@ -66,8 +71,9 @@ pub fn finish(routes: Router) -> Router {
 /// - `plain_routes()`: the same routes without it, for the Lambda functions, which never serve the
 ///   description: building it (path items and schemas of every route) costs milliseconds of cold
 ///   start;
-/// - `ROUTE_TABLE`: the (method, path) pairs, which a test checks against the description, so that
-///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart;
+/// - `ROUTE_TABLE`: the (method, path) pairs, which tests check against the description (so that
+///   a path written here and the one in a handler's `#[utoipa::path]` cannot drift apart) and
+///   against `template.yaml`'s routes (so that API Gateway sends each to the group's function);
 /// - `operation_descriptions()`: each operation described alone, for the test that no two types
 ///   share a schema name.
 ///

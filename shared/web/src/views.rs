@@ -1,5 +1,6 @@
 //! API shapes more than one route group returns. Field names are camelCase on the wire, as seed 002.
 
+use lectern_domain::UserId;
 use lectern_domain::user::{StudyTime, User, UserRole, UserStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,8 +10,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
@@ -46,7 +46,7 @@ pub fn timestamp(t: time::OffsetDateTime) -> String {
 impl From<&User> for UserView {
     fn from(user: &User) -> Self {
         UserView {
-            id: user.id.to_string(),
+            id: user.id,
             email: user.email.as_str().to_owned(),
             first_name: user.first_name.as_str().to_owned(),
             last_name: user.last_name.as_str().to_owned(),
