@@ -28,6 +28,8 @@
 //! - [`invitations`]: invitations to register with a role, used up by the registration.
 //! - [`limits`]: rate-limit windows: fixed-window counters taken by one conditional update.
 //! - [`idempotency`]: idempotency keys, claimed before the work they name and completed with it.
+//! - [`outbox`]: domain events recorded in the transaction of their change, and which consumers
+//!   have handled them.
 //! - [`payments`]: payments (facts from the provider), invoices with gapless numbers, disputes,
 //!   revenue counters, notifications.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
@@ -48,6 +50,7 @@ pub mod item;
 pub mod keys;
 pub mod lessons;
 pub mod limits;
+pub mod outbox;
 pub mod payments;
 pub mod quizzes;
 pub mod ratings;
