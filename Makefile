@@ -56,7 +56,8 @@ define lambda
 endef
 
 LAMBDA_FUNCTIONS = AuthFunction UsersFunction CoursesFunction AssignmentsFunction FilesFunction \
-	PaymentsFunction StripeWebhookFunction PaymentEventsWorker PaymentConfirmationWorker
+	PaymentsFunction StripeWebhookFunction PaymentEventsWorker PaymentConfirmationWorker \
+	EventRouterFunction
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
 build-AuthFunction:
@@ -77,3 +78,5 @@ build-PaymentEventsWorker:
 	$(call lambda,payment-workers-function,payment-events-worker)
 build-PaymentConfirmationWorker:
 	$(call lambda,payment-workers-function,payment-confirmation-worker)
+build-EventRouterFunction:
+	$(call lambda,events-function,events-function)

@@ -486,3 +486,101 @@ fn every_route_of_every_group_reaches_its_groups_function_and_every_api_route_se
         unused.join("\n")
     );
 }
+
+/// `!GetAtt a.b` (short form) or `{Fn::GetAtt: [a, b]}`, as `a.b`.
+fn get_att(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "!GetAtt" => {
+            tagged.value.as_str().map(str::to_owned)
+        }
+        Value::Mapping(m) => m
+            .get("Fn::GetAtt")
+            .and_then(Value::as_sequence)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            }),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_tables_stream_feeds_one_router_filtered_to_outbox_items_with_bounded_retries_and_a_watched_dlq()
+ {
+    // GIVEN the template
+    let template = template();
+    let table = &template["Resources"]["Table"]["Properties"];
+    // THEN the table streams new images
+    assert_eq!(
+        table["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("NEW_IMAGE")
+    );
+    // AND exactly one function reads the stream
+    let readers: Vec<(&str, &Value)> = resources(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .flat_map(|(id, f)| {
+            f["Events"]
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter(|(_, e)| e["Type"].as_str() == Some("DynamoDB"))
+                .map(move |(_, e)| (id, &e["Properties"]))
+        })
+        .collect();
+    assert_eq!(readers.len(), 1, "{readers:?}");
+    let (router, source) = readers[0];
+    assert_eq!(router, "EventRouterFunction");
+    assert_eq!(
+        get_att(&source["Stream"]).as_deref(),
+        Some("Table.StreamArn")
+    );
+    // AND only new outbox items reach it, as the store tags them
+    let filters = source["FilterCriteria"]["Filters"].as_sequence().unwrap();
+    assert_eq!(filters.len(), 1);
+    let pattern: serde_json::Value =
+        serde_json::from_str(filters[0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(
+        pattern["dynamodb"]["NewImage"]["entity"]["S"],
+        serde_json::json!([lectern_store::outbox::EVENT_ENTITY])
+    );
+    // AND failures are reported per record, bisected, retried a bounded number of times, then sent to
+    // a queue whose depth is alarmed
+    assert_eq!(
+        source["FunctionResponseTypes"].as_sequence().unwrap()[0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    assert_eq!(source["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    let retries = source["MaximumRetryAttempts"].as_u64().unwrap();
+    assert!((1..=10).contains(&retries), "{retries}");
+    let on_failure = &source["DestinationConfig"]["OnFailure"];
+    assert_eq!(on_failure["Type"].as_str(), Some("SQS"));
+    let dlq = get_att(&on_failure["Destination"]).unwrap();
+    let dlq = dlq.strip_suffix(".Arn").unwrap();
+    let alarmed = resources(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .any(|(_, alarm)| {
+            alarm["Dimensions"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|d| get_att(&d["Value"]) == Some(format!("{dlq}.QueueName")))
+        });
+    assert!(alarmed, "no alarm watches {dlq}");
+    // AND the router may read markers and write markers and notifications, nothing more
+    let props = &template["Resources"][router]["Properties"];
+    for action in ["dynamodb:BatchGetItem", "dynamodb:PutItem"] {
+        assert_eq!(allowed(props, action).len(), 1, "{action}");
+    }
+    for action in [
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Scan",
+    ] {
+        assert!(allowed(props, action).is_empty(), "{action}");
+    }
+}

@@ -31,6 +31,8 @@ pub struct TestApp {
     admins: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The payment queues' workers, running while the app does.
     _workers: Vec<lectern_queue::WorkerHandle>,
+    /// The event router, fed from the store file's stream while the app runs.
+    _events: events_function::local::FeederHandle,
     /// The API description every response is checked against: the committed one, loaded and
     /// compiled once per test process ([`Contract::committed`]).
     pub contract: &'static Contract,
@@ -42,6 +44,16 @@ pub fn local_queues() -> payments_function::queues::LocalQueues {
     payments_function::queues::LocalQueues {
         policy: lectern_queue::QueuePolicy::new(3),
         visibility: std::time::Duration::from_secs(1),
+    }
+}
+
+/// The event router in tests: a failed delivery comes back after 300 ms, and dead-letters after its
+/// third attempt.
+pub fn feed_options() -> events_function::local::FeedOptions {
+    events_function::local::FeedOptions {
+        retry_after: std::time::Duration::from_millis(300),
+        max_attempts: 3,
+        ..Default::default()
     }
 }
 
@@ -115,7 +127,16 @@ impl TestApp {
     pub async fn spawn_configured(customise: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
-        Self::spawn_inner(dir, Arc::new(table), None, None, |_| {}, customise).await
+        Self::spawn_inner(
+            dir,
+            Arc::new(table),
+            None,
+            None,
+            |_| {},
+            customise,
+            Vec::new(),
+        )
+        .await
     }
 
     /// The app on a fresh SQLite store, with an embedded S3 endpoint on its temporary folder.
@@ -147,8 +168,16 @@ impl TestApp {
             .await
             .unwrap();
         let store = lectern_files::ObjectStore::with_static_credentials(&s3.config);
-        let mut app =
-            Self::spawn_inner(dir, table, Some(Arc::new(store)), None, |_| {}, customise).await;
+        let mut app = Self::spawn_inner(
+            dir,
+            table,
+            Some(Arc::new(store)),
+            None,
+            |_| {},
+            customise,
+            Vec::new(),
+        )
+        .await;
         app.s3 = Some(s3);
         app
     }
@@ -177,6 +206,16 @@ impl TestApp {
         Self::spawn_customised(dir, Arc::new(table), None, customise).await
     }
 
+    /// The app on a fresh SQLite store, with `consumers` subscribed to the domain events beside the
+    /// platform's.
+    pub async fn spawn_with_consumers(
+        consumers: Vec<Arc<dyn events_function::Consumer>>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
+        Self::spawn_inner(dir, Arc::new(table), None, None, |_| {}, |_| {}, consumers).await
+    }
+
     /// The app on a fresh SQLite store whose connection the payments' queues share, as the
     /// payments function and the events worker open them in Lambda.
     pub async fn spawn_on_one_connection() -> TestApp {
@@ -190,6 +229,7 @@ impl TestApp {
             Some(&connection),
             |_| {},
             |_| {},
+            Vec::new(),
         )
         .await
     }
@@ -202,7 +242,7 @@ impl TestApp {
         files: Option<Arc<lectern_files::ObjectStore>>,
         customise: impl FnOnce(&mut payments_function::Payments),
     ) -> TestApp {
-        Self::spawn_inner(dir, table, files, None, customise, |_| {}).await
+        Self::spawn_inner(dir, table, files, None, customise, |_| {}, Vec::new()).await
     }
 
     /// The app; the payments' local queues on `queues_on`, the store's connection, if given.
@@ -213,6 +253,7 @@ impl TestApp {
         queues_on: Option<&lectern_store::sqlite::SharedConnection>,
         customise: impl FnOnce(&mut payments_function::Payments),
         customise_config: impl FnOnce(&mut Config),
+        consumers: Vec<Arc<dyn events_function::Consumer>>,
     ) -> TestApp {
         let mut config = config(dir.path());
         customise_config(&mut config);
@@ -229,6 +270,12 @@ impl TestApp {
         customise(&mut payments);
         let payments = Arc::new(payments);
         let workers = lectern_local::start_workers(&state, &payments);
+        let events = lectern_local::start_event_router(
+            &dir.path().join("lectern.db"),
+            consumers,
+            feed_options(),
+        )
+        .unwrap();
         let app = lectern_local::app(state.clone(), payments.clone());
         tokio::spawn(async move {
             axum::serve(listener, lectern_local::with_client_addresses(app)).await
@@ -242,6 +289,7 @@ impl TestApp {
             payments,
             admins: Default::default(),
             _workers: workers,
+            _events: events,
             contract: Contract::committed(),
         }
     }
@@ -661,7 +709,7 @@ pub type Counter = lectern_testkit::counting::CountingTable<SqliteTable>;
 /// A fresh SQLite store in a temporary folder, wrapped in a call counter.
 pub fn counting_store() -> (tempfile::TempDir, Arc<Counter>) {
     let dir = tempfile::tempdir().unwrap();
-    let table = SqliteTable::open(&dir.path().join("t.db")).unwrap();
+    let table = SqliteTable::open(&dir.path().join("lectern.db")).unwrap();
     (dir, Arc::new(Counter::new(table)))
 }
 

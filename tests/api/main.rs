@@ -13,6 +13,7 @@ mod contract;
 mod courses;
 mod dynamo;
 mod enrollment;
+mod events;
 mod failures;
 mod files;
 mod fuzz;

@@ -391,10 +391,15 @@ async fn the_same_event_three_times_settles_once(app: TestApp) {
         .body;
     assert_eq!(analytics["totals"][0]["revenue"], 4900);
     assert_eq!(analytics["totals"][0]["payments"], 1);
-    let notifications = app
-        .get("/api/v1/notifications", Some(&student.access))
-        .await
-        .body;
+    // The notification follows from the settlement's `payment.completed` event.
+    let notifications = eventually("the notification", || async {
+        let body = app
+            .get("/api/v1/notifications", Some(&student.access))
+            .await
+            .body;
+        (body["data"].as_array().map(Vec::len) == Some(1)).then_some(body)
+    })
+    .await;
     assert_eq!(notifications["data"].as_array().unwrap().len(), 1);
 
     // The next paid invoice of the tenant takes the next number: no gaps.

@@ -5,7 +5,7 @@
 //! would, and measures init, first and warm invocation latency, peak memory and package size, next to
 //! a hello-world `lambda_runtime` binary (the floor, `infra/bench/floor`) measured in the same run.
 //! `load` drives the local server with a realistic mix of requests. `catalog` measures catalog pages
-//! as the catalog grows. `docs/performance.md` explains the
+//! as the catalog grows; `events`, how soon a committed event reaches its consumer. `docs/performance.md` explains the
 //! figures.
 //!
 //! # Layout
@@ -18,12 +18,14 @@
 //! - `load`: the load run against the local server.
 //! - `catalog`: catalog pages at 100 to 10,000 courses seeded through the repositories: latency and
 //!   items read per page (the counting store), on SQLite or moto's DynamoDB.
+//! - `events`: domain-event latency, a write's commit to a consumer, through the local router.
 //! - `stats`: percentiles and medians.
 
 pub mod api;
 pub mod bench;
 pub mod catalog;
 pub mod emulator;
+pub mod events;
 pub mod load;
 pub mod package;
 pub mod server;

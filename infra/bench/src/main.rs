@@ -3,7 +3,8 @@
 //! [--concurrency 2,8,32]` drives the local server. Both print a table and write JSON under
 //! `target/bench/`; both exit non-zero when any request failed. `lectern-bench catalog [--sizes
 //! 100,1000,10000] [--requests 200] [--limit 20] [--backend sqlite|dynamo]` measures catalog pages as
-//! the catalog grows, and exits non-zero when a page reads more items than its budget.
+//! the catalog grows, and exits non-zero when a page reads more items than its budget. `lectern-bench
+//! events [--updates 200]` measures how soon a committed domain event reaches a consumer locally.
 
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ use lectern_bench::targets::{FUNCTIONS, Function};
 const USAGE: &str = "usage:
   lectern-bench bench [--functions auth,users,courses,payments] [--invocations 1000] [--cold-starts 40] [--no-build] [--debug] [--target TRIPLE|host] [--env KEY=VALUE]...
   lectern-bench load  [--duration 20] [--concurrency 2,8,32] [--courses 50] [--lessons 4] [--server-workers 2]
-  lectern-bench catalog [--sizes 100,1000,10000] [--requests 200] [--limit 20] [--backend sqlite|dynamo]";
+  lectern-bench catalog [--sizes 100,1000,10000] [--requests 200] [--limit 20] [--backend sqlite|dynamo]
+  lectern-bench events [--updates 200]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -27,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
         "bench" => run_bench(&flags).await,
         "load" => run_load(&flags).await,
         "catalog" => run_catalog(&flags).await,
+        "events" => run_events(&flags).await,
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -185,6 +188,18 @@ async fn run_load(flags: &[String]) -> anyhow::Result<()> {
     if report.errors() > 0 {
         bail!("{} requests failed", report.errors());
     }
+    Ok(())
+}
+
+/// Event committed → consumer latency through the local server's router.
+async fn run_events(flags: &[String]) -> anyhow::Result<()> {
+    check_flags(flags, &["--updates"])?;
+    let updates = number(flags, "--updates", 200)?;
+    let summary = lectern_bench::events::run(updates).await?;
+    println!(
+        "event committed -> consumer, {} events: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        summary.count, summary.p50_ms, summary.p95_ms, summary.p99_ms, summary.max_ms
+    );
     Ok(())
 }
 

@@ -59,6 +59,16 @@ pub struct LocalServer {
 impl LocalServer {
     /// Starts the app on `workers` worker threads, with the admin [`ADMIN_EMAIL`] created.
     pub async fn start(config: Config, workers: usize) -> anyhow::Result<LocalServer> {
+        Self::start_with_consumers(config, workers, Vec::new()).await
+    }
+
+    /// As [`LocalServer::start`], with `consumers` subscribed to the domain events beside the
+    /// platform's (the event router runs as in `lectern-local`).
+    pub async fn start_with_consumers(
+        config: Config,
+        workers: usize,
+        consumers: Vec<std::sync::Arc<dyn events_function::Consumer>>,
+    ) -> anyhow::Result<LocalServer> {
         let (ready, started) = oneshot::channel::<anyhow::Result<SocketAddr>>();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -103,6 +113,14 @@ impl LocalServer {
                     };
                     let _ = ready.send(listener.local_addr().map_err(Into::into));
                     let _workers = lectern_local::start_workers(&state, &payments);
+                    let _events = match &config.store {
+                        StoreConfig::Sqlite { path } => {
+                            lectern_local::start_event_router(path, consumers, Default::default())
+                                .map_err(|e| eprintln!("the event router did not start: {e:#}"))
+                                .ok()
+                        }
+                        StoreConfig::Dynamo { .. } => None,
+                    };
                     let app =
                         lectern_local::with_client_addresses(lectern_local::app(state, payments));
                     let _ = axum::serve(listener, app)

@@ -27,7 +27,8 @@ pub enum KeyHalf {
 pub enum Kind {
     /// Behind API Gateway: HTTP API (v2) events in, proxy responses (`statusCode`) out.
     Http,
-    /// Behind an SQS event source mapping: batches in, `batchItemFailures` out.
+    /// Behind an event source mapping (an SQS queue, the table's stream): batches in,
+    /// `batchItemFailures` out.
     Worker,
 }
 
@@ -75,7 +76,7 @@ const CONFIRMATIONS_QUEUE_URL: (&str, &str) = (
 /// SQS workers. The payments group's local runs use the local payment provider, which made the
 /// seeded payment (the template sets `stripe`: the events worker would look the intent up under
 /// that provider's name and find no payment).
-pub const FUNCTIONS: [Function; 9] = [
+pub const FUNCTIONS: [Function; 10] = [
     Function::route_group("auth", "auth-function", KeyHalf::Private),
     Function::route_group("users", "users-function", KeyHalf::Public),
     Function::route_group("courses", "courses-function", KeyHalf::Public),
@@ -161,6 +162,17 @@ pub const FUNCTIONS: [Function; 9] = [
         package: "payment-workers-function",
         binary: "payment-confirmation-worker",
         events: "sqs-payment-confirmations",
+        kind: Kind::Worker,
+        key: KeyHalf::None,
+        local_env: &[],
+        aws_env: &[],
+        sqlite_file: STORE_FILE,
+    },
+    Function {
+        name: "event-router",
+        package: "events-function",
+        binary: "events-function",
+        events: "dynamodb-stream-outbox",
         kind: Kind::Worker,
         key: KeyHalf::None,
         local_env: &[],
@@ -589,6 +601,8 @@ fn plan_for(name: &str) -> (Expect, Rewrite) {
         "stripe-webhook-payment-succeeded" => (Expect::Status(200), Rewrite::SignedWebhook),
         "sqs-payment-events" => (Expect::NoBatchItemFailures, Rewrite::PaymentEvent),
         "sqs-payment-confirmations" => (Expect::NoBatchItemFailures, Rewrite::Settlement),
+        // Outbox records of the table's stream: delivered (again, on later invocations: skipped).
+        "dynamodb-stream-outbox" => (Expect::NoBatchItemFailures, Rewrite::None),
         _ => (Expect::Success, Rewrite::None),
     }
 }
@@ -621,6 +635,7 @@ pub fn events_of(root: &Path, prefix: &str) -> anyhow::Result<Vec<EventPlan>> {
         let (expect, rewrite) = plan_for(&name);
         let method = match parsed["Records"][0]["eventSource"].as_str() {
             Some("aws:sqs") => "SQS",
+            Some("aws:dynamodb") => "STREAM",
             _ => parsed["requestContext"]["http"]["method"]
                 .as_str()
                 .unwrap_or("GET"),
@@ -713,8 +728,10 @@ mod tests {
             let plans = events_of(&root(), function.events).unwrap();
             assert!(!plans.is_empty());
             assert!(plans.iter().all(|p| p.name.starts_with(function.events)));
-            let sqs = plans.iter().all(|p| p.method == "SQS");
-            assert_eq!(sqs, function.kind == Kind::Worker, "{}", function.name);
+            let batches = plans
+                .iter()
+                .all(|p| p.method == "SQS" || p.method == "STREAM");
+            assert_eq!(batches, function.kind == Kind::Worker, "{}", function.name);
         }
         let auth = events_of(&root(), "auth").unwrap();
         let register = auth.iter().find(|p| p.name == "auth-register").unwrap();

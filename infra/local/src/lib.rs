@@ -10,6 +10,7 @@
 //! - `routes` / `app`: all route groups merged, with the one OpenAPI description of the whole API,
 //!   and (local server only) its interactive documentation at `/docs`.
 //! - `start_workers`: the payment queues' workers, polling the local (or SQS) queues.
+//! - `start_event_router`: the domain-event router, fed from the SQLite file's stream of outbox items.
 //! - `description`: that description, completed with the error responses every operation shares
 //!   (`lectern_web::openapi::EdgeErrors`); `openapi_json`: it as the JSON committed in
 //!   `docs/openapi.json`.
@@ -25,9 +26,12 @@ pub mod s3;
 use std::sync::Arc;
 
 use axum::{Extension, Router};
+use events_function::local::{FeedOptions, FeederHandle, spawn_feeder};
+use events_function::{Consumer, EventRouter};
 use lectern_domain::TenantId;
 use lectern_domain::user::{Email, NewUser, Password, PersonName, User, UserRole, Username, now};
 use lectern_queue::{Handler, WorkerHandle, WorkerOptions, spawn_worker};
+use lectern_store::sqlite::SqliteTable;
 use lectern_store::users::{UserRepo, UserWriteError};
 use lectern_web::AppState;
 use payments_function::Payments;
@@ -193,6 +197,23 @@ pub fn start_workers(state: &AppState, payments: &Arc<Payments>) -> Vec<WorkerHa
         spawn_worker(payments.ingest.events.clone(), events, options),
         spawn_worker(payments.confirmations.clone(), confirmations, options),
     ]
+}
+
+/// The event router, fed from the stream of the SQLite file at `path` as DynamoDB Streams feeds it in
+/// AWS: the platform's consumers and `extra` ones (tests add theirs). It opens the file again, so
+/// that its polling and its consumers' writes do not wait behind requests (and are not counted with
+/// them). It stops when the handle is dropped.
+pub fn start_event_router(
+    path: &std::path::Path,
+    extra: Vec<Arc<dyn Consumer>>,
+    options: FeedOptions,
+) -> anyhow::Result<FeederHandle> {
+    let stream = Arc::new(SqliteTable::open(path)?);
+    let table: Arc<dyn lectern_store::Table> = stream.clone();
+    let mut consumers = events_function::platform_consumers(&table);
+    consumers.extend(extra);
+    let router = Arc::new(EventRouter::new(table, consumers));
+    Ok(spawn_feeder(stream, router, options))
 }
 
 /// Operations that call no dependency (store, queue, object store): they cannot answer 503.

@@ -47,6 +47,14 @@ async fn main() -> anyhow::Result<()> {
     payments.ingest.require_secret()?;
     // Kept alive until the server stops.
     let _workers = lectern_local::start_workers(&state, &payments);
+    // In AWS the table's stream invokes the router; here it reads the SQLite file's (with DynamoDB
+    // pointed at an emulator, events wait in the table: no stream reaches this process).
+    let _events = match &config.store {
+        lectern_web::state::StoreConfig::Sqlite { path } => Some(
+            lectern_local::start_event_router(path, Vec::new(), Default::default())?,
+        ),
+        lectern_web::state::StoreConfig::Dynamo { .. } => None,
+    };
     if payments.local.is_some() {
         println!(
             "payments: local provider (POST /api/v1/dev/payments/{{id}}/simulate pays or fails a payment)"

@@ -8,6 +8,7 @@
 //! - [`catalog`]: the catalog list: filters, word-prefix search, sort orders, pages and keyset positions.
 //! - [`course`]: course categories, difficulty, draft/published status, titles, prices, https URLs.
 //! - [`enrollment`]: a student's enrollment in a course and their progress through it.
+//! - [`event`]: domain events (`course.updated`, `payment.completed`, …), their envelope and ids.
 //! - [`lesson`]: lessons, their content, and the outline that orders them.
 //! - [`notification`]: what the platform tells a user (a purchase confirmed, a refund).
 //! - [`payment`]: payments for courses, their status from the provider's facts, invoices, disputes.
@@ -24,6 +25,7 @@ pub mod assignment;
 pub mod catalog;
 pub mod course;
 pub mod enrollment;
+pub mod event;
 pub mod file;
 pub mod ids;
 pub mod invitation;

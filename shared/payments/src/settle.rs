@@ -5,8 +5,9 @@
 //! now and converges: a paid payment's invoice is paid (numbered, counted in revenue: one transaction,
 //! see `InvoiceRepo::pay`); a payment that entitles its student enrolls them (the enrollment's
 //! transaction checks that the payment still entitles them, so a refund recorded meanwhile wins); a
-//! payment that no longer does (refunded, dispute lost) revokes the enrollment; the student is notified
-//! once per cause. Each step is idempotent, so a retried or duplicated message changes nothing more.
+//! payment that no longer does (refunded, dispute lost) revokes the enrollment; the settlement records
+//! `payment.completed` / `payment.refunded` once per payment, and the event router's notifications
+//! consumer tells the student. Each step is idempotent, so a retried or duplicated message changes nothing more.
 //!
 //! An enrollment records what grants it: a payment that no longer entitles revokes only the enrollment
 //! it granted (a late event about an old, refunded payment leaves alone the access a newer payment
@@ -24,13 +25,13 @@
 use std::sync::Arc;
 
 use lectern_domain::enrollment::Grant;
-use lectern_domain::notification::{Notification, NotificationKind};
-use lectern_domain::payment::{Payment, format_amount};
+use lectern_domain::event::{DomainEvent, EventEnvelope, EventType, PaymentSettled};
+use lectern_domain::payment::Payment;
 use lectern_domain::{CourseId, PaymentId, TenantId};
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::{EnrollError, EnrollmentRepo, ProgressError};
 use lectern_store::invoices::InvoiceRepo;
-use lectern_store::notifications::NotificationRepo;
+use lectern_store::outbox;
 use lectern_store::payments::PaymentRepo;
 use lectern_store::{StoreError, Table};
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,6 @@ pub async fn settle(
     let payments = PaymentRepo::new(table.clone());
     let enrollments = EnrollmentRepo::new(table.clone());
     let invoices = InvoiceRepo::new(table.clone());
-    let notifications = NotificationRepo::new(table.clone());
     let mut settled = Settled::default();
     let mut attempt = 0;
     loop {
@@ -150,13 +150,11 @@ pub async fn settle(
                     Err(EnrollError::Store(e)) => return Err(e.into()),
                 }
             }
-            notifications
-                .notify(&notification(
-                    &payment,
-                    NotificationKind::PurchaseConfirmed,
-                    paid_at,
-                ))
-                .await?;
+            outbox::publish(
+                table.as_ref(),
+                &settled_event(&payment, EventType::PaymentCompleted, paid_at),
+            )
+            .await?;
         } else {
             if let Some(current) = enrollment.filter(|e| e.is_active()) {
                 // Only what this payment granted is revoked: a newer payment's (or a free) enrollment
@@ -184,52 +182,39 @@ pub async fn settle(
                 }
             }
             if let Some(refunded_at) = payment.refunded_at {
-                notifications
-                    .notify(&notification(
-                        &payment,
-                        NotificationKind::PaymentRefunded,
-                        refunded_at,
-                    ))
-                    .await?;
+                outbox::publish(
+                    table.as_ref(),
+                    &settled_event(&payment, EventType::PaymentRefunded, refunded_at),
+                )
+                .await?;
             }
         }
         return Ok(settled);
     }
 }
 
-fn notification(payment: &Payment, kind: NotificationKind, at: OffsetDateTime) -> Notification {
-    let amount = format_amount(payment.amount, payment.currency);
-    let (name, title, body) = match kind {
-        NotificationKind::PurchaseConfirmed => (
-            "purchase_confirmed",
-            "You're enrolled".to_owned(),
-            format!(
-                "Your payment of {amount} for \"{}\" went through; the course is yours.",
-                payment.course_title
-            ),
-        ),
-        NotificationKind::PaymentRefunded => (
-            "payment_refunded",
-            "Payment refunded".to_owned(),
-            format!(
-                "Your payment for \"{}\" was refunded ({}).",
-                payment.course_title,
-                format_amount(payment.refunded_amount, payment.currency)
-            ),
-        ),
+/// `payment.completed` or `payment.refunded`: once per payment (its id is the cause), at the time
+/// of the provider's fact, whoever settles it and however often. The student's notification is
+/// written by its consumer (the event router).
+fn settled_event(payment: &Payment, event_type: EventType, at: OffsetDateTime) -> EventEnvelope {
+    let settled = PaymentSettled {
+        payment_id: payment.id,
+        course_id: payment.course_id,
+        course_title: payment.course_title.clone(),
+        student_id: payment.user_id,
+        amount: payment.amount,
+        refunded_amount: payment.refunded_amount,
+        currency: payment.currency,
     };
-    Notification {
-        id: format!("{name}:{}", payment.id),
-        tenant: payment.tenant.clone(),
-        user_id: payment.user_id,
-        kind,
-        title,
-        body,
-        data: serde_json::json!({
-            "paymentId": payment.id.to_string(),
-            "courseId": payment.course_id.to_string(),
-        }),
-        created_at: at,
-        read: false,
-    }
+    let event = match event_type {
+        EventType::PaymentRefunded => DomainEvent::PaymentRefunded(settled),
+        _ => DomainEvent::PaymentCompleted(settled),
+    };
+    EventEnvelope::new(
+        payment.tenant.clone(),
+        event,
+        &payment.id.to_string(),
+        at,
+        None,
+    )
 }

@@ -17,15 +17,18 @@ use lectern_domain::assignment::{
 };
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::Enrollment;
+use lectern_domain::event::{AssignmentGraded, AssignmentSubmitted, DomainEvent, EventEnvelope};
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::user::User;
 use lectern_domain::{AssignmentId, CourseId, FileId, TenantId, UserId};
+use time::OffsetDateTime;
 
 use crate::actor::{Actor, commit};
 use crate::cursor::Cursor;
 use crate::enrollments::EnrollmentRepo;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
+use crate::outbox;
 use crate::table::{
     Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SK, SortKeyCondition, StoreError, Table,
     TxAction, Update, UpdateAction,
@@ -470,6 +473,9 @@ impl AssignmentRepo {
                 .iter()
                 .map(|f| crate::files::attach_to_submission(tenant, *f, next.assignment_id)),
         );
+        if next.status == SubmissionStatus::Submitted {
+            actions.push(outbox::record(&assignment_submitted(actor, next))?);
+        }
         match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                 Err(AssignmentWriteError::Stale)
@@ -501,6 +507,7 @@ impl AssignmentRepo {
                 item: grade_change_item(tenant, change)?,
                 condition: Some(Condition::NotExists),
             },
+            outbox::record(&assignment_graded(actor, graded, change))?,
         ];
         match commit(self.table.as_ref(), actor, actions).await {
             Err(StoreError::TransactionCanceled { .. }) => Err(AssignmentWriteError::Stale),
@@ -557,4 +564,43 @@ impl AssignmentRepo {
             .collect::<Result<_, _>>()?;
         Ok((changes, page.next))
     }
+}
+
+/// `assignment.submitted`, for the version of the submission handed in.
+fn assignment_submitted(actor: &Actor, submission: &Submission) -> EventEnvelope {
+    EventEnvelope::new(
+        actor.tenant.clone(),
+        DomainEvent::AssignmentSubmitted(AssignmentSubmitted {
+            course_id: submission.course_id,
+            assignment_id: submission.assignment_id,
+            submission_id: submission.id,
+            student_id: submission.student_id,
+            attempt: submission.attempts,
+            late: submission.late,
+        }),
+        &format!("{}:{}", submission.id, submission.version),
+        submission
+            .submitted_at
+            .unwrap_or_else(OffsetDateTime::now_utc),
+        Some(actor.user),
+    )
+}
+
+/// `assignment.graded`, for the version of the submission graded.
+fn assignment_graded(actor: &Actor, graded: &Submission, change: &GradeChange) -> EventEnvelope {
+    EventEnvelope::new(
+        actor.tenant.clone(),
+        DomainEvent::AssignmentGraded(AssignmentGraded {
+            course_id: change.course_id,
+            assignment_id: change.assignment_id,
+            submission_id: change.submission_id,
+            student_id: change.student_id,
+            graded_by: change.graded_by,
+            old_grade: change.old_grade,
+            new_grade: change.new_grade,
+        }),
+        &format!("{}:{}", graded.id, graded.version),
+        change.at,
+        Some(actor.user),
+    )
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use lectern_domain::assignment::{AssignmentSummary, Submission};
 use lectern_domain::course::{Course, RequiredBy};
 use lectern_domain::enrollment::Enrollment;
+use lectern_domain::event::{CourseUpdated, DomainEvent, EventEnvelope};
 use lectern_domain::lesson::{Lesson, Outline};
 use lectern_domain::quiz::QuizSummary;
 use lectern_domain::rating::RecentRatings;
@@ -16,6 +17,7 @@ use crate::actor::{Actor, commit, commit_in_batches};
 use crate::catalog::catalog_writes;
 use crate::item::{AttrValue, Item, from_item, to_item};
 use crate::keys;
+use crate::outbox;
 use crate::table::{
     Condition, ENTITY, Index, Key, MAX_BATCH_GET_KEYS, PK, Query, SK, SortKeyCondition, StoreError,
     Table, TxAction, Update, UpdateAction,
@@ -81,6 +83,23 @@ fn stale(error: StoreError) -> CourseWriteError {
     }
 }
 
+/// `course.updated`, for the version `after` is: a retried update records the same event.
+fn course_updated(actor: &Actor, after: &Course) -> EventEnvelope {
+    EventEnvelope::new(
+        after.tenant.clone(),
+        DomainEvent::CourseUpdated(CourseUpdated {
+            course_id: after.id,
+            instructor_id: after.instructor_id,
+            title: after.title.as_str().to_owned(),
+            status: after.status,
+            version: after.version,
+        }),
+        &format!("{}:{}", after.id, after.version),
+        after.updated_at,
+        Some(actor.user),
+    )
+}
+
 impl CourseRepo {
     pub fn new(table: Arc<dyn Table>) -> Self {
         CourseRepo { table }
@@ -131,6 +150,7 @@ impl CourseRepo {
         let writes = catalog_writes(Some(before), after);
         let mut first = vec![TxAction::Update(Self::update_of(before, after)?)];
         first.extend(writes.first);
+        first.push(outbox::record(&course_updated(actor, after))?);
         commit_in_batches(self.table.as_ref(), actor, first, writes.terms)
             .await
             .map_err(stale)

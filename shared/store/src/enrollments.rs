@@ -17,6 +17,7 @@ use lectern_domain::assignment::Submission;
 use lectern_domain::catalog::CatalogSort;
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Grant};
+use lectern_domain::event::{DomainEvent, EnrollmentCreated, EventEnvelope, LessonCompleted};
 use lectern_domain::payment::Payment;
 use lectern_domain::quiz::QuizStanding;
 use lectern_domain::{CourseId, LessonId, PaymentId, QuizId, TenantId, UserId};
@@ -29,6 +30,7 @@ use crate::courses::{CoursePage, CourseRepo};
 use crate::cursor::Cursor;
 use crate::item::{AttrValue, Item, from_item, keyed_item};
 use crate::keys;
+use crate::outbox;
 use crate::payments::PaymentRepo;
 use crate::table::{
     Condition, Index, Key, MAX_BATCH_GET_KEYS, Query, SortKeyCondition, StoreError, Table,
@@ -313,6 +315,11 @@ impl EnrollmentRepo {
             ];
             actions.extend(guard.clone());
             actions.extend(enrollments_order(&course, 1));
+            actions.push(outbox::record(&enrollment_created(
+                &enrollment,
+                actor,
+                now,
+            ))?);
             match self.transact_retrying(actor, actions).await {
                 Ok(()) => return Ok(enrollment),
                 Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
@@ -403,7 +410,7 @@ impl EnrollmentRepo {
         now: OffsetDateTime,
     ) -> Result<Enrollment, ProgressError> {
         let at = timestamp(now);
-        self.record(actor, page, now, |e| {
+        self.record(actor, page, now, Some(lesson), |e| {
             if e.completed_lessons.contains_key(&lesson) {
                 return false;
             }
@@ -430,7 +437,7 @@ impl EnrollmentRepo {
         };
         let stamp = timestamp(at);
         match self
-            .record(actor, &page, at, |e| {
+            .record(actor, &page, at, None, |e| {
                 if e.passed_quizzes.contains_key(&quiz) {
                     return false;
                 }
@@ -454,6 +461,7 @@ impl EnrollmentRepo {
         actor: &Actor,
         page: &CoursePage,
         now: OffsetDateTime,
+        completed_lesson: Option<LessonId>,
         mut change: impl FnMut(&mut Enrollment) -> bool,
     ) -> Result<Enrollment, ProgressError> {
         let course = &page.course;
@@ -479,6 +487,15 @@ impl EnrollmentRepo {
                     put_enrollment(&next, Some(current.version))?,
                     add_to_course(course, "totalCompletions", 1, Condition::Exists),
                 ];
+            }
+            if let Some(lesson) = completed_lesson {
+                actions.push(outbox::record(&lesson_completed(
+                    &next,
+                    lesson,
+                    current.completed_at.is_none() && next.completed_at.is_some(),
+                    actor,
+                    now,
+                ))?);
             }
             match commit(self.table.as_ref(), actor, actions).await {
                 Ok(()) => return Ok(next),
@@ -635,4 +652,56 @@ impl EnrollmentRepo {
             .map(from_item)
             .collect()
     }
+}
+
+/// `enrollment.created`, for the version of the enrollment written (enrolling again after leaving is a
+/// new one).
+fn enrollment_created(
+    enrollment: &Enrollment,
+    actor: Option<&Actor>,
+    now: OffsetDateTime,
+) -> EventEnvelope {
+    let payment_id = match enrollment.granted_by {
+        Some(Grant::Payment { payment_id }) => Some(payment_id),
+        _ => None,
+    };
+    EventEnvelope::new(
+        enrollment.tenant.clone(),
+        DomainEvent::EnrollmentCreated(EnrollmentCreated {
+            course_id: enrollment.course_id,
+            student_id: enrollment.student_id,
+            payment_id,
+        }),
+        &format!(
+            "{}:{}:{}",
+            enrollment.course_id, enrollment.student_id, enrollment.version
+        ),
+        now,
+        actor.map(|a| a.user),
+    )
+}
+
+/// `lesson.completed`: once per lesson and enrollment (completing it again writes nothing).
+fn lesson_completed(
+    enrollment: &Enrollment,
+    lesson: LessonId,
+    course_completed: bool,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> EventEnvelope {
+    EventEnvelope::new(
+        enrollment.tenant.clone(),
+        DomainEvent::LessonCompleted(LessonCompleted {
+            course_id: enrollment.course_id,
+            lesson_id: lesson,
+            student_id: enrollment.student_id,
+            course_completed,
+        }),
+        &format!(
+            "{}:{}:{lesson}:{}",
+            enrollment.course_id, enrollment.student_id, enrollment.version
+        ),
+        now,
+        Some(actor.user),
+    )
 }

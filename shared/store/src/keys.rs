@@ -49,6 +49,8 @@
 //! | Revenue counters per day (tenant / course) | `T#{t}#REVENUE[#COURSE#{courseId}]` | `DAY#{date}#{currency}` | | |
 //! | Revenue counters per course, all time (every course's: admins; one course's: `begins_with COURSE#{courseId}#`) | `T#{t}#REVENUE` | `COURSE#{courseId}#{currency}` | | |
 //! | Notification | `T#{t}#USER#{userId}` | `NOTIFICATION#{at}#{id}` | | |
+//! | Domain event (outbox: written in the transaction of the change it records; `entity` = `Event` is what the stream's filter selects; `ttl` 3 days after it occurred) | `T#{t}#EVENTS#{subject}` | `EVENT#{eventId}` | | |
+//! | An event handled by one consumer (the router's processed marker; `ttl` as its event's) | `T#{t}#EVENTS#{subject}` | `DELIVERED#{eventId}#{consumer}` | | |
 //!
 //! | Access pattern | Key condition | Where | Calls |
 //! |---|---|---|---|
@@ -125,6 +127,10 @@
 //! | Revenue by day over a range | PK = revenue (tenant or course), SK between `DAY#{from}` and `DAY#{to}$` | table | 1 query (per course for an instructor) |
 //! | Revenue by course, all time | PK = revenue, SK begins_with `COURSE#` | table | 1 query |
 //! | A user's notifications, newest first | PK = user, SK begins_with `NOTIFICATION#`, backward | table | 1 query |
+//! | Record a domain event with the write that causes it | PK = the subject's events, SK = `EVENT#{id}` | table | 0: one more put in the write's own transaction (a single put becomes a transaction of two) |
+//! | The events recorded since a point (the router's input) | DynamoDB Streams on the table, filtered to `entity = Event` (locally: the SQLite file's stream of outbox items) | stream | 0 table calls |
+//! | Which consumers have handled an event | the event's markers | table | 1 batch get per event |
+//! | Mark an event handled by one consumer | the marker, if absent | table | 1 conditional put per consumer |
 //!
 //! Uniqueness of emails and usernames is enforced by writing the claim items in the same transaction as
 //! the user, each with "must not exist": of two concurrent registrations, one transaction is cancelled.
@@ -132,6 +138,7 @@
 use lectern_domain::assignment::SubmissionStatus;
 use lectern_domain::catalog::{CatalogSort, Position};
 use lectern_domain::course::{CourseCategory, CourseStatus};
+use lectern_domain::event::{EventId, Subject};
 use lectern_domain::ids::SessionId;
 use lectern_domain::user::{Email, UserRole, Username};
 use lectern_domain::{
@@ -727,6 +734,35 @@ pub fn notification(t: &TenantId, user: UserId, at: time::OffsetDateTime, id: &s
     )
 }
 
+/// The partition of one subject's events: its events are delivered in the order they were recorded
+/// (DynamoDB Streams orders the records of one partition key).
+pub fn events_pk(t: &TenantId, subject: &Subject) -> String {
+    let subject = match subject {
+        Subject::Course { course_id } => format!("COURSE#{course_id}"),
+        Subject::Enrollment {
+            course_id,
+            student_id,
+        } => format!("ENROLLMENT#{course_id}#{student_id}"),
+        Subject::Submission {
+            assignment_id,
+            student_id,
+        } => format!("SUBMISSION#{assignment_id}#{student_id}"),
+        Subject::Payment { payment_id } => format!("PAYMENT#{payment_id}"),
+        Subject::User { user_id } => format!("USER#{user_id}"),
+    };
+    format!("{}EVENTS#{subject}", tenant(t))
+}
+
+/// A domain event in the outbox.
+pub fn event(t: &TenantId, subject: &Subject, id: &EventId) -> Key {
+    Key::new(events_pk(t, subject), format!("EVENT#{id}"))
+}
+
+/// The marker that `consumer` has handled an event (`event` is the event's own key).
+pub fn event_delivered(event: &Key, id: &EventId, consumer: &str) -> Key {
+    Key::new(event.pk.clone(), format!("DELIVERED#{id}#{consumer}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,6 +788,11 @@ mod tests {
             user_storage(&t, u),
             tenant_storage(&t),
             invitation(&t, InvitationId::new()),
+            event(
+                &t,
+                &Subject::User { user_id: u },
+                &EventId::of(lectern_domain::event::EventType::NotificationNew, "x"),
+            ),
         ] {
             assert!(key.pk.starts_with("T#acme#"), "{key:?}");
         }

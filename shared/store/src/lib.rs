@@ -36,6 +36,8 @@
 //! - [`disputes`]: the tenant's list of disputed payments.
 //! - [`revenue`]: revenue counters per day and per course, added to by the writes that move money.
 //! - [`notifications`]: a user's notifications, written once per cause, marked read.
+//! - [`outbox`]: domain events recorded in the transaction of their change, and which consumers
+//!   have handled them.
 //! - [`quizzes`]: quizzes, their attempts, and each student's standing (attempts used, kept score).
 
 pub mod actor;
@@ -57,6 +59,7 @@ pub mod keys;
 pub mod lessons;
 pub mod limits;
 pub mod notifications;
+pub mod outbox;
 pub mod payments;
 pub mod quizzes;
 pub mod ratings;

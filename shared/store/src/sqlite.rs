@@ -57,6 +57,17 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+CREATE TABLE IF NOT EXISTS stream (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    image TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    visible_at INTEGER NOT NULL DEFAULT 0,
+    dead INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS stream_pending ON stream (dead, pk, seq);
 ";
 
 /// How long a write waits for another connection's (or process's) write to finish.
@@ -144,11 +155,143 @@ fn read(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
 
 fn store(conn: &Connection, key: &Key, item: &Item) -> StoreResult<()> {
     let (gsi1pk, gsi1sk) = eval::index_key(item, Index::Gsi1).unzip();
+    let encoded = encode(item)?;
+    if is_streamed(item) && read(conn, key)?.as_ref() != Some(item) {
+        // In the write's own transaction, as DynamoDB Streams records a change only once it commits
+        // (and records nothing for a write that changes nothing).
+        conn.prepare_cached("INSERT INTO stream (pk, sk, image) VALUES (?1, ?2, ?3)")?
+            .execute(params![key.pk, key.sk, encoded])?;
+    }
     conn.prepare_cached(
         "INSERT OR REPLACE INTO items (pk, sk, item, gsi1pk, gsi1sk) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![key.pk, key.sk, encode(item)?, gsi1pk, gsi1sk])?;
+    .execute(params![key.pk, key.sk, encoded, gsi1pk, gsi1sk])?;
     Ok(())
+}
+
+/// Whether a write of `item` goes to the stream: outbox items only, as the filter of the router's
+/// event source mapping selects in AWS.
+fn is_streamed(item: &Item) -> bool {
+    item.get(crate::table::ENTITY)
+        .and_then(crate::AttrValue::as_str)
+        == Some(crate::outbox::EVENT_ENTITY)
+}
+
+/// A record of the file's stream: the new image of an outbox item, as the router receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRecord {
+    /// Its position in the stream (increasing with each write).
+    pub seq: i64,
+    pub image: Item,
+    /// Deliveries that failed so far.
+    pub attempts: u32,
+}
+
+/// A record that failed too often: kept, with its last error, for a person to look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamDeadLetter {
+    pub record: StreamRecord,
+    pub error: String,
+}
+
+fn stream_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, u32)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+/// The file's stream of outbox items: what DynamoDB Streams is to the table in AWS, for the local
+/// router. One reader per file (the local server): a record taken is hidden for the lease it is
+/// taken with; a record handled is deleted; a failed one comes back later, and after its last
+/// attempt it stays as a dead letter. Records of one partition come one at a time, in order, as a
+/// stream shard delivers them: a failing record holds back the later ones of its partition until it
+/// succeeds or is dead-lettered.
+impl SqliteTable {
+    /// Up to `limit` records due at `now_ms` (epoch milliseconds), oldest first, at most one (the
+    /// oldest pending) per partition, each hidden until `now_ms + lease_ms`.
+    pub fn stream_take(
+        &self,
+        limit: usize,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> StoreResult<Vec<StreamRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write(|tx| {
+            let rows = tx
+                .prepare_cached(
+                    "SELECT seq, image, attempts FROM stream AS s \
+                     WHERE dead = 0 AND visible_at <= ?1 AND NOT EXISTS ( \
+                         SELECT 1 FROM stream AS e WHERE e.dead = 0 AND e.pk = s.pk AND e.seq < s.seq) \
+                     ORDER BY seq LIMIT ?2",
+                )?
+                .query_map(params![now_ms, limit], stream_record)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut hide = tx.prepare_cached("UPDATE stream SET visible_at = ?2 WHERE seq = ?1")?;
+            rows.into_iter()
+                .map(|(seq, image, attempts)| -> StoreResult<StreamRecord> {
+                    hide.execute(params![seq, now_ms.saturating_add(lease_ms)])?;
+                    Ok(StreamRecord {
+                        seq,
+                        image: decode(&image)?,
+                        attempts,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// A record handled: gone from the stream.
+    pub fn stream_done(&self, seq: i64) -> StoreResult<()> {
+        self.with_conn(|conn| {
+            conn.prepare_cached("DELETE FROM stream WHERE seq = ?1")?
+                .execute(params![seq])?;
+            Ok(())
+        })
+    }
+
+    /// A record whose delivery failed: due again at `retry_at_ms`, or, when that was attempt
+    /// `max_attempts`, a dead letter. Answers whether it is dead now.
+    pub fn stream_failed(
+        &self,
+        seq: i64,
+        error: &str,
+        retry_at_ms: i64,
+        max_attempts: u32,
+    ) -> StoreResult<bool> {
+        self.write(|tx| {
+            let dead: bool = tx
+                .prepare_cached(
+                    "UPDATE stream SET attempts = attempts + 1, visible_at = ?2, error = ?3, \
+                     dead = (attempts + 1 >= ?4) WHERE seq = ?1 RETURNING dead",
+                )?
+                .query_row(params![seq, retry_at_ms, error, max_attempts], |r| r.get(0))
+                .optional()?
+                .unwrap_or(false);
+            Ok(dead)
+        })
+    }
+
+    /// The stream's dead letters, oldest first.
+    pub fn stream_dead_letters(&self) -> StoreResult<Vec<StreamDeadLetter>> {
+        self.with_conn(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT seq, image, attempts, coalesce(error, '') FROM stream WHERE dead = 1 ORDER BY seq",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((stream_record(row)?, row.get::<_, String>(3)?))
+            })?;
+            rows.map(|row| -> StoreResult<StreamDeadLetter> {
+                let ((seq, image, attempts), error) = row?;
+                Ok(StreamDeadLetter {
+                    record: StreamRecord {
+                        seq,
+                        image: decode(&image)?,
+                        attempts,
+                    },
+                    error,
+                })
+            })
+            .collect()
+        })
+    }
 }
 
 fn erase(conn: &Connection, key: &Key) -> StoreResult<()> {

@@ -32,6 +32,7 @@ mod index;
 mod invitations;
 mod items;
 mod limits;
+mod outbox;
 mod queries;
 mod quotas;
 mod reads;
@@ -147,6 +148,11 @@ macro_rules! conformance {
                 a_lapsed_claim_is_taken_over_with_its_resource_and_the_first_cannot_complete,
                 a_released_key_is_claimed_again_at_once_and_an_expired_one_counts_as_absent,
             }
+            outbox {
+                an_event_commits_with_its_change_and_not_without_it,
+                an_event_published_twice_is_stored_once_as_first_recorded,
+                each_consumer_is_marked_once_and_only_its_own_marker_counts,
+            }
             limits {
                 concurrent_takes_admit_exactly_the_limit_each_with_its_own_count,
                 a_full_window_refuses_and_a_unit_given_back_is_taken_again,
@@ -185,4 +191,10 @@ fn sqlite_processes_sharing_a_file_agree_on_conditions_and_counts() {
 #[test]
 fn sqlite_child_process() {
     concurrency::child_process();
+}
+
+/// SQLite only: the stream of outbox items the local router reads.
+#[tokio::test]
+async fn sqlite_stream_carries_committed_events_only() {
+    outbox::the_sqlite_stream_carries_committed_events_only().await;
 }
