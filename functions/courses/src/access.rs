@@ -65,11 +65,10 @@ fn tenant_of(state: &AppState, caller: Option<&AuthUser>) -> lectern_domain::Ten
 pub(crate) async fn visible_course(
     state: &AppState,
     caller: Option<&AuthUser>,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<Course> {
-    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
     let course = CourseRepo::new(state.table.clone())
-        .get(&tenant_of(state, caller), id)
+        .get(&tenant_of(state, caller), course_id)
         .await?
         .ok_or_else(|| ApiError::not_found("course"))?;
     if may_see_course(state, caller, &course).await? {
@@ -84,7 +83,7 @@ pub(crate) async fn visible_course(
 pub(crate) async fn managed_course(
     state: &AppState,
     caller: &AuthUser,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<Course> {
     let course = visible_course(state, Some(caller), course_id).await?;
     if !may_manage(caller, &course) {
@@ -99,7 +98,7 @@ pub(crate) async fn managed_course(
 pub(crate) async fn visible_page(
     state: &AppState,
     caller: Option<&AuthUser>,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<CoursePage> {
     let page = course_page(state, caller, course_id).await?;
     if may_see_course(state, caller, &page.course).await? {
@@ -114,11 +113,10 @@ pub(crate) async fn visible_page(
 pub(crate) async fn course_page(
     state: &AppState,
     caller: Option<&AuthUser>,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<CoursePage> {
-    let id = CourseId::parse(course_id).map_err(|_| ApiError::not_found("course"))?;
     CourseRepo::new(state.table.clone())
-        .page(&tenant_of(state, caller), id)
+        .page(&tenant_of(state, caller), course_id)
         .await?
         .filter(|p| p.course.deleting_since.is_none())
         .ok_or_else(|| ApiError::not_found("course"))

@@ -2,7 +2,7 @@
 //! resumable). Contract: seed 002 `POST /api/courses`, `PUT` / `DELETE /api/courses/[courseId]`; issue
 //! "Courses".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::course::{
     Course, CourseCategory, CourseDescription, CourseStatus, CourseTitle, DifficultyLevel,
@@ -14,8 +14,8 @@ use lectern_store::courses::CourseRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::views::Envelope;
 use lectern_web::{
-    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Instructor, Json, RequireRole,
-    Tagged,
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Instructor, Json, Path,
+    RequireRole, Tagged,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -160,11 +160,11 @@ pub struct UpdateCourseRequest {
 pub async fn update_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     if_match: IfMatch,
     Json(body): Json<UpdateCourseRequest>,
 ) -> ApiResult<Tagged<Envelope<CourseView>>> {
-    let course = managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, course_id).await?;
     if_match.check(course.version)?;
     if body.version.is_some_and(|v| v != course.version) {
         return Err(ApiError::conflict(
@@ -236,9 +236,9 @@ pub async fn update_course(
 pub async fn publish_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<Envelope<CourseView>>> {
-    let course = managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, course_id).await?;
     let mut next = course.clone();
     if !course.is_published() {
         let now = now();
@@ -274,9 +274,9 @@ pub async fn publish_course(
 pub async fn archive_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<Envelope<CourseView>>> {
-    let next = move_between(&state, &caller, &course_id, CourseStatus::Archived).await?;
+    let next = move_between(&state, &caller, course_id, CourseStatus::Archived).await?;
     let instructor = instructor_view(&state, &next).await?;
     Ok(Json(Envelope::new(
         "Course archived",
@@ -299,9 +299,9 @@ pub async fn archive_course(
 pub async fn unarchive_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<Envelope<CourseView>>> {
-    let next = move_between(&state, &caller, &course_id, CourseStatus::Published).await?;
+    let next = move_between(&state, &caller, course_id, CourseStatus::Published).await?;
     let instructor = instructor_view(&state, &next).await?;
     Ok(Json(Envelope::new(
         "Course unarchived",
@@ -314,7 +314,7 @@ pub async fn unarchive_course(
 async fn move_between(
     state: &AppState,
     caller: &AuthUser,
-    course_id: &str,
+    course_id: CourseId,
     to: CourseStatus,
 ) -> ApiResult<Course> {
     let course = managed_course(state, caller, course_id).await?;
@@ -369,14 +369,13 @@ fn with_status(course: &Course, status: CourseStatus) -> Course {
 pub async fn delete_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
     let repo = CourseRepo::new(state.table.clone());
     // A course being deleted is invisible to everyone, but its managers may resume the deletion.
     let course = repo
-        .get(&caller.tenant, id)
+        .get(&caller.tenant, course_id)
         .await?
         .filter(|c| c.is_published() || c.deleting_since.is_some() || may_manage(&caller, c))
         .ok_or_else(|| ApiError::not_found("course"))?;

@@ -1,14 +1,15 @@
 //! The course page and its statistics. Contract: seed 002 `GET /api/courses/[courseId]`
 //! (`CourseDetails`), seed 003 course `statistics`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use lectern_domain::assignment::{AssignmentSummary, SubmissionStatus};
 use lectern_domain::course::Course;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::quiz::QuizSummary;
+use lectern_domain::{AssignmentId, CourseId, EnrollmentId, LessonId, UserId};
 use lectern_store::courses::{CourseRepo, PageReader};
 use lectern_web::views::timestamp;
-use lectern_web::{ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Tagged};
+use lectern_web::{ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Path, Tagged};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,8 +25,7 @@ const TAG: &str = "courses";
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnEnrollmentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub enrollment_id: String,
+    pub enrollment_id: EnrollmentId,
     #[schema(value_type = String, format = DateTime)]
     pub enrolled_at: String,
     pub status: EnrollmentStatus,
@@ -37,8 +37,7 @@ pub struct OwnEnrollmentView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseStatisticsView {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub total_enrollments: u32,
     pub total_completions: u32,
     /// Completions over enrollments, percent (one decimal).
@@ -59,7 +58,7 @@ impl CourseStatisticsView {
                 / 10.0
         };
         CourseStatisticsView {
-            course_id: c.id.to_string(),
+            course_id: c.id,
             total_enrollments: c.total_enrollments,
             total_completions: c.total_completions,
             completion_rate: rate,
@@ -77,10 +76,8 @@ impl CourseStatisticsView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseAssignmentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
+    pub assignment_id: AssignmentId,
+    pub lesson_id: Option<LessonId>,
     pub title: String,
     pub points: u32,
     #[schema(value_type = String, format = DateTime)]
@@ -121,8 +118,7 @@ pub struct PageLessonView {
 pub struct CourseDetailsView {
     #[serde(flatten)]
     pub course: CourseView,
-    #[schema(value_type = String, format = Uuid)]
-    pub instructor_id: String,
+    pub instructor_id: UserId,
     pub prerequisites: Vec<PrerequisiteView>,
     pub required_by: Vec<RequiredByView>,
     pub lessons: Vec<PageLessonView>,
@@ -153,9 +149,9 @@ pub struct CourseDetailsView {
 pub async fn get_course(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Tagged<CourseDetailsView>> {
-    let page = visible_page(&state, caller.as_ref(), &course_id).await?;
+    let page = visible_page(&state, caller.as_ref(), course_id).await?;
     let course = &page.course;
     // The caller's own submissions, when they study here (managers see statuses per student instead).
     let learner = caller.as_ref().filter(|c| !may_manage(c, course));
@@ -172,8 +168,8 @@ pub async fn get_course(
     let member = caller.as_ref().is_some_and(|c| may_manage(c, course))
         || enrollment.as_ref().is_some_and(Enrollment::is_active);
     let assignment_view = |a: &AssignmentSummary| CourseAssignmentView {
-        assignment_id: a.assignment_id.to_string(),
-        lesson_id: a.lesson_id.map(|l| l.to_string()),
+        assignment_id: a.assignment_id,
+        lesson_id: a.lesson_id,
         title: a.title.clone(),
         points: a.points,
         due_date: timestamp(a.due_date),
@@ -193,13 +189,13 @@ pub async fn get_course(
             course,
             context.instructor.as_ref().map(InstructorView::from),
         ),
-        instructor_id: course.instructor_id.to_string(),
+        instructor_id: course.instructor_id,
         prerequisites: context
             .prerequisites
             .iter()
             .map(|p| PrerequisiteView {
                 id: format!("{}:{}", course.id, p.id),
-                prerequisite_id: p.id.to_string(),
+                prerequisite_id: p.id,
                 prerequisite: LinkedCourse::new(p),
             })
             .collect(),
@@ -209,7 +205,7 @@ pub async fn get_course(
             .filter(|r| r.is_published() || caller.as_ref().is_some_and(|c| may_manage(c, r)))
             .map(|r| RequiredByView {
                 id: format!("{}:{}", r.id, course.id),
-                course_id: r.id.to_string(),
+                course_id: r.id,
                 course: LinkedCourse::new(r),
             })
             .collect(),
@@ -230,7 +226,7 @@ pub async fn get_course(
         assignments: page.assignments.iter().map(assignment_view).collect(),
         quizzes: page.quizzes.clone(),
         enrollment: enrollment.map(|e| OwnEnrollmentView {
-            enrollment_id: e.id.to_string(),
+            enrollment_id: e.id,
             enrolled_at: timestamp(e.enrolled_at),
             status: e.status,
             completed_at: e.completed_at.map(timestamp),
@@ -260,8 +256,8 @@ pub async fn get_course(
 pub async fn statistics(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<CourseStatisticsView>> {
-    let course = managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, course_id).await?;
     Ok(Json(CourseStatisticsView::new(&course)))
 }

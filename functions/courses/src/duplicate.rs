@@ -1,13 +1,14 @@
 //! Course duplication (seed 003 `duplicate`): a new unpublished copy with the lessons and quizzes,
 //! for reuse in another term.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use lectern_domain::CourseId;
 use lectern_domain::course::{Course, CourseTitle};
 use lectern_domain::user::{UserRole, now};
 use lectern_store::courses::CourseRepo;
 use lectern_web::views::Envelope;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 
 use crate::access::{manager, may_manage, visible_page};
 use crate::courses::instructor_view;
@@ -31,9 +32,9 @@ const TAG: &str = "courses";
 pub async fn duplicate_course(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<(StatusCode, Json<Envelope<CourseView>>)> {
-    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let page = visible_page(&state, Some(&caller), course_id).await?;
     let original = &page.course;
     if !may_manage(&caller, original) {
         return Err(ApiError::Forbidden(

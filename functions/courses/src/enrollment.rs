@@ -2,20 +2,20 @@
 //! `POST /api/courses/[courseId]/enroll`, `POST /api/lessons/complete`, `CourseProgress`; seed 003
 //! course `students`; issue "Courses" §Enrollment and progress.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::assignment::SubmissionStatus;
 use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::payment::Payment;
 use lectern_domain::user::{UserRole, now};
-use lectern_domain::{CourseId, LessonId, UserId};
+use lectern_domain::{AssignmentId, CourseId, EnrollmentId, LessonId, QuizId, UserId};
 use lectern_store::courses::CoursePage;
 use lectern_store::enrollments::{CourseWork, EnrollmentRepo};
 use lectern_store::payments::PaymentRepo;
 use lectern_store::users::UserRepo;
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -50,14 +50,14 @@ fn course_archived() -> ApiError {
 pub async fn enroll(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<(StatusCode, Json<Envelope<EnrollmentView>>)> {
     if caller.role != UserRole::Student {
         return Err(ApiError::Forbidden(
             "only students enroll in courses".into(),
         ));
     }
-    let page = course_page(&state, Some(&caller), &course_id).await?;
+    let page = course_page(&state, Some(&caller), course_id).await?;
     let course = &page.course;
     if course.is_archived() {
         return Err(course_archived());
@@ -118,12 +118,13 @@ pub async fn enroll(
 pub async fn unenroll(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<StatusCode> {
     // The course and the caller's enrollment in one read: both keys are known from the path.
-    let id = CourseId::parse(&course_id).map_err(|_| ApiError::not_found("course"))?;
     let repo = EnrollmentRepo::new(state.table.clone());
-    let membership = repo.membership(&caller.tenant, caller.id, id).await?;
+    let membership = repo
+        .membership(&caller.tenant, caller.id, course_id)
+        .await?;
     let enrollment = membership.enrollment.filter(Enrollment::is_active);
     // An archived course's enrolled students still see it, and may leave it.
     let course = membership
@@ -139,8 +140,7 @@ pub async fn unenroll(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LessonProgressView {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
+    pub lesson_id: LessonId,
     pub title: String,
     pub order: u32,
     pub estimated_time: u32,
@@ -151,8 +151,7 @@ pub struct LessonProgressView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuizProgressView {
-    #[schema(value_type = String, format = Uuid)]
-    pub quiz_id: String,
+    pub quiz_id: QuizId,
     pub title: String,
     pub total_points: u32,
     /// The score that stands under the quiz's scoring policy, once an attempt was submitted.
@@ -171,8 +170,7 @@ pub struct QuizProgressView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignmentProgressView {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: String,
+    pub assignment_id: AssignmentId,
     pub title: String,
     pub points: u32,
     #[schema(value_type = String, format = DateTime)]
@@ -199,11 +197,9 @@ pub struct ProgressView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseProgressView {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub course_title: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub enrollment_id: String,
+    pub enrollment_id: EnrollmentId,
     #[schema(value_type = String, format = DateTime)]
     pub enrolled_at: String,
     pub status: EnrollmentStatus,
@@ -225,7 +221,7 @@ impl CourseProgressView {
             .iter()
             .zip(work.submissions.iter().chain(std::iter::repeat(&None)))
             .map(|(a, s)| AssignmentProgressView {
-                assignment_id: a.assignment_id.to_string(),
+                assignment_id: a.assignment_id,
                 title: a.title.clone(),
                 points: a.points,
                 due_date: timestamp(a.due_date),
@@ -237,9 +233,9 @@ impl CourseProgressView {
             })
             .collect();
         CourseProgressView {
-            course_id: page.course.id.to_string(),
+            course_id: page.course.id,
             course_title: page.course.title.as_str().to_owned(),
-            enrollment_id: e.id.to_string(),
+            enrollment_id: e.id,
             enrolled_at: timestamp(e.enrolled_at),
             status: e.status,
             completed_at: e.completed_at.map(timestamp),
@@ -258,7 +254,7 @@ impl CourseProgressView {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| LessonProgressView {
-                    lesson_id: l.id.to_string(),
+                    lesson_id: l.id,
                     title: l.title.as_str().to_owned(),
                     order: i as u32 + 1,
                     estimated_time: l.estimated_time,
@@ -278,7 +274,7 @@ impl CourseProgressView {
                         (None, _) => "attempted",
                     };
                     QuizProgressView {
-                        quiz_id: q.quiz_id.to_string(),
+                        quiz_id: q.quiz_id,
                         title: q.title.clone(),
                         total_points: q.total_points,
                         score: standing.kept_score,
@@ -296,10 +292,8 @@ impl CourseProgressView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompleteLessonRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub lesson_id: LessonId,
+    pub course_id: CourseId,
 }
 
 /// Marks a lesson completed for the caller (an enrolled student). Completing it again changes
@@ -319,11 +313,8 @@ pub async fn complete_lesson(
     caller: AuthUser,
     Json(body): Json<CompleteLessonRequest>,
 ) -> ApiResult<Json<Envelope<CourseProgressView>>> {
-    let lesson = LessonId::parse(&body.lesson_id)
-        .map_err(|e| ApiError::invalid_field("lessonId", e.to_string()))?;
-    CourseId::parse(&body.course_id)
-        .map_err(|e| ApiError::invalid_field("courseId", e.to_string()))?;
-    let page = visible_page(&state, Some(&caller), &body.course_id).await?;
+    let lesson = body.lesson_id;
+    let page = visible_page(&state, Some(&caller), body.course_id).await?;
     if page.lesson(lesson).is_none() {
         return Err(ApiError::not_found("lesson"));
     }
@@ -350,9 +341,9 @@ pub async fn complete_lesson(
 pub async fn progress(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<CourseProgressView>> {
-    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let page = visible_page(&state, Some(&caller), course_id).await?;
     let repo = EnrollmentRepo::new(state.table.clone());
     let enrollment = repo
         .get(&caller.tenant, page.course.id, caller.id)
@@ -367,8 +358,7 @@ pub async fn progress(
 #[serde(rename_all = "camelCase")]
 #[schema(as = CourseStudent)]
 pub struct StudentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: UserId,
     pub first_name: String,
     pub last_name: String,
     pub username: String,
@@ -388,11 +378,11 @@ pub struct StudentView {
 pub async fn students(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Paginated<StudentView>> {
     let (limit, cursor) = params.parse()?;
-    let page = visible_page(&state, Some(&caller), &course_id).await?;
+    let page = visible_page(&state, Some(&caller), course_id).await?;
     if !may_manage(&caller, &page.course) {
         return Err(ApiError::Forbidden(
             "only the course's instructor or an admin may list its students".into(),
@@ -414,7 +404,7 @@ pub async fn students(
         .iter()
         .zip(users)
         .map(|(e, user)| StudentView {
-            id: e.student_id.to_string(),
+            id: e.student_id,
             first_name: user
                 .as_ref()
                 .map(|u| u.first_name.as_str().to_owned())

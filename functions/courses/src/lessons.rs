@@ -1,19 +1,21 @@
 //! Lessons of a course. Contract: seed 002 `POST /api/courses/[courseId]/lessons`,
 //! `GET /api/courses/[courseId]/lessons`, `CourseDetails.lessons`; issue "Courses" §Lessons.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::lesson::{
     Lesson, LessonContent, LessonTitle, parse_estimated_time, parse_lesson_description,
 };
 use lectern_domain::user::now;
-use lectern_domain::{FieldErrors, LessonId};
+use lectern_domain::{CourseId, FieldErrors, LessonId, UserId};
 use lectern_store::StoreError;
 use lectern_store::courses::CoursePage;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::lessons::LessonRepo;
 use lectern_web::views::Envelope;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Tagged};
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, IfMatch, Json, Path, Tagged,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,7 +28,7 @@ const TAG: &str = "lessons";
 async fn managed_page(
     state: &AppState,
     caller: &AuthUser,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<CoursePage> {
     let page = visible_page(state, Some(caller), course_id).await?;
     if !may_manage(caller, &page.course) {
@@ -41,7 +43,7 @@ async fn managed_page(
 async fn member_page(
     state: &AppState,
     caller: &AuthUser,
-    course_id: &str,
+    course_id: CourseId,
 ) -> ApiResult<CoursePage> {
     let page = visible_page(state, Some(caller), course_id).await?;
     let enrollment = if may_manage(caller, &page.course) {
@@ -53,10 +55,6 @@ async fn member_page(
     };
     require_member(caller, &page.course, enrollment.as_ref())?;
     Ok(page)
-}
-
-fn lesson_id(value: &str) -> ApiResult<LessonId> {
-    LessonId::parse(value).map_err(|_| ApiError::not_found("lesson"))
 }
 
 /// The outline changed under us (another lesson was added, moved or deleted meanwhile).
@@ -85,8 +83,7 @@ pub struct CreateLessonRequest {
     #[serde(default)]
     pub content: String,
     /// Seed 002 sends it: when present, the course's instructor's id.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub instructor_id: Option<String>,
+    pub instructor_id: Option<UserId>,
 }
 
 /// Adds a lesson (the course's instructor or an admin).
@@ -105,7 +102,7 @@ pub struct CreateLessonRequest {
 pub async fn create_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<CreateLessonRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<LessonView>>)> {
     let mut errors = FieldErrors::new();
@@ -122,11 +119,11 @@ pub async fn create_lesson(
         return Err(errors.into());
     };
     errors.into_result()?;
-    let page = managed_page(&state, &caller, &course_id).await?;
+    let page = managed_page(&state, &caller, course_id).await?;
     if body
         .instructor_id
         .as_ref()
-        .is_some_and(|id| *id != page.course.instructor_id.to_string())
+        .is_some_and(|id| *id != page.course.instructor_id)
     {
         return Err(ApiError::invalid_field(
             "instructorId",
@@ -193,9 +190,9 @@ pub struct LessonList {
 pub async fn list_lessons(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
 ) -> ApiResult<Json<LessonList>> {
-    let page = member_page(&state, &caller, &course_id).await?;
+    let page = member_page(&state, &caller, course_id).await?;
     let data: Vec<LessonView> = page
         .lessons
         .iter()
@@ -225,10 +222,9 @@ pub async fn list_lessons(
 pub async fn get_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path((course_id, lesson_id_text)): Path<(String, String)>,
+    Path((course_id, id)): Path<(CourseId, LessonId)>,
 ) -> ApiResult<Tagged<LessonView>> {
-    let id = lesson_id(&lesson_id_text)?;
-    let page = member_page(&state, &caller, &course_id).await?;
+    let page = member_page(&state, &caller, course_id).await?;
     let (lesson, order) = page
         .lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
@@ -274,12 +270,11 @@ pub struct UpdateLessonRequest {
 pub async fn update_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path((course_id, lesson_id_text)): Path<(String, String)>,
+    Path((course_id, id)): Path<(CourseId, LessonId)>,
     if_match: IfMatch,
     Json(body): Json<UpdateLessonRequest>,
 ) -> ApiResult<Tagged<Envelope<LessonView>>> {
-    let id = lesson_id(&lesson_id_text)?;
-    let page = managed_page(&state, &caller, &course_id).await?;
+    let page = managed_page(&state, &caller, course_id).await?;
     let (lesson, order) = page
         .lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
@@ -369,11 +364,10 @@ pub async fn update_lesson(
 pub async fn delete_lesson(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path((course_id, lesson_id_text)): Path<(String, String)>,
+    Path((course_id, id)): Path<(CourseId, LessonId)>,
     if_match: IfMatch,
 ) -> ApiResult<StatusCode> {
-    let id = lesson_id(&lesson_id_text)?;
-    let page = managed_page(&state, &caller, &course_id).await?;
+    let page = managed_page(&state, &caller, course_id).await?;
     let (lesson, _) = page
         .lesson(id)
         .ok_or_else(|| ApiError::not_found("lesson"))?;
@@ -412,10 +406,10 @@ pub struct ReorderRequest {
 pub async fn reorder_lessons(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<ReorderRequest>,
 ) -> ApiResult<Json<LessonList>> {
-    let page = managed_page(&state, &caller, &course_id).await?;
+    let page = managed_page(&state, &caller, course_id).await?;
     let ids = body
         .lesson_ids
         .iter()

@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::CourseId;
 use lectern_domain::course::{Course, RequiredBy};
 use lectern_store::StoreError;
 use lectern_store::courses::CourseRepo;
 use lectern_web::views::Envelope;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, PathId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -34,8 +34,20 @@ const RETRIES: usize = 5;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddPrerequisiteRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub prerequisite_id: String,
+    pub prerequisite_id: CourseId,
+}
+
+/// A prerequisite named in the path: a course id, answered "prerequisite not found" when malformed,
+/// as when it is not a prerequisite of the course.
+#[derive(Debug, Clone, Copy)]
+pub struct PrerequisitePath(CourseId);
+
+impl PathId for PrerequisitePath {
+    const RESOURCE: &'static str = "prerequisite";
+
+    fn from_path(value: &str) -> Option<Self> {
+        CourseId::parse(value).ok().map(PrerequisitePath)
+    }
 }
 
 /// What the walk from the new prerequisite found.
@@ -112,14 +124,13 @@ async fn walk(repo: &CourseRepo, course: &Course, prerequisite: &Course) -> ApiR
 pub async fn add_prerequisite(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<AddPrerequisiteRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<PrerequisiteView>>)> {
-    let prerequisite_id = CourseId::parse(&body.prerequisite_id)
-        .map_err(|e| ApiError::invalid_field("prerequisiteId", e.to_string()))?;
+    let prerequisite_id = body.prerequisite_id;
     let repo = CourseRepo::new(state.table.clone());
     for _ in 0..RETRIES {
-        let course = managed_course(&state, &caller, &course_id).await?;
+        let course = managed_course(&state, &caller, course_id).await?;
         if prerequisite_id == course.id {
             return Err(ApiError::bad_request(
                 "self_prerequisite",
@@ -133,7 +144,7 @@ pub async fn add_prerequisite(
             .ok_or_else(|| ApiError::not_found("prerequisite course"))?;
         let view = PrerequisiteView {
             id: format!("{}:{}", course.id, prerequisite.id),
-            prerequisite_id: prerequisite.id.to_string(),
+            prerequisite_id: prerequisite.id,
             prerequisite: LinkedCourse::new(&prerequisite),
         };
         if course.prerequisites.contains(&prerequisite.id) {
@@ -208,13 +219,11 @@ pub async fn add_prerequisite(
 pub async fn remove_prerequisite(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path((course_id, prerequisite_id)): Path<(String, String)>,
+    Path((course_id, PrerequisitePath(prerequisite_id))): Path<(CourseId, PrerequisitePath)>,
 ) -> ApiResult<StatusCode> {
-    let prerequisite_id =
-        CourseId::parse(&prerequisite_id).map_err(|_| ApiError::not_found("prerequisite"))?;
     let repo = CourseRepo::new(state.table.clone());
     for _ in 0..RETRIES {
-        let course = managed_course(&state, &caller, &course_id).await?;
+        let course = managed_course(&state, &caller, course_id).await?;
         if !course.prerequisites.contains(&prerequisite_id) {
             return Err(ApiError::not_found("prerequisite"));
         }

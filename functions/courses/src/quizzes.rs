@@ -4,21 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::quiz::{
     Attempt, AttemptStatus, MAX_QUIZZES_PER_COURSE, Question, QuestionResult, QuestionType, Quiz,
     QuizInput, ScoringPolicy, SubmitRefusal,
 };
 use lectern_domain::user::now;
-use lectern_domain::{AttemptId, QuizId, UserId};
+use lectern_domain::{AttemptId, CourseId, QuestionId, QuizId, UserId};
 use lectern_store::Power;
 use lectern_store::courses::CourseRepo;
 use lectern_store::enrollments::EnrollmentRepo;
 use lectern_store::quizzes::{QuizRepo, QuizWriteError, StudentContext};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::{Envelope, timestamp};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -31,8 +31,7 @@ const TAG: &str = "quizzes";
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuestionView {
-    #[schema(value_type = String, format = Uuid)]
-    pub question_id: String,
+    pub question_id: QuestionId,
     #[serde(rename = "type")]
     pub question_type: QuestionType,
     pub prompt: String,
@@ -48,7 +47,7 @@ pub struct QuestionView {
 impl QuestionView {
     fn new(question: &Question, with_answer: bool) -> Self {
         QuestionView {
-            question_id: question.question_id.to_string(),
+            question_id: question.question_id,
             question_type: question.question_type(),
             prompt: question.prompt.clone(),
             options: question.options().map(<[String]>::to_vec),
@@ -62,10 +61,8 @@ impl QuestionView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QuizView {
-    #[schema(value_type = String, format = Uuid)]
-    pub quiz_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub quiz_id: QuizId,
+    pub course_id: CourseId,
     pub title: String,
     pub description: Option<String>,
     /// Minutes; null = untimed.
@@ -108,8 +105,8 @@ fn question_views(quiz: &Quiz, with_answers: bool) -> Vec<QuestionView> {
 impl QuizView {
     fn new(quiz: &Quiz, questions: Questions) -> Self {
         QuizView {
-            quiz_id: quiz.id.to_string(),
-            course_id: quiz.course_id.to_string(),
+            quiz_id: quiz.id,
+            course_id: quiz.course_id,
             title: quiz.title.clone(),
             description: quiz.description.clone(),
             time_limit: quiz.time_limit,
@@ -129,11 +126,10 @@ impl QuizView {
     }
 }
 
-/// The quiz at the path, or 404 (malformed id, another tenant's, gone).
-async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: &str) -> ApiResult<Quiz> {
-    let id = QuizId::parse(quiz_id).map_err(|_| ApiError::not_found("quiz"))?;
+/// The quiz at the path, or 404 (another tenant's, gone).
+async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: QuizId) -> ApiResult<Quiz> {
     QuizRepo::new(state.table.clone())
-        .get(&caller.tenant, id)
+        .get(&caller.tenant, quiz_id)
         .await?
         .ok_or_else(|| ApiError::not_found("quiz"))
 }
@@ -143,7 +139,7 @@ async fn find_quiz(state: &AppState, caller: &AuthUser, quiz_id: &str) -> ApiRes
 async fn quiz_for(
     state: &AppState,
     caller: &AuthUser,
-    quiz_id: &str,
+    quiz_id: QuizId,
     attempt: Option<AttemptId>,
 ) -> ApiResult<(Quiz, StudentContext, QuizRole)> {
     let quiz = find_quiz(state, caller, quiz_id).await?;
@@ -170,10 +166,10 @@ async fn quiz_for(
 pub async fn create_quiz(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<QuizInput>,
 ) -> ApiResult<(StatusCode, Json<Envelope<QuizView>>)> {
-    let course = managed_course(&state, &caller, &course_id).await?;
+    let course = managed_course(&state, &caller, course_id).await?;
     if course.total_quizzes >= MAX_QUIZZES_PER_COURSE {
         return Err(ApiError::conflict(
             "too_many_quizzes",
@@ -224,7 +220,7 @@ fn is_open(attempt: &Attempt, now: time::OffsetDateTime) -> bool {
 pub async fn get_quiz(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(quiz_id): Path<String>,
+    Path(quiz_id): Path<QuizId>,
     Query(params): Query<GetQuizParams>,
 ) -> ApiResult<Json<QuizView>> {
     let attempt = params
@@ -232,7 +228,7 @@ pub async fn get_quiz(
         .as_deref()
         .map(|id| AttemptId::parse(id).map_err(|e| ApiError::invalid_field("attemptId", e.0)))
         .transpose()?;
-    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, attempt).await?;
+    let (quiz, ctx, role) = quiz_for(&state, &caller, quiz_id, attempt).await?;
     let questions = match role {
         QuizRole::Manager => Questions::WithAnswers,
         QuizRole::Student if quiz.time_limit.is_none() => Questions::WithoutAnswers,
@@ -258,9 +254,9 @@ pub async fn get_quiz(
 pub async fn delete_quiz(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(quiz_id): Path<String>,
+    Path(quiz_id): Path<QuizId>,
 ) -> ApiResult<StatusCode> {
-    let quiz = find_quiz(&state, &caller, &quiz_id).await?;
+    let quiz = find_quiz(&state, &caller, quiz_id).await?;
     let course = CourseRepo::new(state.table.clone())
         .get(&caller.tenant, quiz.course_id)
         .await?;
@@ -286,8 +282,7 @@ pub async fn delete_quiz(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptStartedView {
-    #[schema(value_type = String, format = Uuid)]
-    pub attempt_id: String,
+    pub attempt_id: AttemptId,
     #[schema(value_type = String, format = DateTime)]
     pub started_at: String,
     /// `startedAt` plus the time limit; null when untimed. Submissions are accepted for 30 s more.
@@ -313,9 +308,9 @@ pub struct AttemptStartedView {
 pub async fn start_attempt(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(quiz_id): Path<String>,
+    Path(quiz_id): Path<QuizId>,
 ) -> ApiResult<(StatusCode, Json<AttemptStartedView>)> {
-    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
+    let (quiz, ctx, role) = quiz_for(&state, &caller, quiz_id, None).await?;
     students_only(role)?;
     let attempt = QuizRepo::new(state.table.clone())
         .start_attempt(&caller.member(), &quiz, ctx.standing, now())
@@ -323,7 +318,7 @@ pub async fn start_attempt(
     Ok((
         StatusCode::CREATED,
         Json(AttemptStartedView {
-            attempt_id: attempt.id.to_string(),
+            attempt_id: attempt.id,
             started_at: timestamp(attempt.started_at),
             deadline: attempt.deadline.map(timestamp),
             attempt_number: attempt.attempt_number,
@@ -346,8 +341,7 @@ pub struct SubmitRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GradedAttemptView {
-    #[schema(value_type = String, format = Uuid)]
-    pub attempt_id: String,
+    pub attempt_id: AttemptId,
     pub score: u32,
     pub max_score: u32,
     /// 0–100, one decimal.
@@ -377,11 +371,10 @@ pub struct GradedAttemptView {
 pub async fn submit_attempt(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path((quiz_id, attempt_id)): Path<(String, String)>,
+    Path((quiz_id, attempt_id)): Path<(QuizId, AttemptId)>,
     Json(body): Json<SubmitRequest>,
 ) -> ApiResult<Json<GradedAttemptView>> {
-    let attempt_id = AttemptId::parse(&attempt_id).map_err(|_| ApiError::not_found("attempt"))?;
-    let (quiz, ctx, role) = quiz_for(&state, &caller, &quiz_id, Some(attempt_id)).await?;
+    let (quiz, ctx, role) = quiz_for(&state, &caller, quiz_id, Some(attempt_id)).await?;
     students_only(role)?;
     let attempt = ctx.attempt.ok_or_else(|| ApiError::not_found("attempt"))?;
     let answers = quiz.parse_answers(&body.answers)?;
@@ -417,7 +410,7 @@ pub async fn submit_attempt(
             .await?;
     }
     Ok(Json(GradedAttemptView {
-        attempt_id: graded.id.to_string(),
+        attempt_id: graded.id,
         score: graded.score.unwrap_or(0),
         max_score: graded.max_score,
         percentage: graded.percentage.unwrap_or(0.0),
@@ -431,10 +424,8 @@ pub async fn submit_attempt(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptResultView {
-    #[schema(value_type = String, format = Uuid)]
-    pub attempt_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
+    pub attempt_id: AttemptId,
+    pub student_id: UserId,
     pub attempt_number: u32,
     pub status: AttemptStatus,
     #[schema(value_type = String, format = DateTime)]
@@ -453,8 +444,8 @@ pub struct AttemptResultView {
 impl From<Attempt> for AttemptResultView {
     fn from(a: Attempt) -> Self {
         AttemptResultView {
-            attempt_id: a.id.to_string(),
-            student_id: a.student_id.to_string(),
+            attempt_id: a.id,
+            student_id: a.student_id,
             attempt_number: a.attempt_number,
             status: a.status,
             started_at: timestamp(a.started_at),
@@ -496,7 +487,7 @@ pub struct ResultsParams {
 pub async fn quiz_results(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(quiz_id): Path<String>,
+    Path(quiz_id): Path<QuizId>,
     Query(params): Query<ResultsParams>,
 ) -> ApiResult<Paginated<AttemptResultView>> {
     let (limit, cursor) = PageParams {
@@ -509,7 +500,7 @@ pub async fn quiz_results(
         .as_deref()
         .map(|s| UserId::parse(s).map_err(|e| ApiError::invalid_field("studentId", e.0)))
         .transpose()?;
-    let (quiz, _, role) = quiz_for(&state, &caller, &quiz_id, None).await?;
+    let (quiz, _, role) = quiz_for(&state, &caller, quiz_id, None).await?;
     let student = match role {
         QuizRole::Manager => requested,
         QuizRole::Student if requested.is_none_or(|s| s == caller.id) => Some(caller.id),

@@ -1,15 +1,17 @@
 //! Ratings and reviews. Contract: seed 002 `CourseDetails.ratings`; issue "Courses" §Ratings.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::rating::{Rating, parse_review, parse_stars};
 use lectern_domain::user::now;
-use lectern_domain::{FieldErrors, RatingId};
+use lectern_domain::{CourseId, FieldErrors, RatingId};
 use lectern_store::StoreError;
 use lectern_store::ratings::{Rater, RatingRepo};
 use lectern_web::pagination::{PageParams, Paginated};
 use lectern_web::views::Envelope;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Query};
+use lectern_web::{
+    ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, MaybeAuthUser, Path, Query,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -47,7 +49,7 @@ pub struct RateRequest {
 pub async fn rate(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Json(body): Json<RateRequest>,
 ) -> ApiResult<(StatusCode, Json<Envelope<RatingView>>)> {
     let mut errors = FieldErrors::new();
@@ -58,7 +60,7 @@ pub async fn rate(
     };
     let repo = RatingRepo::new(state.table.clone());
     for _ in 0..RETRIES {
-        let page = visible_page(&state, Some(&caller), &course_id).await?;
+        let page = visible_page(&state, Some(&caller), course_id).await?;
         let course = &page.course;
         let Rater {
             enrollment,
@@ -130,11 +132,11 @@ pub async fn rate(
 pub async fn list_ratings(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    Path(course_id): Path<String>,
+    Path(course_id): Path<CourseId>,
     Query(params): Query<PageParams>,
 ) -> ApiResult<Paginated<RatingView>> {
     let (limit, cursor) = params.parse()?;
-    let course = visible_course(&state, caller.as_ref(), &course_id).await?;
+    let course = visible_course(&state, caller.as_ref(), course_id).await?;
     let page = RatingRepo::new(state.table.clone())
         .of_course(&course.tenant, course.id, limit, cursor)
         .await?;

@@ -6,6 +6,7 @@ use lectern_domain::enrollment::{Enrollment, EnrollmentStatus, Progress};
 use lectern_domain::lesson::{Lesson, LessonContent};
 use lectern_domain::rating::Rating;
 use lectern_domain::user::User;
+use lectern_domain::{CourseId, EnrollmentId, LessonId, RatingId, UserId};
 use lectern_store::courses::CoursePage;
 use lectern_web::views::timestamp;
 use serde::Serialize;
@@ -15,8 +16,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InstructorView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: UserId,
     pub first_name: String,
     pub last_name: String,
     pub username: String,
@@ -25,7 +25,7 @@ pub struct InstructorView {
 impl From<&User> for InstructorView {
     fn from(u: &User) -> Self {
         InstructorView {
-            id: u.id.to_string(),
+            id: u.id,
             first_name: u.first_name.as_str().to_owned(),
             last_name: u.last_name.as_str().to_owned(),
             username: u.username.as_str().to_owned(),
@@ -37,8 +37,7 @@ impl From<&User> for InstructorView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseView {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub title: String,
     pub description: String,
     pub thumbnail_url: Option<String>,
@@ -67,7 +66,7 @@ pub struct CourseView {
 impl CourseView {
     pub(crate) fn new(course: &Course, instructor: Option<InstructorView>) -> Self {
         CourseView {
-            course_id: course.id.to_string(),
+            course_id: course.id,
             title: course.title.as_str().to_owned(),
             description: course.description.as_str().to_owned(),
             thumbnail_url: course.thumbnail_url.as_ref().map(|u| u.as_str().to_owned()),
@@ -92,8 +91,7 @@ impl CourseView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkedCourse {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub title: String,
     pub category: CourseCategory,
     pub difficulty_level: DifficultyLevel,
@@ -102,7 +100,7 @@ pub struct LinkedCourse {
 impl LinkedCourse {
     pub(crate) fn new(c: &Course) -> Self {
         LinkedCourse {
-            course_id: c.id.to_string(),
+            course_id: c.id,
             title: c.title.as_str().to_owned(),
             category: c.category,
             difficulty_level: c.difficulty_level,
@@ -116,8 +114,7 @@ impl LinkedCourse {
 pub struct PrerequisiteView {
     /// The link's id (`{courseId}:{prerequisiteId}`).
     pub id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub prerequisite_id: String,
+    pub prerequisite_id: CourseId,
     pub prerequisite: LinkedCourse,
 }
 
@@ -126,8 +123,7 @@ pub struct PrerequisiteView {
 #[serde(rename_all = "camelCase")]
 pub struct RequiredByView {
     pub id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub course: LinkedCourse,
 }
 
@@ -142,8 +138,7 @@ pub struct ReviewerView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingView {
-    #[schema(value_type = String, format = Uuid)]
-    pub rating_id: String,
+    pub rating_id: RatingId,
     pub rating: u8,
     pub review: Option<String>,
     pub student: ReviewerView,
@@ -156,7 +151,7 @@ pub struct RatingView {
 impl RatingView {
     pub(crate) fn new(r: &Rating) -> Self {
         RatingView {
-            rating_id: r.id.to_string(),
+            rating_id: r.id,
             rating: r.rating,
             review: r.review.clone(),
             student: ReviewerView {
@@ -173,12 +168,9 @@ impl RatingView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrollmentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub enrollment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub student_id: String,
+    pub enrollment_id: EnrollmentId,
+    pub course_id: CourseId,
+    pub student_id: UserId,
     pub status: EnrollmentStatus,
     #[schema(value_type = String, format = DateTime)]
     pub enrolled_at: String,
@@ -192,9 +184,9 @@ pub struct EnrollmentView {
 impl EnrollmentView {
     pub(crate) fn new(e: &Enrollment, page: &CoursePage) -> Self {
         EnrollmentView {
-            enrollment_id: e.id.to_string(),
-            course_id: e.course_id.to_string(),
-            student_id: e.student_id.to_string(),
+            enrollment_id: e.id,
+            course_id: e.course_id,
+            student_id: e.student_id,
             status: e.status,
             enrolled_at: timestamp(e.enrolled_at),
             completed_at: e.completed_at.map(timestamp),
@@ -208,10 +200,8 @@ impl EnrollmentView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LessonView {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub lesson_id: LessonId,
+    pub course_id: CourseId,
     pub title: String,
     pub description: String,
     /// 1-based; unique and dense within the course.
@@ -232,8 +222,8 @@ pub struct LessonView {
 impl LessonView {
     pub(crate) fn new(lesson: &Lesson, order: u32, content: Option<&LessonContent>) -> Self {
         LessonView {
-            lesson_id: lesson.id.to_string(),
-            course_id: lesson.course_id.to_string(),
+            lesson_id: lesson.id,
+            course_id: lesson.course_id,
             title: lesson.title.as_str().to_owned(),
             description: lesson.description.clone(),
             order,

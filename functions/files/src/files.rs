@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::FileId;
 use lectern_domain::file::{FileStatus, StoredFile};
@@ -18,7 +18,7 @@ use lectern_files::store::DOWNLOAD_URL_TTL;
 use lectern_store::Power;
 use lectern_store::files::FileRepo;
 use lectern_web::views::timestamp;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -39,14 +39,9 @@ pub(crate) fn object_store(state: &AppState) -> ApiResult<&Arc<ObjectStore>> {
     })
 }
 
-pub(crate) fn path_file_id(value: &str) -> ApiResult<FileId> {
-    FileId::parse(value).map_err(|_| ApiError::not_found("file"))
-}
-
 /// The file at the path if the caller may read it; 404 otherwise (absent, another tenant's, or not
 /// theirs to see).
-async fn readable_file(state: &AppState, caller: &AuthUser, id: &str) -> ApiResult<StoredFile> {
-    let id = path_file_id(id)?;
+async fn readable_file(state: &AppState, caller: &AuthUser, id: FileId) -> ApiResult<StoredFile> {
     let file = FileRepo::new(state.table.clone())
         .get(&caller.tenant, id)
         .await?
@@ -71,9 +66,9 @@ async fn readable_file(state: &AppState, caller: &AuthUser, id: &str) -> ApiResu
 pub async fn get_file(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(file_id): Path<String>,
+    Path(file_id): Path<FileId>,
 ) -> ApiResult<Json<FileView>> {
-    let file = readable_file(&state, &caller, &file_id).await?;
+    let file = readable_file(&state, &caller, file_id).await?;
     Ok(Json(FileView::from(&file)))
 }
 
@@ -92,10 +87,10 @@ pub async fn get_file(
 pub async fn secure_url(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(file_id): Path<String>,
+    Path(file_id): Path<FileId>,
 ) -> ApiResult<Json<SecureUrl>> {
     let store = object_store(&state)?;
-    let file = readable_file(&state, &caller, &file_id).await?;
+    let file = readable_file(&state, &caller, file_id).await?;
     if !file.is_active() {
         return Err(ApiError::conflict(
             "file_not_active",
@@ -213,10 +208,10 @@ pub async fn bulk_permissions(
 pub async fn delete_file(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(file_id): Path<String>,
+    Path(file_id): Path<FileId>,
 ) -> ApiResult<StatusCode> {
     let store = object_store(&state)?;
-    let file = readable_file(&state, &caller, &file_id).await?;
+    let file = readable_file(&state, &caller, file_id).await?;
     if !may_delete(&caller, &file) {
         return Err(ApiError::Forbidden(
             "only the uploader and admins may delete a file".into(),

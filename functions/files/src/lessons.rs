@@ -15,13 +15,13 @@
 //! download reads the course and the caller's enrollment the same way. A client need not send the
 //! course id; the price is that a lesson created a moment ago may briefly answer 404 (index lag).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use lectern_domain::LessonId;
 use lectern_domain::file::FilePurpose;
+use lectern_domain::{CourseId, LessonId};
 use lectern_store::files::FileRepo;
 use lectern_store::lessons::LessonRepo;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -43,22 +43,18 @@ pub struct LessonUpload {
     pub size: u64,
 }
 
-fn path_lesson(value: &str) -> ApiResult<LessonId> {
-    LessonId::parse(value).map_err(|_| ApiError::not_found("lesson"))
-}
-
 /// Issues an upload for a lesson's file of `purpose`: the lesson's course found by the lesson id, then
 /// `POST /files`'s path.
 async fn lesson_upload(
     state: &AppState,
     caller: &AuthUser,
-    lesson_id: &str,
+    lesson_id: LessonId,
     purpose: FilePurpose,
     body: LessonUpload,
 ) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
     object_store(state)?;
     let lesson = LessonRepo::new(state.table.clone())
-        .locate(&caller.tenant, path_lesson(lesson_id)?)
+        .locate(&caller.tenant, lesson_id)
         .await?
         .ok_or_else(|| ApiError::not_found("lesson"))?;
     let upload = NewUpload {
@@ -66,8 +62,8 @@ async fn lesson_upload(
         content_type: body.content_type,
         size: body.size,
         purpose,
-        course_id: Some(lesson.course_id.to_string()),
-        lesson_id: Some(lesson.id.to_string()),
+        course_id: Some(lesson.course_id),
+        lesson_id: Some(lesson.id),
         assignment_id: None,
     };
     let ticket = issue_upload(state, caller, &upload).await?;
@@ -92,17 +88,10 @@ async fn lesson_upload(
 pub async fn upload_content(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(lesson_id): Path<String>,
+    Path(lesson_id): Path<LessonId>,
     Json(body): Json<LessonUpload>,
 ) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
-    lesson_upload(
-        &state,
-        &caller,
-        &lesson_id,
-        FilePurpose::LessonContent,
-        body,
-    )
-    .await
+    lesson_upload(&state, &caller, lesson_id, FilePurpose::LessonContent, body).await
 }
 
 /// Seed 002 `POST /api/lessons/[lessonId]/media`: asks for the upload of a lesson's media file (image,
@@ -123,10 +112,10 @@ pub async fn upload_content(
 pub async fn upload_media(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(lesson_id): Path<String>,
+    Path(lesson_id): Path<LessonId>,
     Json(body): Json<LessonUpload>,
 ) -> ApiResult<(StatusCode, Json<UploadTicket>)> {
-    lesson_upload(&state, &caller, &lesson_id, FilePurpose::LessonMedia, body).await
+    lesson_upload(&state, &caller, lesson_id, FilePurpose::LessonMedia, body).await
 }
 
 /// A lesson file with its download URL.
@@ -143,10 +132,8 @@ pub struct LessonFile {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LessonDownload {
-    #[schema(value_type = String, format = Uuid)]
-    pub lesson_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub lesson_id: LessonId,
+    pub course_id: CourseId,
     pub title: String,
     /// The lesson's confirmed content and media files, oldest first.
     pub files: Vec<LessonFile>,
@@ -169,11 +156,11 @@ pub struct LessonDownload {
 pub async fn download(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(lesson_id): Path<String>,
+    Path(lesson_id): Path<LessonId>,
 ) -> ApiResult<Json<LessonDownload>> {
     let store = object_store(&state)?;
     let material = FileRepo::new(state.table.clone())
-        .lesson_material(&caller.tenant, path_lesson(&lesson_id)?)
+        .lesson_material(&caller.tenant, lesson_id)
         .await?
         .ok_or_else(|| ApiError::not_found("lesson"))?;
     let course = material.lesson.course_id;
@@ -194,8 +181,8 @@ pub async fn download(
         });
     }
     Ok(Json(LessonDownload {
-        lesson_id: material.lesson.id.to_string(),
-        course_id: course.to_string(),
+        lesson_id: material.lesson.id,
+        course_id: course,
         title: material.lesson.title.as_str().to_owned(),
         files,
     }))

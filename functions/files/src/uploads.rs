@@ -5,7 +5,7 @@
 //! issue "Assignments, submissions, grading, and secure files on S3" §Files (`POST /files`,
 //! `POST /files/{fileId}/confirm`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::file::{FilePurpose, FileStatus, StoredFile};
 use lectern_domain::user::{UserRole, now};
@@ -15,12 +15,12 @@ use lectern_files::object_key::{object_key, pending_key};
 use lectern_files::store::UPLOAD_URL_TTL;
 use lectern_store::files::{AttachTo, ConfirmError, FileRepo};
 use lectern_web::views::timestamp;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::access::{may_manage, owner_of};
-use crate::files::{object_store, path_file_id};
+use crate::files::object_store;
 use crate::views::{FileView, UploadTicket};
 
 const TAG: &str = "files";
@@ -36,14 +36,11 @@ pub struct NewUpload {
     pub size: u64,
     pub purpose: FilePurpose,
     /// Required for submissions, lesson content and media, and course thumbnails.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     /// Optional for lesson content and media: the lesson of the course.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
+    pub lesson_id: Option<LessonId>,
     /// Required for submissions: the assignment the file is for.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub assignment_id: Option<String>,
+    pub assignment_id: Option<AssignmentId>,
 }
 
 fn file_name(value: &str) -> ApiResult<String> {
@@ -67,16 +64,6 @@ fn file_name(value: &str) -> ApiResult<String> {
     Ok(name.to_owned())
 }
 
-fn parse_id<T>(
-    field: &str,
-    value: Option<&str>,
-    parse: fn(&str) -> Result<T, lectern_domain::Invalid>,
-) -> ApiResult<Option<T>> {
-    value
-        .map(|v| parse(v).map_err(|e| ApiError::invalid_field(field, e.to_string())))
-        .transpose()
-}
-
 fn required<T>(field: &str, purpose: FilePurpose, value: Option<T>) -> ApiResult<T> {
     value.ok_or_else(|| {
         ApiError::invalid_field(
@@ -94,13 +81,7 @@ struct Owner {
 }
 
 async fn check_owner(state: &AppState, caller: &AuthUser, body: &NewUpload) -> ApiResult<Owner> {
-    let course = parse_id("courseId", body.course_id.as_deref(), CourseId::parse)?;
-    let lesson = parse_id("lessonId", body.lesson_id.as_deref(), LessonId::parse)?;
-    let assignment = parse_id(
-        "assignmentId",
-        body.assignment_id.as_deref(),
-        AssignmentId::parse,
-    )?;
+    let (course, lesson, assignment) = (body.course_id, body.lesson_id, body.assignment_id);
     let tenant = &caller.tenant;
     match body.purpose {
         FilePurpose::Avatar => Ok(Owner {
@@ -227,7 +208,7 @@ pub(crate) async fn issue_upload(
         .create(&caller.member(), &file, &state.storage_quotas)
         .await?;
     Ok(UploadTicket {
-        file_id: id.to_string(),
+        file_id: id,
         upload_url: ticket.url,
         headers: ticket.headers.into_iter().collect(),
         expires_at: timestamp(ticket.expires_at),
@@ -261,12 +242,12 @@ fn essence(content_type: &str) -> String {
 pub async fn confirm_upload(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(file_id): Path<String>,
+    Path(file_id): Path<FileId>,
 ) -> ApiResult<Json<FileView>> {
     let store = object_store(&state)?;
     let repo = FileRepo::new(state.table.clone());
     let file = repo
-        .get(&caller.tenant, path_file_id(&file_id)?)
+        .get(&caller.tenant, file_id)
         .await?
         .filter(|f| f.uploader_id == caller.id)
         .ok_or_else(|| ApiError::not_found("file"))?;

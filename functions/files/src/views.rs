@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use lectern_domain::file::{FilePurpose, FileStatus, StoredFile};
+use lectern_domain::{AssignmentId, CourseId, FileId, LessonId, UserId};
 use lectern_web::views::timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,8 +13,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadTicket {
-    #[schema(value_type = String, format = Uuid)]
-    pub file_id: String,
+    pub file_id: FileId,
     /// A presigned `PUT` URL, valid for 15 minutes.
     pub upload_url: String,
     /// Headers the `PUT` must carry exactly as given (the content type and length are signed).
@@ -26,21 +26,16 @@ pub struct UploadTicket {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FileView {
-    #[schema(value_type = String, format = Uuid)]
-    pub file_id: String,
+    pub file_id: FileId,
     pub purpose: FilePurpose,
     pub file_name: String,
     pub content_type: String,
     pub size: u64,
     pub status: FileStatus,
-    #[schema(value_type = String, format = Uuid)]
-    pub uploader_id: String,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub course_id: Option<String>,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub lesson_id: Option<String>,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub assignment_id: Option<String>,
+    pub uploader_id: UserId,
+    pub course_id: Option<CourseId>,
+    pub lesson_id: Option<LessonId>,
+    pub assignment_id: Option<AssignmentId>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: String,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -50,16 +45,16 @@ pub struct FileView {
 impl From<&StoredFile> for FileView {
     fn from(f: &StoredFile) -> Self {
         FileView {
-            file_id: f.id.to_string(),
+            file_id: f.id,
             purpose: f.purpose,
             file_name: f.file_name.clone(),
             content_type: f.content_type.clone(),
             size: f.size,
             status: f.status,
-            uploader_id: f.uploader_id.to_string(),
-            course_id: f.course_id.map(|c| c.to_string()),
-            lesson_id: f.lesson_id.map(|l| l.to_string()),
-            assignment_id: f.assignment_id.map(|a| a.to_string()),
+            uploader_id: f.uploader_id,
+            course_id: f.course_id,
+            lesson_id: f.lesson_id,
+            assignment_id: f.assignment_id,
             created_at: timestamp(f.created_at),
             confirmed_at: f.confirmed_at.map(timestamp),
         }

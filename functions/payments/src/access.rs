@@ -16,8 +16,11 @@ use lectern_web::{Admin, ApiError, ApiResult, AppState, AuthUser, RequireRole};
 use crate::Payments;
 
 /// A payment the caller may see: their own, or any for an admin. Others get 404.
-pub async fn visible_payment(state: &AppState, caller: &AuthUser, id: &str) -> ApiResult<Payment> {
-    let id = PaymentId::parse(id).map_err(|_| ApiError::not_found("payment"))?;
+pub async fn visible_payment(
+    state: &AppState,
+    caller: &AuthUser,
+    id: PaymentId,
+) -> ApiResult<Payment> {
     PaymentRepo::new(state.table.clone())
         .get(&caller.tenant, id)
         .await?

@@ -49,8 +49,7 @@ pub struct PeriodFigures {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CourseFigures {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
     pub course_title: String,
     pub currency: String,
     pub revenue: i64,
@@ -186,7 +185,7 @@ pub async fn analytics(
     let by_course = totals_read
         .into_iter()
         .map(|c| CourseFigures {
-            course_id: c.course_id.to_string(),
+            course_id: c.course_id,
             course_title: c.course_title,
             currency: c.currency,
             revenue: c.counters.revenue,

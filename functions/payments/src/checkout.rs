@@ -29,8 +29,7 @@ use crate::{Payments, TAG};
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewCoursePayment {
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub course_id: CourseId,
 }
 
 /// Buys a course: a pending payment and the provider's client secret (seed 003
@@ -96,15 +95,7 @@ async fn create_payment(
         Some(IdempotencyKey::Claimed { key, digest, lease }) => Some((key, digest, lease)),
         None => None,
     };
-    let course_id = match CourseId::parse(&body.course_id) {
-        Ok(id) => id,
-        Err(e) => {
-            return (
-                Err(ApiError::invalid_field("courseId", e.to_string())),
-                None,
-            );
-        }
-    };
+    let course_id = body.course_id;
     for _ in 0..3 {
         let purchase = match repo.before_create(t, caller.id, course_id).await {
             Ok(purchase) => purchase,

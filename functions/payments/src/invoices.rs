@@ -1,12 +1,12 @@
 //! Invoices: the caller's (or the tenant's), overdue ones, one invoice. Contract: issue "Paid
 //! courses…" §Money after the fact; seed 003 (`overdue_invoices`); seed 000 (wallet: invoices).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use lectern_domain::InvoiceId;
 use lectern_domain::user::now;
 use lectern_store::invoices::InvoiceRepo;
 use lectern_web::pagination::{PageParams, Paginated};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, Query};
 
 use crate::TAG;
 use crate::access::require_admin;
@@ -69,9 +69,8 @@ pub async fn overdue_invoices(
 pub async fn get_invoice(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(invoice_id): Path<String>,
+    Path(id): Path<InvoiceId>,
 ) -> ApiResult<Json<InvoiceView>> {
-    let id = InvoiceId::parse(&invoice_id).map_err(|_| ApiError::not_found("invoice"))?;
     let invoice = InvoiceRepo::new(state.table.clone())
         .get(&caller.tenant, id)
         .await?

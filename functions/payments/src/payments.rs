@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, State};
-use lectern_domain::CourseId;
+use axum::extract::State;
 use lectern_domain::payment::{Payment, PaymentStatus};
 use lectern_domain::user::now;
+use lectern_domain::{CourseId, PaymentId};
 use lectern_payments::IntentStatus;
 use lectern_queue::OutgoingMessage;
 use lectern_store::payments::PaymentRepo;
 use lectern_web::pagination::{PageParams, Paginated};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Query};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path, Query};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -114,9 +114,9 @@ pub async fn list_payments(
 pub async fn get_payment(
     State(state): State<AppState>,
     caller: AuthUser,
-    Path(payment_id): Path<String>,
+    Path(payment_id): Path<PaymentId>,
 ) -> ApiResult<Json<PaymentView>> {
-    let payment = visible_payment(&state, &caller, &payment_id).await?;
+    let payment = visible_payment(&state, &caller, payment_id).await?;
     Ok(Json(PaymentView::from(&payment)))
 }
 
@@ -137,9 +137,9 @@ pub async fn confirm_payment(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Payments>>,
     caller: AuthUser,
-    Path(payment_id): Path<String>,
+    Path(payment_id): Path<PaymentId>,
 ) -> ApiResult<Json<PaymentView>> {
-    let payment = visible_payment(&state, &caller, &payment_id).await?;
+    let payment = visible_payment(&state, &caller, payment_id).await?;
     if payment.succeeded_at.is_some() {
         return Ok(Json(PaymentView::from(&payment)));
     }

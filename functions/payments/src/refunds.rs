@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use lectern_domain::PaymentId;
 use lectern_payments::CreateRefund;
 use lectern_store::payments::PaymentRepo;
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -59,10 +59,9 @@ pub async fn refund_payment(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Payments>>,
     caller: AuthUser,
-    Path(payment_id): Path<String>,
+    Path(id): Path<PaymentId>,
     Json(body): Json<RefundRequest>,
 ) -> ApiResult<(StatusCode, Json<RefundAccepted>)> {
-    let id = PaymentId::parse(&payment_id).map_err(|_| ApiError::not_found("payment"))?;
     let repo = PaymentRepo::new(state.table.clone());
     let power = refund_power(&caller)?;
     // The refund happens at the provider, where no transaction of ours can check who asks: the

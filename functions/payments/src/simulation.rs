@@ -9,11 +9,12 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use lectern_domain::PaymentId;
 use lectern_domain::payment::Payment;
 use lectern_domain::user::now;
 use lectern_payments::{LocalProvider, Outcome, PaymentProvider, events, webhook};
-use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json};
+use lectern_web::{ApiError, ApiResult, AppState, AuthUser, ErrorBody, Json, Path};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -75,13 +76,13 @@ pub async fn simulate(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Payments>>,
     caller: AuthUser,
-    Path(payment_id): Path<String>,
+    Path(payment_id): Path<PaymentId>,
     Json(body): Json<Simulation>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Simulated>)> {
     let Some(local) = &ctx.local else {
         return Err(ApiError::not_found("route"));
     };
-    let payment = visible_payment(&state, &caller, &payment_id).await?;
+    let payment = visible_payment(&state, &caller, payment_id).await?;
     let (outcome, kind) = match body.outcome {
         SimulatedOutcome::Succeeded => (Outcome::Succeeded, "payment_intent.succeeded"),
         SimulatedOutcome::Failed => (Outcome::Failed, "payment_intent.payment_failed"),

@@ -3,6 +3,7 @@
 
 use lectern_domain::notification::{Notification, NotificationKind};
 use lectern_domain::payment::{Dispute, Invoice, InvoiceStatus, Payment, PaymentStatus};
+use lectern_domain::{CourseId, InvoiceId, PaymentId, UserId};
 use lectern_web::views::timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -11,12 +12,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub user_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub id: PaymentId,
+    pub user_id: UserId,
+    pub course_id: CourseId,
     pub course_title: String,
     /// Minor units (cents).
     pub amount: i64,
@@ -26,8 +24,7 @@ pub struct PaymentView {
     pub payment_method: String,
     /// The provider's PaymentIntent id (`pi_…`).
     pub provider_payment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub invoice_id: String,
+    pub invoice_id: InvoiceId,
     /// Why the last attempt failed, while the payment has not succeeded.
     pub failure_reason: Option<String>,
     pub refunded_amount: i64,
@@ -45,16 +42,16 @@ pub struct PaymentView {
 impl From<&Payment> for PaymentView {
     fn from(p: &Payment) -> Self {
         PaymentView {
-            id: p.id.to_string(),
-            user_id: p.user_id.to_string(),
-            course_id: p.course_id.to_string(),
+            id: p.id,
+            user_id: p.user_id,
+            course_id: p.course_id,
             course_title: p.course_title.clone(),
             amount: p.amount,
             currency: p.currency.to_string(),
             status: p.status(),
             payment_method: p.provider.clone(),
             provider_payment_id: p.provider_payment_id.clone(),
-            invoice_id: p.invoice_id.to_string(),
+            invoice_id: p.invoice_id,
             failure_reason: p
                 .failure_reason
                 .clone()
@@ -119,16 +116,12 @@ pub struct PaymentCreated {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: String,
+    pub id: InvoiceId,
     /// `INV-000001`, sequential per tenant; given when the invoice is paid.
     pub number: Option<String>,
-    #[schema(value_type = String, format = Uuid)]
-    pub payment_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub user_id: String,
-    #[schema(value_type = String, format = Uuid)]
-    pub course_id: String,
+    pub payment_id: PaymentId,
+    pub user_id: UserId,
+    pub course_id: CourseId,
     pub description: String,
     pub amount: i64,
     pub currency: String,
@@ -145,11 +138,11 @@ pub struct InvoiceView {
 impl From<&Invoice> for InvoiceView {
     fn from(i: &Invoice) -> Self {
         InvoiceView {
-            id: i.id.to_string(),
+            id: i.id,
             number: i.number.clone(),
-            payment_id: i.payment_id.to_string(),
-            user_id: i.user_id.to_string(),
-            course_id: i.course_id.to_string(),
+            payment_id: i.payment_id,
+            user_id: i.user_id,
+            course_id: i.course_id,
             description: i.description.clone(),
             amount: i.amount,
             currency: i.currency.to_string(),

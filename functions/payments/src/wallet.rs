@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use lectern_domain::PaymentId;
 use lectern_domain::payment::Payment;
 use lectern_store::payments::PaymentRepo;
 use lectern_web::views::timestamp;
@@ -18,8 +19,7 @@ use crate::views::{DisputeView, InvoiceView, PaymentView};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundView {
-    #[schema(value_type = String, format = Uuid)]
-    pub payment_id: String,
+    pub payment_id: PaymentId,
     pub course_title: String,
     pub amount: i64,
     pub currency: String,
@@ -90,7 +90,7 @@ pub async fn wallet(State(state): State<AppState>, caller: AuthUser) -> ApiResul
         .iter()
         .filter_map(|p| {
             Some(RefundView {
-                payment_id: p.id.to_string(),
+                payment_id: p.id,
                 course_title: p.course_title.clone(),
                 amount: p.refunded_amount,
                 currency: p.currency.to_string(),
